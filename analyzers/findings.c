@@ -1,0 +1,150 @@
+/* The list of findings (include/certskew/findings.h). */
+#include "certskew/findings.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cs_findings {
+  cs_finding_t *items; /* owned array */
+  size_t *view;        /* owned: report order as indexes into items */
+  size_t n, cap;
+  int sorted;
+};
+
+cs_findings_t *cs_findings_new(void) { return calloc(1, sizeof(cs_findings_t)); }
+
+static void finding_release(cs_finding_t *f) {
+  free(f->summary);
+  free(f->explanation);
+  free(f->fix);
+  for (size_t i = 0; i < f->nevidence; i++) {
+    free(f->evidence[i].key);
+    free(f->evidence[i].value);
+  }
+  free(f->evidence);
+}
+
+void cs_findings_free(cs_findings_t *f) {
+  if (f == NULL)
+    return;
+  for (size_t i = 0; i < f->n; i++)
+    finding_release(&f->items[i]);
+  free(f->items);
+  free(f->view);
+  free(f);
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+int cs_findings_add(cs_findings_t *f, const char *code, cs_severity_t severity, int rank,
+                    int cert_index, int item_index, const char *summary,
+                    const char *explanation, const char *fix, cs_finding_t **out) {
+  if (f == NULL || code == NULL || summary == NULL)
+    return CS_EINVAL;
+  if (f->n == f->cap) {
+    size_t cap = f->cap ? f->cap * 2 : 8;
+    cs_finding_t *items = realloc(f->items, cap * sizeof(*items));
+    if (items == NULL)
+      return CS_ENOMEM;
+    f->items = items;
+    size_t *view = realloc(f->view, cap * sizeof(*view));
+    if (view == NULL)
+      return CS_ENOMEM;
+    f->view = view;
+    f->cap = cap;
+  }
+  cs_finding_t *it = &f->items[f->n];
+  memset(it, 0, sizeof(*it));
+  it->code = code;
+  it->severity = severity;
+  it->rank = rank;
+  it->cert_index = cert_index;
+  it->item_index = item_index;
+  it->summary = strdup(summary);
+  it->explanation = dup_or_null(explanation);
+  it->fix = dup_or_null(fix);
+  if (it->summary == NULL || (explanation && !it->explanation) || (fix && !it->fix)) {
+    finding_release(it);
+    return CS_ENOMEM;
+  }
+  f->n++;
+  f->sorted = 0;
+  if (out != NULL)
+    *out = it;
+  return 0;
+}
+
+int cs_findings_evidence(cs_findings_t *f, const char *key, const char *fmt, ...) {
+  if (f == NULL || f->n == 0 || key == NULL)
+    return CS_EINVAL;
+  cs_finding_t *it = &f->items[f->n - 1];
+  char value[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(value, sizeof(value), fmt, ap);
+  va_end(ap);
+  cs_evidence_t *ev = realloc(it->evidence, (it->nevidence + 1) * sizeof(*ev));
+  if (ev == NULL)
+    return CS_ENOMEM;
+  it->evidence = ev;
+  ev[it->nevidence].key = strdup(key);
+  ev[it->nevidence].value = strdup(value);
+  if (ev[it->nevidence].key == NULL || ev[it->nevidence].value == NULL) {
+    free(ev[it->nevidence].key);
+    free(ev[it->nevidence].value);
+    return CS_ENOMEM;
+  }
+  it->nevidence++;
+  return 0;
+}
+
+size_t cs_findings_count(const cs_findings_t *f) { return f ? f->n : 0; }
+
+static int comes_before(const cs_finding_t *a, size_t ia, const cs_finding_t *b, size_t ib) {
+  if (a->severity != b->severity)
+    return a->severity > b->severity;
+  if (a->rank != b->rank)
+    return a->rank < b->rank;
+  return ia < ib;
+}
+
+/* Insertion sort of the view: lists are short, and items never move, so a
+ * pointer from cs_findings_add stays the most recent one. */
+static void sort_view(cs_findings_t *f) {
+  for (size_t i = 0; i < f->n; i++)
+    f->view[i] = i;
+  for (size_t i = 1; i < f->n; i++) {
+    size_t cur = f->view[i], j = i;
+    while (j > 0 && comes_before(&f->items[cur], cur, &f->items[f->view[j - 1]], f->view[j - 1])) {
+      f->view[j] = f->view[j - 1];
+      j--;
+    }
+    f->view[j] = cur;
+  }
+  f->sorted = 1;
+}
+
+const cs_finding_t *cs_findings_get(cs_findings_t *f, size_t i) {
+  if (f == NULL || i >= f->n)
+    return NULL;
+  if (!f->sorted)
+    sort_view(f);
+  return &f->items[f->view[i]];
+}
+
+int cs_findings_worst(const cs_findings_t *f) {
+  int worst = -1;
+  for (size_t i = 0; f && i < f->n; i++)
+    if ((int)f->items[i].severity > worst)
+      worst = (int)f->items[i].severity;
+  return worst;
+}
+
+int cs_findings_has(const cs_findings_t *f, const char *code) {
+  for (size_t i = 0; f && i < f->n; i++)
+    if (strcmp(f->items[i].code, code) == 0)
+      return 1;
+  return 0;
+}

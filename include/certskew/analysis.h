@@ -1,0 +1,51 @@
+/*
+ * One whole diagnosis of a served chain: runs every analyzer (replay of time
+ * checks, and the CT, trust and revocation analyzers when their inputs are
+ * given) and builds the JSON report. Pure: the caller supplies the bytes and
+ * the instant; nothing here reads files, sockets or the system clock.
+ */
+#ifndef CERTSKEW_ANALYSIS_H
+#define CERTSKEW_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certskew/chain.h"
+#include "certskew/clock.h"
+#include "certskew/error.h"
+#include "certskew/findings.h"
+#include "certskew/replay.h"
+
+/* The report's schema: bump the version on any incompatible change. */
+#define CS_REPORT_SCHEMA "https://certskew.invalid/schema/report"
+#define CS_REPORT_SCHEMA_VERSION 1
+
+typedef struct cs_analysis_opts {
+  const char *source;       /* where the chain came from: a path or host:port */
+  const cs_clock_t *clocks; /* borrowed; at least one */
+  size_t nclocks;
+  int has_at;               /* 1 to judge at at_ms */
+  int64_t at_ms;
+  int has_sweep;
+  int64_t sweep_from_ms;
+  int64_t sweep_to_ms;
+} cs_analysis_opts_t;
+
+typedef struct cs_analysis cs_analysis_t;
+
+/* Loads the chain from buf (PEM or DER, copied) and runs every analyzer.
+ * On a load error *out is NULL and eb explains. */
+int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_analysis_opts_t *opts,
+               cs_errbuf_t *eb) CS_MUST_CHECK;
+/* Safe on NULL. */
+void cs_analysis_free(cs_analysis_t *a);
+
+const cs_chain_t *cs_analysis_chain(const cs_analysis_t *a);
+const cs_replay_t *cs_analysis_replay(const cs_analysis_t *a);
+cs_findings_t *cs_analysis_findings(cs_analysis_t *a);
+
+/* The JSON report (schema above), newly allocated: caller frees with free().
+ * NULL on allocation failure. */
+char *cs_analysis_report_json(cs_analysis_t *a, int pretty);
+
+#endif

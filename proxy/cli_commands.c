@@ -1,0 +1,10 @@
+/* The subcommand table (see cli_commands.h). */
+#include "cli_commands.h"
+
+#include <stddef.h>
+
+const cs_command_t cs_commands[] = {
+
+    {"clocks", "list the named clock profiles and the clock model syntax", cs_cmd_clocks},
+    {NULL, NULL, NULL},
+};
