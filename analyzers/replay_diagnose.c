@@ -436,6 +436,42 @@ static int diagnose_clock_evidence(const cs_replay_t *r, int64_t issued_ms, cs_f
   return cs_findings_evidence(fs, "max_behind_ms", "%" PRId64, worst);
 }
 
+/* RFC 5280 makes notAfter inclusive, and Chrome and Go accept during the
+ * notAfter second; OpenSSL's X509_cmp_time counts equality as "earlier", so
+ * OpenSSL-based clients already reject during that second. A clock reading
+ * inside it is where the two families disagree. */
+static int diagnose_notafter_second(const cs_replay_t *r, cs_findings_t *fs) {
+  const cs_replay_opts_t *o = cs_replay_opts(r);
+  if (!o->has_at)
+    return 0;
+  for (size_t k = 0; k < cs_replay_nchecks(r); k++) {
+    const cs_time_check_t *ck = cs_replay_check(r, k);
+    if (ck->kind != CS_CHECK_NOT_AFTER)
+      continue;
+    char names[512] = "";
+    for (size_t c = 0; c < cs_replay_nclocks(r); c++) {
+      int64_t b;
+      if (cs_replay_believed(r, c, &b) == 0 && b >= ck->bound_ms - 999 && b <= ck->bound_ms)
+        appendf(names, sizeof(names), "%s'%s'", names[0] ? ", " : "", cs_replay_clock(r, c)->name);
+    }
+    if (names[0] == '\0')
+      continue;
+    char text[TEXT_MAX], tb[CS_TIME_STRLEN];
+    snprintf(text, sizeof(text),
+             "Clock models %s read a time inside the notAfter second of %s (%s). RFC 5280 "
+             "makes notAfter inclusive, so Chrome and Go still accept; OpenSSL-based clients "
+             "(X509_cmp_time counts equality as expired) already reject.",
+             names, ck->label, ts(ck->bound_ms - 999, tb));
+    int err = cs_findings_add(fs, "NOTAFTER_SECOND", CS_SEV_WARNING, RANK_NOT_AFTER, ck->cert_index,
+                              -1, "Clients disagree: the clock is inside the notAfter second.", text,
+                              "Renew before notAfter; do not rely on the last second of validity.",
+                              NULL);
+    if (err != 0)
+      return err;
+  }
+  return 0;
+}
+
 /* 2038-01-19T03:14:07Z, the last second of a signed 32-bit time_t. */
 #define TIME_T32_MAX_MS (INT64_C(2147483647) * 1000 + 999)
 /* 2262-04-11T23:47:16.854Z, the last ms of int64 nanoseconds since 1970. */
@@ -535,6 +571,7 @@ int cs_replay_diagnose(const cs_replay_t *r, cs_findings_t *fs) {
       return err;
   if ((err = diagnose_sct_lists(r, fs)) != 0 || (err = diagnose_issuance(r, issued_ms, fs)) != 0 ||
       (err = diagnose_clock_evidence(r, issued_ms, fs)) != 0 ||
+      (err = diagnose_notafter_second(r, fs)) != 0 ||
       (err = diagnose_representation(r, fs)) != 0)
     return err;
   return 0;
