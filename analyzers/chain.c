@@ -232,10 +232,10 @@ void cs_chain_free(cs_chain_t *chain) {
   free(chain);
 }
 
-size_t cs_chain_count(const cs_chain_t *chain) { return chain->ncerts; }
+size_t cs_chain_count(const cs_chain_t *chain) { return chain ? chain->ncerts : 0; }
 
 const cs_cert_info_t *cs_chain_cert(const cs_chain_t *chain, size_t i) {
-  return i < chain->ncerts ? &chain->certs[i] : NULL;
+  return chain && i < chain->ncerts ? &chain->certs[i] : NULL;
 }
 
 char *cs_chain_to_pem(const cs_chain_t *chain) {

@@ -31,6 +31,16 @@ static const cs_clock_profile_t profiles[] = {
 
 const cs_clock_profile_t *cs_clock_profiles(void) { return profiles; }
 
+size_t cs_clock_default_set(cs_clock_t *out, size_t max) {
+  static const char *const defaults[] = {"exact", "trustd", "openssl-ct", "minute",
+                                         "day",   "-90s",   "-1h",        "+1h"};
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]) && n < max; i++)
+    if (cs_clock_parse(&out[n], defaults[i], NULL) == 0)
+      n++;
+  return n;
+}
+
 void cs_clock_init_exact(cs_clock_t *clock) {
   memset(clock, 0, sizeof(*clock));
   snprintf(clock->name, sizeof(clock->name), "exact");

@@ -94,8 +94,15 @@ int cs_time_from_civil(const cs_civil_t *c, int64_t *out_ms) {
   int64_t days = era * 146097 + doe - 719468;
   int64_t ms_of_day = ((int64_t)c->hour * 3600 + c->minute * 60 + c->second) * 1000 + c->millisecond;
   int64_t t;
-  if (cs_time_mul(days, CS_MS_PER_DAY, &t) != 0 || cs_time_add(t, ms_of_day, &t) != 0)
+  /* For negative days, days * DAY alone can pass INT64_MIN although the sum
+   * with ms_of_day fits: take one day off the product and add it back. */
+  if (days < 0) {
+    if (cs_time_mul(days + 1, CS_MS_PER_DAY, &t) != 0 ||
+        cs_time_add(t, ms_of_day - CS_MS_PER_DAY, &t) != 0)
+      return CS_EOVERFLOW;
+  } else if (cs_time_mul(days, CS_MS_PER_DAY, &t) != 0 || cs_time_add(t, ms_of_day, &t) != 0) {
     return CS_EOVERFLOW;
+  }
   *out_ms = t;
   return 0;
 }
