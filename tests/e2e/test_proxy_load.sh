@@ -94,6 +94,4 @@ total=$(sed -n 's/^BYTES \([0-9]*\)/\1/p' "$T/slow.log")
 # The body after the first recv plus the headers: at least the whole file.
 px_check "stalled client: the download completes once it reads again ($total bytes)" \
   test "${total:-0}" -ge $((256 * 1024 * 1024 - 1024))
-kill -TERM "$PROXY_PID"; wait "$PROXY_PID"
-px_check "proxy exits cleanly after the load (exit $?)" test $? = 0
 px_done
