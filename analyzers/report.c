@@ -147,7 +147,9 @@ static cJSON *cert_obj(rb_t *rb, const cs_chain_t *chain, size_t i) {
   if (o == NULL)
     return NULL;
   char fp[65];
-  hex(c->sha256, 32, fp);
+  uint8_t digest[32];
+  cs_cert_fingerprint(c, digest);
+  hex(digest, 32, fp);
   chk(rb, cJSON_AddNumberToObject(o, "index", (double)i));
   chk(rb, cJSON_AddStringToObject(o, "role", role_of(chain, i)));
   chk(rb, cJSON_AddStringToObject(o, "subject", c->subject));
