@@ -277,10 +277,8 @@ static int parse_root(cs_ct_log_list_t *l, const cJSON *root, cs_errbuf_t *eb) {
                          "log list: no \"operators\" array (is this a Chrome v3 log list?)");
   if (count_logs(ops, &total) != 0)
     return cs_errbuf_set(eb, CS_ETOOBIG, "log list: more than %d logs", CS_CT_LOGLIST_MAX_LOGS);
-  if (total == 0)
-    return cs_errbuf_set(eb, CS_EEMPTY, "log list: no logs");
-  l->logs = calloc(total, sizeof(*l->logs)); /* owned by l */
-  l->keys = calloc(total, sizeof(*l->keys)); /* owned by l */
+  l->logs = calloc(total ? total : 1, sizeof(*l->logs)); /* owned by l */
+  l->keys = calloc(total ? total : 1, sizeof(*l->keys)); /* owned by l */
   if (l->logs == NULL || l->keys == NULL)
     return CS_ENOMEM;
   size_t opi = 0;
@@ -297,7 +295,8 @@ static int parse_root(cs_ct_log_list_t *l, const cJSON *root, cs_errbuf_t *eb) {
     if (err != 0)
       return err;
   }
-  return 0;
+  /* Checked after the walk so a malformed operator is named, not "empty". */
+  return total == 0 ? cs_errbuf_set(eb, CS_EEMPTY, "log list: no logs") : 0;
 }
 
 int cs_ct_log_list_load(cs_ct_log_list_t **out, const uint8_t *json, size_t len,
