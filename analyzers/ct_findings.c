@@ -54,16 +54,8 @@ static int no_log_list(const cs_ct_result_t *r, cs_findings_t *f) {
 
 static int list_problems(const cs_ct_result_t *r, cs_findings_t *f) {
   int err = 0;
-  if (r->sct_parse_error != 0) {
-    err = cs_findings_add(f, "SCT_LIST_MALFORMED", CS_SEV_WARNING, 10, 0, -1,
-                          "The leaf's embedded SCT list extension is malformed.",
-                          "Clients cannot read any embedded SCT from it, so none count.",
-                          "Have the CA reissue the certificate; the SCT list is built by the CA.",
-                          NULL);
-    if (err == 0)
-      err = cs_findings_evidence(f, "parse_error", "%s: %s", cs_errname(r->sct_parse_error),
-                                 r->sct_parse_detail);
-  }
+  /* A malformed embedded list is reported once, by the replay diagnosis
+   * (SCT_LIST_MALFORMED, for every certificate), not again here. */
   int embedded = 0;
   for (size_t i = 0; i < r->nscts; i++)
     embedded += r->scts[i].source == CS_SCT_SOURCE_EMBEDDED;
