@@ -359,7 +359,7 @@ static int order_and_extras(const cs_trust_result_t *r, const cs_trust_path_t *p
 static int time_findings(const cs_trust_result_t *r, cs_findings_t *f) {
   uint64_t failing = 0;
   for (size_t c = 0; c < r->nclocks; c++)
-    if (cs_trust_verdict_at(r, c, r->at_ms, NULL) == 0)
+    if (cs_trust_verdict_at(r, c, r->at_ms, CS_TRUST_RULE_RFC5280, NULL) == 0)
       failing |= UINT64_C(1) << c;
   const cs_cert_info_t *done[CS_TRUST_MAX_PATHS * CS_TRUST_MAX_DEPTH];
   size_t ndone = 0;

@@ -132,8 +132,9 @@ static int add_verdicts(const cs_trust_result_t *r, cJSON *root) {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL || !cJSON_AddItemToArray(arr, o))
       return -1;
-    int path = -1;
-    int pass = cs_trust_verdict_at(r, c, r->at_ms, &path);
+    int path = -1, path_ossl = -1;
+    int pass = cs_trust_verdict_at(r, c, r->at_ms, CS_TRUST_RULE_RFC5280, &path);
+    int pass_ossl = cs_trust_verdict_at(r, c, r->at_ms, CS_TRUST_RULE_OPENSSL, &path_ossl);
     int64_t believed;
     if (cJSON_AddStringToObject(o, "clock", r->clocks[c].name) == NULL ||
         cJSON_AddBoolToObject(o, "pass", pass == 1) == NULL)
@@ -144,6 +145,10 @@ static int add_verdicts(const cs_trust_result_t *r, cJSON *root) {
       return -1;
     if (path >= 0 ? cJSON_AddNumberToObject(o, "path", path) == NULL
                   : cJSON_AddNullToObject(o, "path") == NULL)
+      return -1;
+    if (cJSON_AddBoolToObject(o, "pass_openssl", pass_ossl == 1) == NULL ||
+        (path_ossl >= 0 ? cJSON_AddNumberToObject(o, "path_openssl", path_ossl) == NULL
+                        : cJSON_AddNullToObject(o, "path_openssl") == NULL))
       return -1;
   }
   return 0;

@@ -402,13 +402,33 @@ int cs_trust_path_usable(const cs_trust_result_t *r, size_t i) {
          (!r->has_host || r->host_ok);
 }
 
-int cs_trust_verdict_at(const cs_trust_result_t *r, size_t c, int64_t t_ms, int *path_index) {
+/* A path's window for clock c when notAfter itself is already expired. */
+static cs_interval_t openssl_window(const cs_trust_path_t *p, const cs_clock_t *clock) {
+  cs_interval_t w = {CS_TIME_NEG_INF, CS_TIME_POS_INF};
+  for (size_t h = 0; h < p->nhops; h++) {
+    const cs_cert_info_t *c = p->hops[h].cert;
+    int64_t from = cs_clock_first_reaching(clock, c->not_before_ms);
+    int64_t to = cs_clock_first_reaching(clock, c->not_after_ms);
+    if (from > w.from_ms)
+      w.from_ms = from;
+    if (to < w.to_ms)
+      w.to_ms = to;
+  }
+  return w;
+}
+
+int cs_trust_verdict_at(const cs_trust_result_t *r, size_t c, int64_t t_ms, cs_trust_rule_t rule,
+                        int *path_index) {
   if (path_index != NULL)
     *path_index = -1;
   if (r == NULL || c >= r->nclocks)
     return CS_EINVAL;
   for (size_t i = 0; i < r->npaths; i++) {
-    if (cs_trust_path_usable(r, i) && cs_trust__in(r->paths[i].windows[c], t_ms)) {
+    if (!cs_trust_path_usable(r, i))
+      continue;
+    cs_interval_t w = rule == CS_TRUST_RULE_OPENSSL ? openssl_window(&r->paths[i], &r->clocks[c])
+                                                    : r->paths[i].windows[c];
+    if (cs_trust__in(w, t_ms)) {
       if (path_index != NULL)
         *path_index = (int)i;
       return 1;

@@ -39,8 +39,9 @@
  * The verdict of a path at true instant t for clock c is "pass" iff the path
  * ends at an anchor, has no static problem, the hostname (if one was given)
  * matches the leaf, and t lies in the path's window for c. The chain passes
- * if any path passes. For the exact clock this equals
- * `openssl verify -attime T -purpose sslserver [-verify_hostname H]`.
+ * if any path passes. For the exact clock and CS_TRUST_RULE_OPENSSL this
+ * equals `openssl verify -attime T -purpose sslserver [-verify_hostname H]`
+ * (see cs_trust_rule_t for the one second where RFC 5280 and OpenSSL differ).
  *
  * Pure: no files, no sockets, no system clock. Trust stores are filled from
  * buffers the caller read (proxy/trust_store_load.h does the file reading).
@@ -228,11 +229,26 @@ int cs_trust_hostname_ok(const cs_trust_result_t *r);
  * fine: it passes whenever the time is in its window. */
 int cs_trust_path_usable(const cs_trust_result_t *r, size_t i);
 
-/* Verdict at true instant t_ms for clock c: 1 pass, 0 fail; CS_EINVAL if c
- * is out of range. *path_index (optional) gets the path a client that
- * prefers the shortest, then newest, path would pick (the first usable path
- * whose window contains t_ms), or -1 if none. */
-int cs_trust_verdict_at(const cs_trust_result_t *r, size_t c, int64_t t_ms, int *path_index);
+/* Which instant ends a certificate's validity. RFC 5280 §4.1.2.5 makes
+ * notAfter inclusive (valid through notAfter + 999 ms at ms resolution, as
+ * cs_cert_info_t.valid_until_ms); OpenSSL 3.0 and BoringSSL (X509_cmp_time
+ * maps "equal" to "earlier") treat the certificate as expired AT notAfter:
+ * `openssl verify -attime <notAfter>` fails. Measured in
+ * tests/unit/test_trust_verify.c; the two agree everywhere else. */
+typedef enum cs_trust_rule {
+  CS_TRUST_RULE_RFC5280 = 0, /* notBefore <= believed <= notAfter + 999 ms */
+  CS_TRUST_RULE_OPENSSL = 1, /* notBefore <= believed <  notAfter */
+} cs_trust_rule_t;
+
+/* Verdict at true instant t_ms for clock c under a validity rule: 1 pass,
+ * 0 fail; CS_EINVAL if r is NULL or c out of range. *path_index (optional)
+ * gets the path a client that prefers the shortest, then newest, path would
+ * pick (the first usable path, in cs_trust_path order, whose window contains
+ * t_ms), or -1 if none. With CS_TRUST_RULE_RFC5280 this reads the windows
+ * of cs_trust_path_t; with CS_TRUST_RULE_OPENSSL it recomputes them with
+ * the exclusive notAfter. */
+int cs_trust_verdict_at(const cs_trust_result_t *r, size_t c, int64_t t_ms, cs_trust_rule_t rule,
+                        int *path_index);
 
 /* The report's "trust" section (newly allocated; caller frees with
  * cJSON_Delete), or NULL on allocation failure. Stable field names:
@@ -240,7 +256,8 @@ int cs_trust_verdict_at(const cs_trust_result_t *r, size_t c, int64_t t_ms, int 
  * usable, problems[], windows[] {clock, from, to}, hops[] {subject, issuer,
  * source, sha256, not_before, not_after, signature_algorithm, signature,
  * cross_sign, problems[], windows[]}}, and with an instant: at,
- * verdicts[] {clock, believed, pass, path}. */
+ * verdicts[] {clock, believed, pass, path, pass_openssl, path_openssl}
+ * (pass/path under RFC 5280, the *_openssl ones under CS_TRUST_RULE_OPENSSL). */
 cJSON *cs_trust_result_to_json(const cs_trust_result_t *r);
 
 #endif
