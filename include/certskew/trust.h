@@ -170,7 +170,9 @@ typedef struct cs_trust_hop {
   char sig_alg[48];         /* signature algorithm of this certificate, e.g. "ECDSA with SHA256" */
   cs_trust_sig_t sig;       /* verification of this certificate by the next hop's key */
   unsigned problems;        /* cs_trust_problem_t bits found on this hop */
-  int is_cross_sign;        /* a CA whose subject also names a self-issued root we know */
+  int is_cross_sign;        /* a CA whose subject also names a self-issued root we know
+                               (served or in a store): without that twin a cross-sign
+                               looks like any intermediate */
   const cs_interval_t *windows; /* [nclocks] true times this cert is valid, per clock */
 } cs_trust_hop_t;
 
