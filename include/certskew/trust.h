@@ -109,7 +109,8 @@ const cs_cert_info_t *cs_trust_store_cert(const cs_trust_store_t *store, size_t 
 
 /* 1 if the certificate is valid for host, 0 if not, CS_EINVAL for a NULL
  * argument or an empty/over-long host. Rules:
- *   - host is compared case-insensitively; one trailing dot is ignored;
+ *   - host is compared case-insensitively; one trailing dot is ignored (as
+ *     browsers do; X509_check_host does not);
  *   - an IPv4/IPv6 literal host (an IPv6 one may be in brackets) matches
  *     only iPAddress SANs, byte for byte; never a DNS name or the CN;
  *   - a DNS host matches dNSName SANs; the subject CN is consulted only when
