@@ -91,9 +91,9 @@ void cs_trust_store_free(cs_trust_store_t *store);
  * Returns 0, CS_EINVAL (NULL store), CS_EEMPTY (no certificate at all in
  * buf, or every one failed: eb says why), CS_ETOOBIG (input above
  * CS_TRUST_STORE_MAX_INPUT or the store above CS_TRUST_STORE_MAX_CERTS),
- * CS_EPARSE (DER input that does not parse, or PEM text with NUL bytes) or
- * CS_ENOMEM. On error the
- * store keeps what it held before the call. */
+ * CS_EPARSE/CS_ETRUNC (input that is neither PEM nor well-formed DER, or PEM
+ * text with NUL bytes) or CS_ENOMEM. On error the store keeps what it held
+ * before the call. */
 int cs_trust_store_add(cs_trust_store_t *store, const uint8_t *buf, size_t len, size_t *added,
                        size_t *skipped, cs_errbuf_t *eb) CS_MUST_CHECK;
 
