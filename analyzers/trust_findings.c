@@ -121,10 +121,13 @@ static int missing_intermediate(const cs_trust_result_t *r, const cs_trust_hop_t
   snprintf(expl, sizeof(expl),
            "No certificate named \"%s\" was served%s. Clients that do not fetch or cache "
            "intermediates (most non-browser clients, Android apps, curl, OpenSSL) cannot build "
-           "a path to a root.%s%s",
+           "a path to a root.%s%s%s",
            last->cert->issuer,
            sev == CS_SEV_ERROR ? " or found in the trust store" : "",
-           has_url ? " Its AIA caIssuers URL is " : "", has_url ? url : "");
+           has_url ? " Its AIA caIssuers URL is " : "", has_url ? url : "",
+           sev == CS_SEV_ERROR ? " If that name is a root rather than an intermediate, the "
+                                 "root is what is missing, from the trust store."
+                               : "");
   int err = cs_findings_add(f, "MISSING_INTERMEDIATE", sev, 20,
                             last->served_index >= 0 ? last->served_index : -1, -1, summary, expl,
                             "Serve the full chain: the leaf followed by every intermediate up "
