@@ -84,6 +84,56 @@ int cs_trust_der_each_san(const mbedtls_x509_crt *crt, cs_trust_gn_fn fn, void *
   return 0;
 }
 
+static int each_subtree_in(unsigned char *p, const unsigned char *end, int permitted,
+                           cs_trust_subtree_fn fn, void *ctx) {
+  while (p < end) {
+    size_t n;
+    if (mbedtls_asn1_get_tag(&p, end, &n, SEQ) != 0)
+      return CS_EPARSE;
+    const unsigned char *st_end = p + n; /* base, then optional minimum/maximum */
+    if (end - p < 2 || (*p & MBEDTLS_ASN1_CONTEXT_SPECIFIC) == 0)
+      return CS_EPARSE;
+    int tag = *p & 0x1F;
+    p++;
+    if (mbedtls_asn1_get_len(&p, st_end, &n) != 0)
+      return CS_EPARSE;
+    int ret = fn(ctx, permitted, tag, p, n);
+    if (ret != 0)
+      return ret;
+    p = (unsigned char *)st_end;
+  }
+  return 0;
+}
+
+int cs_trust_der_each_subtree(const mbedtls_x509_crt *crt, cs_trust_subtree_fn fn, void *ctx) {
+  const uint8_t *val;
+  size_t len;
+  int found = cs_trust_der_find_ext(crt, CS_TRUST_OID_NAME_CONSTRAINTS,
+                                    sizeof(CS_TRUST_OID_NAME_CONSTRAINTS), &val, &len, NULL);
+  if (found <= 0)
+    return found;
+  unsigned char *p = (unsigned char *)val;
+  const unsigned char *end = val + len;
+  size_t n;
+  if (mbedtls_asn1_get_tag(&p, end, &n, SEQ) != 0 || p + n != end)
+    return CS_EPARSE;
+  while (p < end) {
+    /* [0] permittedSubtrees / [1] excludedSubtrees, IMPLICIT SEQUENCE OF */
+    int which = *p;
+    if (which != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) &&
+        which != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1))
+      return CS_EPARSE;
+    p++;
+    if (mbedtls_asn1_get_len(&p, end, &n) != 0)
+      return CS_EPARSE;
+    int ret = each_subtree_in(p, p + n, (which & 1) == 0, fn, ctx);
+    if (ret != 0)
+      return ret;
+    p += n;
+  }
+  return 0;
+}
+
 int cs_trust_der_ca_issuers(const mbedtls_x509_crt *crt, char *url, size_t url_len) {
   const uint8_t *val;
   size_t len;

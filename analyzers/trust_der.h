@@ -31,6 +31,15 @@ int cs_trust_der_find_ext(const mbedtls_x509_crt *crt, const uint8_t *oid, size_
 typedef int (*cs_trust_gn_fn)(void *ctx, int tag, const uint8_t *val, size_t len);
 int cs_trust_der_each_san(const mbedtls_x509_crt *crt, cs_trust_gn_fn fn, void *ctx);
 
+/* Calls fn(ctx, permitted, tag_number, value, value_len) for each
+ * GeneralSubtree base of the nameConstraints extension (permitted = 1 for
+ * permittedSubtrees, 0 for excludedSubtrees). Stops early when fn returns
+ * non-zero and returns that value; 0 when done or absent, CS_EPARSE if
+ * malformed. */
+typedef int (*cs_trust_subtree_fn)(void *ctx, int permitted, int tag, const uint8_t *val,
+                                   size_t len);
+int cs_trust_der_each_subtree(const mbedtls_x509_crt *crt, cs_trust_subtree_fn fn, void *ctx);
+
 /* Copies the first AIA caIssuers URI into url (NUL-terminated, truncated to
  * url_len - 1). Returns 1 if found, 0 if none, CS_EPARSE if malformed. */
 int cs_trust_der_ca_issuers(const mbedtls_x509_crt *crt, char *url, size_t url_len);

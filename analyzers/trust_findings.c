@@ -292,6 +292,9 @@ static int static_problems(const cs_trust_path_t *p, cs_findings_t *f) {
               ? "More CA certificates sit below this one than its pathLenConstraint allows."
           : bit == CS_TRUST_P_CA_KEY_USAGE
               ? "This issuer's keyUsage lacks keyCertSign."
+          : bit == CS_TRUST_P_NAME_CONSTRAINTS_VIOLATED
+              ? "A subjectAltName of the leaf lies outside this CA's permitted subtrees or "
+                "inside its excluded subtrees (nameConstraints)."
           : bit == CS_TRUST_P_LEAF_KEY_USAGE
               ? "The leaf's keyUsage has none of digitalSignature, keyEncipherment, "
                 "keyAgreement: unusable for TLS."
@@ -430,10 +433,11 @@ static int structural(const cs_trust_result_t *r, cs_findings_t *f) {
                                  "only in the trust store given", f);
   if (err == 0 && (first->problems & CS_TRUST_P_NAME_CONSTRAINTS))
     err = cs_findings_add(f, "NAME_CONSTRAINTS_UNCHECKED", CS_SEV_INFO, 50, -1, -1,
-                          "A CA on the path carries nameConstraints, which certskew does not "
+                          "A CA on the path carries name constraints certskew does not "
                           "evaluate.",
-                          "mbedTLS 2.28 does not parse nameConstraints; the verdict assumes "
-                          "they allow the leaf's names.",
+                          "Only dNSName and iPAddress constraints are evaluated; the verdict "
+                          "assumes the other forms (directoryName, email, URI) allow the "
+                          "certificate.",
                           NULL, NULL);
   if (err == 0)
     err = order_and_extras(r, first, f);

@@ -36,6 +36,11 @@ struct cs_trust_result {
 /* Whether t_ms lies in [from, to). */
 int cs_trust__in(cs_interval_t iv, int64_t t_ms);
 
+/* Problem bits from issuer's nameConstraints applied to the leaf's SAN
+ * names (trust_nc.c): NAME_CONSTRAINTS_VIOLATED and/or NAME_CONSTRAINTS
+ * (some constraint form not evaluated); 0 without the extension. */
+unsigned cs_trust__name_constraints(const mbedtls_x509_crt *issuer, const mbedtls_x509_crt *leaf);
+
 /* Appends the diagnosis of an analyzed result (trust_findings.c). */
 int cs_trust__diagnose(const cs_trust_result_t *r, cs_findings_t *f);
 

@@ -16,7 +16,6 @@
 #include <mbedtls/pk.h>
 
 #include "certskew/time.h"
-#include "trust_der.h"
 
 /* A certificate that may issue another: from a store or from the chain. */
 typedef struct node {
@@ -189,11 +188,7 @@ static unsigned issuer_problems(const cs_trust_path_t *p, size_t h) {
     problems |= CS_TRUST_P_CA_KEY_USAGE;
   if (!eku_allows_server(crt, 1))
     problems |= CS_TRUST_P_EKU;
-  const uint8_t *val;
-  size_t len;
-  if (cs_trust_der_find_ext(crt, CS_TRUST_OID_NAME_CONSTRAINTS,
-                            sizeof(CS_TRUST_OID_NAME_CONSTRAINTS), &val, &len, NULL) == 1)
-    problems |= CS_TRUST_P_NAME_CONSTRAINTS;
+  problems |= cs_trust__name_constraints(crt, p->hops[0].cert->crt);
   return problems;
 }
 
@@ -454,6 +449,8 @@ const char *cs_trust_problem_code(unsigned problem_bit) {
     return "EKU_INVALID";
   case CS_TRUST_P_NAME_CONSTRAINTS:
     return "NAME_CONSTRAINTS_UNCHECKED";
+  case CS_TRUST_P_NAME_CONSTRAINTS_VIOLATED:
+    return "NAME_CONSTRAINTS_VIOLATION";
   default:
     return "UNKNOWN";
   }

@@ -14,7 +14,7 @@ key root; key inter; key leaf
 openssl req -x509 -new -key root.key -subj "/CN=Seed Root" -days 3650 -out root.pem \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
 openssl req -new -key inter.key -subj "/CN=Seed Inter" -out inter.csr 2>/dev/null
-printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\n' > inter.ext
+printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\nnameConstraints=critical,permitted;DNS:example.test,excluded;IP:10.0.0.0/255.0.0.0\n' > inter.ext
 openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -CAcreateserial -days 365 \
   -extfile inter.ext -out inter.pem 2>/dev/null
 openssl req -new -key leaf.key -subj "/CN=www.example.test" -out leaf.csr 2>/dev/null

@@ -31,10 +31,10 @@
  *   - extendedKeyUsage, when present (leaf or CA), contains serverAuth;
  *   - the anchor's self-signature is not checked (RFC 5280 §6.1: an anchor
  *     is a trusted name and key; OpenSSL and browsers do the same).
- * Name constraints are NOT evaluated (mbedTLS 2.28 does not parse them and a
- * critical one makes cs_chain_load reject the chain); a path through a CA
- * carrying a non-critical nameConstraints extension is flagged
- * NAME_CONSTRAINTS_UNCHECKED in its problems.
+ *   - nameConstraints of every issuing CA are applied to the leaf's dNSName
+ *     and iPAddress SANs (OpenSSL's matching rules); other name forms
+ *     (directoryName, email, URI) are not evaluated and only flagged
+ *     (CS_TRUST_P_NAME_CONSTRAINTS, not fatal).
  *
  * The verdict of a path at true instant t for clock c is "pass" iff the path
  * ends at an anchor, has no static problem, the hostname (if one was given)
@@ -148,7 +148,10 @@ typedef enum cs_trust_problem {
   CS_TRUST_P_CA_KEY_USAGE = 1u << 4,   /* issuer keyUsage lacks keyCertSign */
   CS_TRUST_P_LEAF_KEY_USAGE = 1u << 5, /* leaf keyUsage unusable for TLS */
   CS_TRUST_P_EKU = 1u << 6,            /* extendedKeyUsage without serverAuth */
-  CS_TRUST_P_NAME_CONSTRAINTS = 1u << 7, /* nameConstraints present: not evaluated */
+  CS_TRUST_P_NAME_CONSTRAINTS = 1u << 7, /* nameConstraints of a form not evaluated
+                                            (directoryName, email, URI): not fatal */
+  CS_TRUST_P_NAME_CONSTRAINTS_VIOLATED = 1u << 8, /* a leaf SAN name outside the permitted
+                                                     or inside the excluded subtrees */
 } cs_trust_problem_t;
 
 /* Stable code of one problem bit ("BAD_SIGNATURE", "NOT_A_CA", ...), or
@@ -201,7 +204,7 @@ typedef struct cs_trust_result cs_trust_result_t;
  *   INTERMEDIATE_NOT_YET_VALID, INTERMEDIATE_EXPIRED, HOSTNAME_MISMATCH,
  *   LIFETIME_TOO_LONG, BAD_SIGNATURE, SIGNATURE_UNSUPPORTED, NOT_A_CA,
  *   PATH_LENGTH_EXCEEDED, KEY_USAGE_INVALID, EKU_INVALID,
- *   NAME_CONSTRAINTS_UNCHECKED, NO_TRUSTED_PATH.
+ *   NAME_CONSTRAINTS_VIOLATION, NAME_CONSTRAINTS_UNCHECKED, NO_TRUSTED_PATH.
  * Severity: ERROR when it makes the chain fail at at_ms for clocks[0] (or,
  * for time-independent problems, always); WARNING when it fails only for
  * other clocks, or is a browser policy OpenSSL does not enforce.

@@ -71,6 +71,9 @@ typedef struct tcase {
 #define STD_INTER CA("inter", "Test Inter", "inter", "root", "root", T0 - 100 * D, T0 + 300 * D)
 #define STD_LEAF LEAF("inter", "inter", T0 - 10 * D, T0 + 80 * D)
 #define STD_CERTS STD_ROOT, STD_INTER, STD_LEAF
+/* The standard intermediate with extra extension lines. */
+#define CA_EXT(n, extra)                                                                      \
+  {n, "Test Inter", "inter", "root", "root", T0 - 100 * D, T0 + 300 * D, CS_TF_EXT_CA "\n" extra}
 
 static const tcase_t CASES[] = {
     {"valid", {STD_CERTS}, {"leaf", "inter"}, {"root"}, "www.example.test", T0, 1, 0,
@@ -165,6 +168,29 @@ static const tcase_t CASES[] = {
        "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign"},
       STD_INTER, STD_LEAF},
      {"leaf", "inter"}, {"root"}, NULL, T0, 0, 1, {"PATH_LENGTH_EXCEEDED"}, {NULL}, 0, NULL},
+    {"name_constraints_permitted",
+     {STD_ROOT, CA_EXT("inter", "nameConstraints=critical,permitted;DNS:example.test"), STD_LEAF},
+     {"leaf", "inter"}, {"root"}, NULL, T0, 1, 0, {NULL}, {"NAME_CONSTRAINTS_VIOLATION"}, 3,
+     NULL},
+    {"name_constraints_outside_permitted",
+     {STD_ROOT, CA_EXT("inter", "nameConstraints=critical,permitted;DNS:other.test"), STD_LEAF},
+     {"leaf", "inter"}, {"root"}, NULL, T0, 0, 1, {"NAME_CONSTRAINTS_VIOLATION"}, {NULL}, 0,
+     NULL},
+    {"name_constraints_excluded_wildcard",
+     {STD_ROOT, CA_EXT("inter", "nameConstraints=critical,excluded;DNS:api.example.test"),
+      STD_LEAF},
+     {"leaf", "inter"}, {"root"}, NULL, T0, 0, 1, {"NAME_CONSTRAINTS_VIOLATION"}, {NULL}, 0,
+     NULL},
+    {"name_constraints_ip",
+     {STD_ROOT, CA_EXT("inter", "nameConstraints=critical,permitted;IP:192.0.2.0/255.255.255.0"),
+      STD_LEAF},
+     {"leaf", "inter"}, {"root"}, NULL, T0, 0, 1, {"NAME_CONSTRAINTS_VIOLATION"}, {NULL}, 0,
+     NULL},
+    {"name_constraints_email_unchecked",
+     {STD_ROOT, CA_EXT("inter", "nameConstraints=critical,permitted;email:example.test"),
+      STD_LEAF},
+     {"leaf", "inter"}, {"root"}, NULL, T0, 1, 0, {"NAME_CONSTRAINTS_UNCHECKED"},
+     {"NAME_CONSTRAINTS_VIOLATION"}, 3, NULL},
 };
 
 static int has_evidence_value(cs_findings_t *f, const char *code, const char *value) {
