@@ -27,19 +27,21 @@ static int served_pos(const cs_trust_result_t *r, const cs_trust_hop_t *hop) {
   if (hop->served_index >= 0)
     return hop->served_index;
   for (size_t i = 0; i < cs_chain_count(r->chain); i++)
-    if (memcmp(cs_chain_cert(r->chain, i)->sha256, hop->cert->sha256, 32) == 0)
+    if (cs_trust__same_cert(cs_chain_cert(r->chain, i), hop->cert))
       return (int)i;
   return -1;
 }
 
-static void hex32(const uint8_t *b, char out[65]) {
+static void fingerprint_hex(const cs_cert_info_t *c, char out[65]) {
+  uint8_t b[32];
+  cs_cert_fingerprint(c, b);
   for (int i = 0; i < 32; i++)
     snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
 static int cert_evidence(cs_findings_t *f, const cs_cert_info_t *c) {
   char fp[65];
-  hex32(c->sha256, fp);
+  fingerprint_hex(c, fp);
   char nb[CS_TIME_STRLEN], na[CS_TIME_STRLEN];
   cs_time_format(c->not_before_ms, nb);
   cs_time_format(c->not_after_ms, na);

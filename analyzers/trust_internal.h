@@ -33,6 +33,9 @@ struct cs_trust_result {
   cs_interval_t *windows;
 };
 
+/* 1 if a and b are the same certificate (identical DER). */
+int cs_trust__same_cert(const cs_cert_info_t *a, const cs_cert_info_t *b);
+
 /* Whether t_ms lies in [from, to). */
 int cs_trust__in(cs_interval_t iv, int64_t t_ms);
 

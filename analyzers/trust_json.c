@@ -79,8 +79,10 @@ static int add_hop(const cs_trust_result_t *r, cJSON *arr, const cs_trust_hop_t 
     snprintf(source, sizeof(source), "served#%d", hop->served_index);
   else
     snprintf(source, sizeof(source), "store:%s", cs_trust_store_name(r->stores[hop->store_index]));
+  uint8_t digest[32];
+  cs_cert_fingerprint(hop->cert, digest);
   for (int i = 0; i < 32; i++)
-    snprintf(fp + 2 * i, 3, "%02x", hop->cert->sha256[i]);
+    snprintf(fp + 2 * i, 3, "%02x", digest[i]);
   if (cJSON_AddStringToObject(o, "subject", hop->cert->subject) == NULL ||
       cJSON_AddStringToObject(o, "issuer", hop->cert->issuer) == NULL ||
       cJSON_AddStringToObject(o, "source", source) == NULL ||

@@ -39,14 +39,15 @@ static int same_raw(const mbedtls_x509_buf *a, const mbedtls_x509_buf *b) {
   return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
 
-static int in_any_store(const cs_trust_result_t *r, const uint8_t sha256[32], int *store_index) {
+int cs_trust__same_cert(const cs_cert_info_t *a, const cs_cert_info_t *b) {
+  return a->der_len == b->der_len && memcmp(a->der, b->der, a->der_len) == 0;
+}
+
+static int in_any_store(const cs_trust_result_t *r, const cs_cert_info_t *c) {
   for (size_t s = 0; s < r->nstores; s++)
     for (size_t i = 0; i < cs_trust_store_count(r->stores[s]); i++)
-      if (memcmp(cs_trust_store_cert(r->stores[s], i)->sha256, sha256, 32) == 0) {
-        if (store_index != NULL)
-          *store_index = (int)s;
+      if (cs_trust__same_cert(cs_trust_store_cert(r->stores[s], i), c))
         return 1;
-      }
   return 0;
 }
 
@@ -66,7 +67,7 @@ static int collect_nodes(builder_t *b) {
       b->nodes[b->nnodes++] = (node_t){cs_trust_store_cert(r->stores[s], i), -1, (int)s};
   for (size_t i = 1; i < cs_chain_count(r->chain); i++) {
     const cs_cert_info_t *c = cs_chain_cert(r->chain, i);
-    if (!in_any_store(r, c->sha256, NULL))
+    if (!in_any_store(r, c))
       b->nodes[b->nnodes++] = (node_t){c, (int)i, -1};
   }
   return 0;
@@ -109,7 +110,7 @@ static int on_path(const builder_t *b, const cs_cert_info_t *c) {
 static int build(builder_t *b) {
   const node_t *cur = &b->stack[b->depth - 1];
   if (cur->cert->self_issued) {
-    int trusted = cur->store_index >= 0 || in_any_store(b->r, cur->cert->sha256, NULL);
+    int trusted = cur->store_index >= 0 || in_any_store(b->r, cur->cert);
     return emit(b, trusted ? CS_TRUST_END_ANCHOR : CS_TRUST_END_UNTRUSTED_ROOT);
   }
   if (b->depth == CS_TRUST_MAX_DEPTH)
@@ -235,7 +236,7 @@ static void check_path(builder_t *b, cs_trust_path_t *p, cs_interval_t *rows) {
   for (size_t h = 0; h < p->nhops; h++) {
     cs_trust_hop_t *hop = &p->hops[h];
     const mbedtls_x509_crt *crt = hop->cert->crt;
-    hop->in_store = hop->store_index >= 0 || in_any_store(r, hop->cert->sha256, NULL);
+    hop->in_store = hop->store_index >= 0 || in_any_store(r, hop->cert);
     if (mbedtls_x509_sig_alg_gets(hop->sig_alg, sizeof(hop->sig_alg), &crt->sig_oid, crt->sig_pk,
                                   crt->sig_md, crt->sig_opts) < 0)
       hop->sig_alg[0] = '\0';

@@ -156,9 +156,10 @@ static int looks_like_pem(const uint8_t *buf, size_t len) {
   return 0;
 }
 
-static int store_has(const cs_trust_store_t *store, const uint8_t sha256[32]) {
+static int store_has(const cs_trust_store_t *store, const cs_cert_info_t *c) {
   for (size_t i = 0; i < store->ncerts; i++)
-    if (memcmp(store->certs[i]->sha256, sha256, 32) == 0)
+    if (store->certs[i]->der_len == c->der_len &&
+        memcmp(store->certs[i]->der, c->der, c->der_len) == 0)
       return 1;
   return 0;
 }
@@ -188,7 +189,7 @@ static int commit(cs_trust_store_t *store, pending_t *p, size_t *added) {
     store->chains[store->nchains++] = chain;
     for (size_t k = 0; k < cs_chain_count(chain); k++) {
       const cs_cert_info_t *info = cs_chain_cert(chain, k);
-      if (store_has(store, info->sha256))
+      if (store_has(store, info))
         continue;
       store->certs[store->ncerts++] = info;
       (*added)++;

@@ -87,7 +87,7 @@ void cs_trust_store_free(cs_trust_store_t *store);
  * concatenated certificates). A PEM block that does not parse is skipped and
  * counted in *skipped (optional), so one bad entry does not lose a whole
  * system bundle; *added (optional) counts the certificates added. Exact
- * duplicates (same SHA-256) are added once.
+ * duplicates (identical DER) are added once.
  * Returns 0, CS_EINVAL (NULL store), CS_EEMPTY (no certificate at all in
  * buf, or every one failed: eb says why), CS_ETOOBIG (input above
  * CS_TRUST_STORE_MAX_INPUT or the store above CS_TRUST_STORE_MAX_CERTS),
@@ -170,7 +170,7 @@ typedef struct cs_trust_hop {
   const cs_cert_info_t *cert;
   int served_index;         /* position in the served chain, -1 if from a store */
   int store_index;          /* which store (index into the stores given), -1 if served */
-  int in_store;             /* 1 if this exact certificate (SHA-256) is in some store */
+  int in_store;             /* 1 if this exact certificate (same DER) is in some store */
   char sig_alg[48];         /* signature algorithm of this certificate, e.g. "ECDSA with SHA256" */
   cs_trust_sig_t sig;       /* verification of this certificate by the next hop's key */
   unsigned problems;        /* cs_trust_problem_t bits found on this hop */
