@@ -29,6 +29,9 @@ struct cs_chain {
 /* 1.3.6.1.4.1.11129.2.4.2 and .3, as DER OID content bytes. */
 static const uint8_t OID_SCT_LIST[] = {0x2B, 0x06, 0x01, 0x04, 0x01, 0xD6, 0x79, 0x02, 0x04, 0x02};
 static const uint8_t OID_CT_POISON[] = {0x2B, 0x06, 0x01, 0x04, 0x01, 0xD6, 0x79, 0x02, 0x04, 0x03};
+/* 2.5.29.30 nameConstraints: mbedTLS 2.28 does not implement it, but the
+ * trust analyzer evaluates it (analyzers/trust_nc.c) from the raw DER. */
+static const uint8_t OID_NAME_CONSTRAINTS[] = {0x55, 0x1D, 0x1E};
 
 typedef struct ext_capture {
   const uint8_t *sct_ext;
@@ -55,6 +58,10 @@ static int on_unknown_ext(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_b
     cap->poison = 1;
     return 0;
   }
+  /* Critical on every name-constrained CA (RFC 5280 §4.2.1.10); rejecting
+   * it would make such chains impossible to load and diagnose. */
+  if (oid_is(oid, OID_NAME_CONSTRAINTS, sizeof(OID_NAME_CONSTRAINTS)))
+    return 0;
   return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0;
 }
 
