@@ -31,6 +31,16 @@ static const cs_clock_profile_t profiles[] = {
 
 const cs_clock_profile_t *cs_clock_profiles(void) { return profiles; }
 
+size_t cs_clock_default_set(cs_clock_t *out, size_t max) {
+  static const char *const defaults[] = {"exact", "trustd", "openssl-ct", "minute",
+                                         "day",   "-90s",   "-1h",        "+1h"};
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]) && n < max; i++)
+    if (cs_clock_parse(&out[n], defaults[i], NULL) == 0)
+      n++;
+  return n;
+}
+
 void cs_clock_init_exact(cs_clock_t *clock) {
   memset(clock, 0, sizeof(*clock));
   snprintf(clock->name, sizeof(clock->name), "exact");
@@ -208,7 +218,10 @@ static int64_t step_first_reaching(const cs_clock_step_t *s, int64_t y) {
     /* ceil_u(x) >= y  <=>  x > ceil_u(y) - u  <=>  x >= ceil_u(y) - u + 1 */
     if (cs_time_ceil(y, s->arg_ms, &x) != 0)
       return CS_TIME_POS_INF;
-    return x - s->arg_ms + 1; /* ceil_u(y) >= y > INT64_MIN + u: no overflow */
+    /* Below INT64_MIN means every representable input qualifies. */
+    if (cs_time_sub(x, s->arg_ms - 1, &x) != 0)
+      return CS_TIME_NEG_INF;
+    return x;
   case CS_CLOCK_FIXED:
     return s->arg_ms >= y ? CS_TIME_NEG_INF : CS_TIME_POS_INF;
   default:

@@ -77,6 +77,11 @@ typedef struct cs_clock_profile {
 /* Table of profiles, terminated by an entry whose name is NULL. */
 const cs_clock_profile_t *cs_clock_profiles(void);
 
+/* The clock models used when the user names none: the clients real cases
+ * involve (exact, whole-second, OpenSSL CT, minute, day) and typical skews.
+ * Fills up to max models into out; returns how many. */
+size_t cs_clock_default_set(cs_clock_t *out, size_t max);
+
 /* Writes the model back in canonical syntax ("skew:-2000ms,trunc:1000ms"). */
 size_t cs_clock_format(const cs_clock_t *clock, char *buf, size_t buflen);
 

@@ -1,0 +1,109 @@
+/* Terminal rendering of an analysis (see replay_print.h). */
+#include "replay_print.h"
+
+#include <string.h>
+
+#include "certskew/time.h"
+
+static const char *sev_label(cs_severity_t s, int color) {
+  switch (s) {
+  case CS_SEV_ERROR:
+    return color ? "\033[1;31merror\033[0m  " : "error  ";
+  case CS_SEV_WARNING:
+    return color ? "\033[1;33mwarning\033[0m" : "warning";
+  default:
+    return "info   ";
+  }
+}
+
+static void print_interval(FILE *out, cs_interval_t iv) {
+  char a[CS_TIME_STRLEN], b[CS_TIME_STRLEN];
+  if (cs_interval_empty(iv)) {
+    fprintf(out, "never");
+    return;
+  }
+  if (iv.from_ms == CS_TIME_NEG_INF && iv.to_ms == CS_TIME_POS_INF) {
+    fprintf(out, "always");
+    return;
+  }
+  cs_time_format(iv.from_ms, a);
+  cs_time_format(iv.to_ms, b);
+  if (iv.from_ms == CS_TIME_NEG_INF)
+    fprintf(out, "until %s", b);
+  else if (iv.to_ms == CS_TIME_POS_INF)
+    fprintf(out, "from %s on", a);
+  else
+    fprintf(out, "from %s until %s", a, b);
+}
+
+static void print_chain(FILE *out, const cs_chain_t *chain) {
+  char nb[CS_TIME_STRLEN], na[CS_TIME_STRLEN], st[CS_TIME_STRLEN];
+  fprintf(out, "chain: %zu certificate(s)\n", cs_chain_count(chain));
+  for (size_t i = 0; i < cs_chain_count(chain); i++) {
+    const cs_cert_info_t *c = cs_chain_cert(chain, i);
+    cs_time_format(c->not_before_ms, nb);
+    cs_time_format(c->not_after_ms, na);
+    fprintf(out, "  #%zu %s\n     notBefore %s  notAfter %s\n", i, c->subject, nb, na);
+    for (size_t j = 0; j < c->nscts; j++) {
+      cs_time_format(c->scts[j].timestamp_ms, st);
+      fprintf(out, "     SCT #%zu  %s  log %02x%02x%02x%02x...%s\n", j, st, c->scts[j].log_id[0],
+              c->scts[j].log_id[1], c->scts[j].log_id[2], c->scts[j].log_id[3],
+              c->scts[j].supported ? "" : "  (unsupported)");
+    }
+    if (c->sct_parse_error)
+      fprintf(out, "     SCT list: %s\n", c->sct_parse_detail);
+  }
+}
+
+static void print_clocks(FILE *out, const cs_replay_t *r, int color) {
+  const cs_replay_opts_t *o = cs_replay_opts(r);
+  char at[CS_TIME_STRLEN], bel[CS_TIME_STRLEN];
+  if (o->has_at) {
+    cs_time_format(o->at_ms, at);
+    fprintf(out, "\nat %s:\n", at);
+  } else {
+    fprintf(out, "\nclock models:\n");
+  }
+  for (size_t c = 0; c < cs_replay_nclocks(r); c++) {
+    const cs_clock_t *clock = cs_replay_clock(r, c);
+    fprintf(out, "  %-14s ", clock->name);
+    if (o->has_at) {
+      int64_t b;
+      size_t nfail = 0;
+      if (cs_replay_believed(r, c, &b) == 0)
+        cs_time_format(b, bel);
+      else
+        snprintf(bel, sizeof(bel), "(overflow)");
+      for (size_t k = 0; k < cs_replay_nchecks(r); k++)
+        nfail += (size_t)cs_replay_fails_at(r, k, c);
+      fprintf(out, "believes %-26s %s", bel,
+              nfail ? (color ? "\033[1;31mFAIL\033[0m" : "FAIL") : "pass");
+      for (size_t k = 0; k < cs_replay_nchecks(r); k++)
+        if (cs_replay_fails_at(r, k, c))
+          fprintf(out, "  %s (%s)", cs_check_failure_code(cs_replay_check(r, k)->kind),
+                  cs_replay_check(r, k)->label);
+      fprintf(out, "\n  %-14s ", "");
+    }
+    fprintf(out, "passes ");
+    print_interval(out, cs_replay_pass_window(r, c));
+    fprintf(out, "\n");
+  }
+}
+
+void cs_replay_print(FILE *out, cs_analysis_t *a, int color) {
+  const cs_replay_t *r = cs_analysis_replay(a);
+  cs_findings_t *fs = cs_analysis_findings(a);
+  print_chain(out, cs_analysis_chain(a));
+  print_clocks(out, r, color);
+  fprintf(out, "\nfindings (%zu):\n", cs_findings_count(fs));
+  for (size_t i = 0; i < cs_findings_count(fs); i++) {
+    const cs_finding_t *f = cs_findings_get(fs, i);
+    fprintf(out, "  [%s] %s: %s\n", sev_label(f->severity, color), f->code, f->summary);
+    if (f->explanation)
+      fprintf(out, "      %s\n", f->explanation);
+    if (f->fix)
+      fprintf(out, "      fix: %s\n", f->fix);
+  }
+  if (cs_findings_count(fs) == 0)
+    fprintf(out, "  none: every modeled clock passes every check after issuance\n");
+}
