@@ -148,7 +148,9 @@ static int judge_ocsp(ctx_t *c, int item, const cs_ocsp_response_t *r, const cha
   else if (s->status == CS_OCSP_CERT_REVOKED)
     ret = revoked(c, item, item == 0 ? "stapled OCSP response" : "fetched OCSP response",
                   s->revocation_time_ms);
-  return ret == 0 ? single_times(c, item, info, s) : ret;
+  if (ret != 0 || c->in->time_checks_in_replay)
+    return ret;
+  return single_times(c, item, info, s);
 }
 
 static int judge_crl(ctx_t *c) {
@@ -164,7 +166,8 @@ static int judge_crl(ctx_t *c) {
   if (cs_crl_find_serial(crl, c->in->leaf->serial.p, c->in->leaf->serial.len, &when) &&
       (ret = revoked(c, 1, "CRL", when)) != 0)
     return ret;
-  if (crl->has_next_update && c->in->at_ms > crl->next_update_ms) {
+  if (!c->in->time_checks_in_replay && crl->has_next_update &&
+      c->in->at_ms > crl->next_update_ms) {
     ret = add(c, "CRL_STALE", CS_SEV_ERROR, 1, "The CRL is stale: its nextUpdate has passed.",
               "Clients that use CRLs treat a CRL past nextUpdate as unusable.",
               "The CA must publish a fresh CRL before nextUpdate.");

@@ -60,6 +60,9 @@ typedef struct cs_revocation_input {
   int issuer_from_aia;                /* 1: issuer was missing and came from caIssuers */
   int64_t at_ms;                      /* the instant asked about */
   int64_t provisioning_ms;            /* 0 = CS_REVOCATION_DEFAULT_PROVISIONING_MS */
+  int time_checks_in_replay;          /* 1 when cs_revocation_add_checks fed the replay:
+                                         OCSP_STALE / OCSP_NOT_YET_VALID / CRL_STALE are then
+                                         reported per clock by cs_replay_run, not here */
 } cs_revocation_input_t;
 
 /* Appends the revocation findings to f. Stable codes:

@@ -99,7 +99,7 @@ static void test_parse(const mbedtls_x509_crt *ca, const mbedtls_x509_crt *other
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     cs_findings_t *fs = cs_findings_new();
-    cs_revocation_input_t in = {t[i].leaf, ca, nb, NULL, 1, NULL, t[i].crl, 0, t[i].at_ms, 0};
+    cs_revocation_input_t in = {t[i].leaf, ca, nb, NULL, 1, NULL, t[i].crl, 0, t[i].at_ms, 0, 0};
     RV_CHECK_EQ(cs_revocation_diagnose(&in, fs), 0);
     if (cs_findings_has(fs, t[i].code) != t[i].present)
       fprintf(stderr, "CRL diagnosis case %zu: %s expected %d\n", i, t[i].code, t[i].present);
@@ -231,7 +231,7 @@ static void test_fetch(const mbedtls_x509_crt *ca) {
   rv_kill(pid);
   /* AIA-completed chains: the diagnosis names the clients that break. */
   cs_findings_t *fs = cs_findings_new();
-  cs_revocation_input_t in = {&good, ca, 0, NULL, 0, NULL, NULL, 1, CS_MS_PER_DAY, 0};
+  cs_revocation_input_t in = {&good, ca, 0, NULL, 0, NULL, NULL, 1, CS_MS_PER_DAY, 0, 0};
   RV_CHECK_EQ(cs_revocation_diagnose(&in, fs), 0);
   RV_CHECK(cs_findings_has(fs, "AIA_FETCHED_INTERMEDIATE"));
   RV_CHECK(cs_findings_has(fs, "STAPLING_NOT_OBSERVABLE"));

@@ -163,7 +163,7 @@ static void test_unauthorized(const mbedtls_x509_crt *ca) {
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     cs_findings_t *f = cs_findings_new();
-    cs_revocation_input_t in = {&leaf, ca, nb, r, 1, NULL, NULL, 0, nb + t[i].age_ms, 0};
+    cs_revocation_input_t in = {&leaf, ca, nb, r, 1, NULL, NULL, 0, nb + t[i].age_ms, 0, 0};
     RV_CHECK_EQ(cs_revocation_diagnose(&in, f), 0);
     RV_CHECK(cs_findings_has(f, t[i].code));
     RV_CHECK_EQ(cs_findings_has(f, "REVOKED"), 0);
@@ -211,7 +211,7 @@ static void test_diagnosis(const mbedtls_x509_crt *ca) {
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     cs_findings_t *f = cs_findings_new();
     cs_revocation_input_t in = {t[i].leaf, ca, t[i].nb_ms, t[i].stapled, 1, t[i].fetched, NULL,
-                                0, t[i].at_ms, 0};
+                                0, t[i].at_ms, 0, 0};
     RV_CHECK_EQ(cs_revocation_diagnose(&in, f), 0);
     if (cs_findings_has(f, t[i].code) != t[i].present)
       fprintf(stderr, "diagnosis case %zu: %s expected %d\n", i, t[i].code, t[i].present);
@@ -220,7 +220,7 @@ static void test_diagnosis(const mbedtls_x509_crt *ca) {
   }
   /* Stapled good vs fetched revoked for the same certificate disagree. */
   cs_findings_t *f = cs_findings_new();
-  cs_revocation_input_t in = {&gl, ca, nb, good, 1, unk, NULL, 0, t0 + 1000, 0};
+  cs_revocation_input_t in = {&gl, ca, nb, good, 1, unk, NULL, 0, t0 + 1000, 0, 0};
   RV_CHECK_EQ(cs_revocation_diagnose(&in, f), 0);
   RV_CHECK(cs_findings_has(f, "OCSP_STAPLE_MISMATCH")); /* unk is about another serial */
   cs_findings_free(f);
