@@ -29,8 +29,12 @@ static cJSON *ocsp_json(const cs_ocsp_response_t *r, const cs_revocation_input_t
   int ok = o != NULL &&
            cJSON_AddStringToObject(o, "response_status",
                                    cs_ocsp_status_name(info->response_status)) != NULL;
-  if (!ok || !info->has_basic)
-    return ok ? o : (cJSON_Delete(o), NULL);
+  if (!ok) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  if (!info->has_basic)
+    return o;
   ok = add_time(o, "produced_at", info->produced_at_ms) &&
        (info->responder_by_key
             ? add_hex(o, "responder_key_hash", info->responder_key_hash, 20)

@@ -40,8 +40,9 @@ typedef struct cs_http_result {
 
 typedef void (*cs_http_cb)(const cs_http_result_t *res, void *ud);
 
-/* Starts a fetch on loop. On 0, cb is called exactly once later (from the
- * loop) and all resources are released by the loop afterwards. On error
+/* Starts a fetch on loop. On 0, cb is called exactly once (from the loop, or
+ * before this returns if name resolution cannot even start) and all
+ * resources are released by the loop afterwards. On error
  * (CS_EINVAL for a bad or non-http URL, CS_ENOMEM), cb is never called. */
 int cs_http_fetch(uv_loop_t *loop, const cs_http_request_t *req, cs_http_cb cb,
                   void *ud) CS_MUST_CHECK;

@@ -34,8 +34,10 @@ typedef struct cs_stapling_probe_opts {
 typedef void (*cs_stapling_probe_cb)(int err, const cs_tls_probe_result_t *res,
                                      const char *detail, void *ud);
 
-/* Starts a probe on loop. On 0 the callback will run; on error (CS_EINVAL,
- * CS_ENOMEM, CS_ENET when the socket cannot even be created) it never does. */
+/* Starts a probe on loop. On 0 the callback will run exactly once (before
+ * this returns if the connect cannot even be started, e.g. a bad address
+ * family; otherwise from the loop). On error (CS_EINVAL, CS_ENOMEM, CS_EIO
+ * without randomness, CS_ENET when the socket cannot be created) it never does. */
 int cs_stapling_probe_start(uv_loop_t *loop, const cs_stapling_probe_opts_t *opts,
                             cs_stapling_probe_cb cb, void *ud) CS_MUST_CHECK;
 

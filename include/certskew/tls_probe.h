@@ -64,10 +64,10 @@ cs_tls_probe_parser_t *cs_tls_probe_parser_new(void);
 void cs_tls_probe_parser_free(cs_tls_probe_parser_t *p);
 
 /* Feeds server bytes in any split. Returns 0 while more is needed or once the
- * outcome is final (check cs_tls_probe_parser_result()->outcome), or a
- * negative CS_E* (CS_EPARSE, CS_ETOOBIG, CS_EUNSUPPORTED) with a detail in eb
- * on a protocol violation; after an error or final outcome more bytes are
- * ignored. */
+ * outcome is final (check cs_tls_probe_parser_result()->outcome; bytes after
+ * a final outcome are ignored), or a negative CS_E* (CS_EPARSE, CS_ETRUNC,
+ * CS_ETOOBIG, CS_EUNSUPPORTED, CS_ENOMEM) with a detail in eb on a protocol
+ * violation; every later call then returns CS_ESTATE. */
 int cs_tls_probe_parser_feed(cs_tls_probe_parser_t *p, const uint8_t *data, size_t len,
                              cs_errbuf_t *eb) CS_MUST_CHECK;
 
