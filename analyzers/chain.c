@@ -18,6 +18,7 @@
 #include <mbedtls/sha256.h>
 
 #include "certskew/time.h"
+#include "grow.h"
 
 struct cs_chain {
   mbedtls_x509_crt crts;   /* mbedTLS's own list: owns the DER copies */
@@ -112,14 +113,8 @@ static int add_der(cs_chain_t *chain, const uint8_t *der, size_t len, cs_errbuf_
     crt = crt->next;
   /* Grown on demand: a cs_cert_info_t is ~7 KB, and zeroing room for the
    * maximum up front cost more than parsing a typical chain. */
-  if (chain->ncerts == chain->certs_cap) {
-    size_t new_cap = chain->certs_cap ? chain->certs_cap * 2 : 4;
-    cs_cert_info_t *certs = realloc(chain->certs, new_cap * sizeof(*certs));
-    if (certs == NULL)
-      return CS_ENOMEM;
-    chain->certs = certs;
-    chain->certs_cap = new_cap;
-  }
+  if (cs_grow((void **)&chain->certs, &chain->certs_cap, chain->ncerts + 1, sizeof(*chain->certs), 4) != 0)
+    return CS_ENOMEM;
   cs_cert_info_t *info = &chain->certs[chain->ncerts];
   memset(info, 0, sizeof(*info));
   fill_info(info, crt, chain->ncerts, &cap);

@@ -448,6 +448,10 @@ cJSON *cs_report_build(cs_analysis_t *a) {
     else
       chk(&rb, cJSON_AddNullToObject(verdict, "top_code"));
   }
+  if (a->ct != NULL)
+    add_item(&rb, root, "ct", cs_ct_result_to_json(a->ct));
+  else
+    chk(&rb, cJSON_AddNullToObject(root, "ct"));
   cJSON *findings = chk(&rb, cJSON_AddArrayToObject(root, "findings"));
   for (size_t i = 0; findings != NULL && i < cs_findings_count(a->findings); i++)
     push(&rb, findings, finding_obj(&rb, cs_findings_get(a->findings, i)));

@@ -109,7 +109,10 @@ int cs_time_from_civil(const cs_civil_t *c, int64_t *out_ms) {
 
 void cs_time_to_civil(int64_t t_ms, cs_civil_t *out) {
   int64_t days = floor_div(t_ms, CS_MS_PER_DAY);
-  int64_t ms_of_day = t_ms - days * CS_MS_PER_DAY; /* no overflow: |days*DAY| <= |t| */
+  /* The remainder, not t - days * DAY: that product leaves int64 near INT64_MIN. */
+  int64_t ms_of_day = t_ms % CS_MS_PER_DAY;
+  if (ms_of_day < 0)
+    ms_of_day += CS_MS_PER_DAY;
   int64_t z = days + 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   int64_t doe = z - era * 146097;

@@ -128,7 +128,8 @@ int main(int argc, char **argv) {
   }
   cs_clock_t clocks[8];
   size_t nclocks = cs_clock_default_set(clocks, 8);
-  cs_analysis_opts_t o = {"bench", clocks, nclocks, 1, INT64_C(1795467783219), 0, 0, 0};
+  cs_analysis_opts_t o = {.source = "bench", .clocks = clocks, .nclocks = nclocks, .has_at = 1,
+                          .at_ms = INT64_C(1795467783219)};
   printf("{\n  \"benchmark\": \"replay\",\n  \"clock_models\": %zu,\n  \"signature_checks\": false,\n"
          "  \"seconds_per_point\": %.2f,\n  \"points\": [\n", nclocks, budget);
   for (size_t length = 1; length <= 8; length++) {

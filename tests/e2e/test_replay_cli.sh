@@ -54,6 +54,17 @@ check "json: issuance estimate is the later SCT" bash -c \
 check "--compact is one line" bash -c '[ "$("$CS_BIN" replay c/chain.pem --json --compact | wc -l)" = 1 ]'
 check "stdin input" bash -c '"$CS_BIN" replay - --json < c/chain.pem | grep -Eq "\"count\":[[:space:]]*2"'
 
+# CT: the real Chrome log list loads; our fixture's logs are not in it.
+: "${CS_SHARED_DIR:?}"
+"$CS_BIN" replay c/chain.pem --log-list "$CS_SHARED_DIR/ct/all_logs_list.json" --json > ct.json || true
+check "json: ct section with the real log list" bash -c \
+  '[ "$(jget ct.json "(d[\"ct\"][\"log_list\"] is not None, len(d[\"ct\"][\"scts\"]))")" = "(True, 2)" ]'
+check "json: fixture SCTs are from unknown logs" bash -c \
+  '[ "$(jget ct.json "sorted(set(f[\"code\"] for f in d[\"findings\"]) & {\"SCT_UNKNOWN_LOG\", \"SCT_POLICY_TOO_FEW\"})")" = "['"'"'SCT_POLICY_TOO_FEW'"'"', '"'"'SCT_UNKNOWN_LOG'"'"']" ]'
+printf '{"version": "1", "operators": [{"name": "x", "logs": [{"key": "!!", "log_id": "x"}]}]}' > badlist.json
+check "malformed log list -> exit 3 naming it" bash -c '
+  out=$("$CS_BIN" replay c/chain.pem --log-list badlist.json 2>&1); [ $? -eq 3 ] && grep -q "badlist.json" <<<"$out"'
+
 # Bad input: clear message, exit 3, no crash.
 printf 'not a certificate\n' > garbage.txt
 head -c 300 c/leaf.pem > truncated.pem

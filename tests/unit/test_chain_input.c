@@ -80,7 +80,7 @@ static void test_malformed_sct_list_is_reported_not_fatal(void) {
   /* ...and the analysis says so as an error finding. */
   cs_clock_t clock;
   cs_clock_init_exact(&clock);
-  cs_analysis_opts_t o = {"t", &clock, 1, 0, 0, 0, 0, 0};
+  cs_analysis_opts_t o = {.source = "t", .clocks = &clock, .nclocks = 1};
   cs_analysis_t *a = NULL;
   CS_REQUIRE(cs_analyze(&a, g_pem, g_pem_len, &o, NULL) == 0);
   CS_CHECK(cs_findings_has(cs_analysis_findings(a), "SCT_LIST_MALFORMED"));

@@ -42,12 +42,13 @@ static void test_parse_models(void) {
   }
 }
 
+/* Longer than CS_CLOCK_NAME_MAX. */
+#define LONG_MODEL "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
 static void test_parse_errors(void) {
   static const char *bad[] = {"", "trunc:0s", "trunc:-1s", "ceil:x", "bogus", "skew:", "1s",
                               "fixed:yesterday", "boot:2000-01-01T00:00:00Z", "a,,b",
-                              "-1s,-1s,-1s,-1s,-1s,-1s,-1s,-1s,-1s",
-                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+                              "-1s,-1s,-1s,-1s,-1s,-1s,-1s,-1s,-1s", LONG_MODEL};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     cs_clock_t c;
     cs_errbuf_t eb;
