@@ -3,12 +3,10 @@
 
 #include "certskew/time.h"
 #include "ct_internal.h"
+#include "json_time.h"
 
-static cJSON *add_time(cJSON *o, const char *key, int64_t t_ms) {
-  char buf[CS_TIME_STRLEN];
-  cs_time_format(t_ms, buf);
-  return cJSON_AddStringToObject(o, key, buf);
-}
+/* Every instant in the one report encoding (json_time.h). */
+#define add_time cs_json_add_time
 
 static cJSON *log_json(const cs_ct_sct_report_t *s) {
   cJSON *l = cJSON_CreateObject();
@@ -53,7 +51,6 @@ static cJSON *sct_json(const cs_ct_result_t *r, const cs_ct_sct_report_t *s) {
            cJSON_AddNumberToObject(o, "source_index", (double)s->source_index) &&
            cJSON_AddNumberToObject(o, "version", s->version) &&
            cJSON_AddStringToObject(o, "log_id", id) && add_time(o, "timestamp", s->timestamp_ms) &&
-           cJSON_AddNumberToObject(o, "timestamp_ms", (double)s->timestamp_ms) &&
            cJSON_AddStringToObject(o, "signature_algorithm", cs_sct_sig_alg_name(s->sig_alg)) &&
            cJSON_AddStringToObject(o, "signature", cs_ct_sig_verdict_name(s->verdict)) &&
            cJSON_AddBoolToObject(o, "in_future", s->in_future) &&

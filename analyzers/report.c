@@ -15,6 +15,7 @@
 
 #include "analysis_internal.h"
 #include "certskew/time.h"
+#include "json_time.h"
 #include "replay_diagnose.h"
 
 /* Build context: cJSON reports allocation failure as NULL returns; we note
@@ -29,35 +30,12 @@ static cJSON *chk(rb_t *rb, cJSON *item) {
   return item;
 }
 
-#define JSON_EXACT_MAX INT64_C(9007199254740992) /* 2^53 */
-
 static void add_ms(rb_t *rb, cJSON *obj, const char *key, int64_t v) {
-  if (v >= -JSON_EXACT_MAX && v <= JSON_EXACT_MAX) {
-    chk(rb, cJSON_AddNumberToObject(obj, key, (double)v));
-    return;
-  }
-  char buf[32];
-  snprintf(buf, sizeof(buf), "%" PRId64, v);
-  chk(rb, cJSON_AddStringToObject(obj, key, buf));
-}
-
-static cJSON *time_obj(rb_t *rb, int64_t t) {
-  if (t == CS_TIME_NEG_INF || t == CS_TIME_POS_INF)
-    return chk(rb, cJSON_CreateNull());
-  cJSON *o = chk(rb, cJSON_CreateObject());
-  if (o == NULL)
-    return NULL;
-  char buf[CS_TIME_STRLEN];
-  cs_time_format(t, buf);
-  add_ms(rb, o, "ms", t);
-  chk(rb, cJSON_AddStringToObject(o, "rfc3339", buf));
-  return o;
+  chk(rb, cs_json_add_ms(obj, key, v));
 }
 
 static void add_time(rb_t *rb, cJSON *obj, const char *key, int64_t t) {
-  cJSON *v = time_obj(rb, t);
-  if (v != NULL && !cJSON_AddItemToObject(obj, key, v))
-    rb->failed = 1;
+  chk(rb, cs_json_add_time(obj, key, t));
 }
 
 static void add_item(rb_t *rb, cJSON *obj, const char *key, cJSON *item) {

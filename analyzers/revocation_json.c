@@ -7,10 +7,11 @@
 
 #include <stdio.h>
 
+#include "json_time.h"
+
+/* Every instant in the one report encoding (json_time.h). */
 static int add_time(cJSON *o, const char *key, int64_t t_ms) {
-  char b[CS_TIME_STRLEN];
-  cs_time_format(t_ms, b);
-  return cJSON_AddStringToObject(o, key, b) != NULL;
+  return cs_json_add_time(o, key, t_ms) != NULL;
 }
 
 static int add_hex(cJSON *o, const char *key, const uint8_t *p, size_t n) {

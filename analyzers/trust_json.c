@@ -2,6 +2,7 @@
  * The report's "trust" section (cs_trust_result_to_json). Field names are
  * part of the report schema; see include/certskew/trust.h.
  */
+#include "json_time.h"
 #include "trust_internal.h"
 
 #include <stdio.h>
@@ -38,12 +39,9 @@ static const char *sig_name(cs_trust_sig_t sig) {
   }
 }
 
-/* Adds name: "<RFC 3339>" (or "-inf"/"+inf"); NULL on allocation failure. */
-static cJSON *add_time(cJSON *obj, const char *name, int64_t t_ms) {
-  char buf[CS_TIME_STRLEN];
-  cs_time_format(t_ms, buf);
-  return cJSON_AddStringToObject(obj, name, buf);
-}
+/* Every instant in the one report encoding (json_time.h): unbounded ends
+ * of a window are null. */
+#define add_time cs_json_add_time
 
 static int add_problems(cJSON *obj, unsigned problems) {
   cJSON *arr = cJSON_AddArrayToObject(obj, "problems");

@@ -84,6 +84,32 @@ check "json: ct section with the real log list" bash -c \
   '[ "$(jget ct.json "(d[\"ct\"][\"log_list\"] is not None, len(d[\"ct\"][\"scts\"]))")" = "(True, 2)" ]'
 check "json: fixture SCTs are from unknown logs" bash -c \
   '[ "$(jget ct.json "sorted(set(f[\"code\"] for f in d[\"findings\"]) & {\"SCT_UNKNOWN_LOG\", \"SCT_POLICY_TOO_FEW\"})")" = "['"'"'SCT_POLICY_TOO_FEW'"'"', '"'"'SCT_UNKNOWN_LOG'"'"']" ]'
+"$CS_BIN" replay c/chain.pem --trust c/root.pem --host leaf.test --log-list "$CS_SHARED_DIR/ct/all_logs_list.json" \
+  --ocsp junk.ocsp --at 2026-11-23T21:03:04Z --sweep 2026-11-23T21:03:00Z..2026-11-23T21:04:00Z --json > all.json || true
+# One encoding of time across every section: {"ms", "rfc3339"} objects.
+check "json: every instant in every section is a {ms, rfc3339} object" python3 - all.json <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+bad = []
+def walk(v, path):
+    if isinstance(v, dict):
+        if set(v) == {"ms", "rfc3339"}:
+            if not isinstance(v["ms"], (int, float)) or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", v["rfc3339"]):
+                bad.append(path)
+            return
+        for k, x in v.items():
+            walk(x, path + "." + k)
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            walk(x, path + "[%d]" % i)
+    elif isinstance(v, str) and re.match(r"\d{4}-\d\d-\d\dT\d\d:", v) and not path.endswith(("summary", "explanation", "fix")) and ".evidence." not in path:
+        bad.append(path + " = " + v)
+walk(d, "$")
+for sec in ("ct", "trust", "revocation"):
+    assert d[sec] is not None, sec
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
 printf '{"version": "1", "operators": [{"name": "x", "logs": [{"key": "!!", "log_id": "x"}]}]}' > badlist.json
 check "malformed log list -> exit 3 naming it" bash -c '
   out=$("$CS_BIN" replay c/chain.pem --log-list badlist.json 2>&1); [ $? -eq 3 ] && grep -q "badlist.json" <<<"$out"'
