@@ -6,6 +6,37 @@
 
 #include <cjson/cJSON.h>
 
+#include "replay_diagnose.h"
+
+/* CT verdicts, judged at the instant asked or, without one, at issuance
+ * (log states and policy as they were when the certificate was made). SCTs
+ * delivered outside the certificate join the replay's time checks. */
+static int analyze_ct(cs_analysis_t *a, const cs_analysis_opts_t *opts, cs_errbuf_t *eb) {
+  int64_t judged_ms;
+  const char *basis;
+  int err = cs_replay_issuance(a->chain, &judged_ms, &basis);
+  if (err != 0)
+    return cs_errbuf_set(eb, err, "no leaf certificate");
+  if (opts->has_at)
+    judged_ms = opts->at_ms;
+  cs_ct_opts_t co;
+  memset(&co, 0, sizeof(co));
+  co.logs = opts->log_list;
+  co.extra_scts = opts->extra_scts;
+  co.nextra_scts = opts->nextra_scts;
+  co.clocks = a->clocks;
+  co.nclocks = opts->nclocks;
+  if ((err = cs_ct_analyze_ex(&a->ct, a->chain, &co, judged_ms, a->findings)) != 0)
+    return cs_errbuf_set(eb, err, "CT analysis failed: %s", cs_strerror(err));
+  cs_time_check_t checks[CS_CT_MAX_SCTS];
+  size_t n = 0;
+  cs_ct_result_time_checks(a->ct, checks, CS_CT_MAX_SCTS, &n);
+  for (size_t i = 0; i < n; i++)
+    if ((err = cs_replay_add_check(a->replay, &checks[i])) != 0)
+      return cs_errbuf_set(eb, err, "too many time checks");
+  return 0;
+}
+
 int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_analysis_opts_t *opts,
                cs_errbuf_t *eb) {
   *out = NULL;
@@ -32,6 +63,8 @@ int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_ana
                          opts->has_sweep, opts->sweep_from_ms, opts->sweep_to_ms};
   if ((err = cs_replay_new(&a->replay, a->chain, &ro, eb)) != 0)
     goto fail;
+  if ((err = analyze_ct(a, opts, eb)) != 0)
+    goto fail;
   if ((err = cs_replay_run(a->replay, a->findings)) != 0) {
     cs_errbuf_set(eb, err, "replay failed: %s", cs_strerror(err));
     goto fail;
@@ -46,6 +79,7 @@ fail:
 void cs_analysis_free(cs_analysis_t *a) {
   if (a == NULL)
     return;
+  cs_ct_result_free(a->ct);
   cs_replay_free(a->replay);
   cs_chain_free(a->chain);
   cs_findings_free(a->findings);
@@ -57,6 +91,7 @@ void cs_analysis_free(cs_analysis_t *a) {
 const cs_chain_t *cs_analysis_chain(const cs_analysis_t *a) { return a->chain; }
 const cs_replay_t *cs_analysis_replay(const cs_analysis_t *a) { return a->replay; }
 cs_findings_t *cs_analysis_findings(cs_analysis_t *a) { return a->findings; }
+const cs_ct_result_t *cs_analysis_ct(const cs_analysis_t *a) { return a->ct; }
 
 char *cs_analysis_report_json(cs_analysis_t *a, int pretty) {
   cJSON *root = cs_report_build(a);

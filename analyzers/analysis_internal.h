@@ -11,6 +11,7 @@ struct cs_analysis {
   cs_chain_t *chain;       /* owned */
   cs_replay_t *replay;     /* owned */
   cs_findings_t *findings; /* owned */
+  cs_ct_result_t *ct;      /* owned */
 };
 
 /* Builds the report object (report.c); NULL on allocation failure. */

@@ -21,8 +21,8 @@
 
 struct cs_chain {
   mbedtls_x509_crt crts;   /* mbedTLS's own list: owns the DER copies */
-  cs_cert_info_t *certs;   /* owned array, ncerts entries */
-  size_t ncerts;
+  cs_cert_info_t *certs;   /* owned array, ncerts used of certs_cap */
+  size_t ncerts, certs_cap;
 };
 
 /* 1.3.6.1.4.1.11129.2.4.2 and .3, as DER OID content bytes. */
@@ -74,7 +74,6 @@ static void fill_info(cs_cert_info_t *info, const mbedtls_x509_crt *crt, size_t 
     info->issuer[0] = '\0';
   if (mbedtls_x509_serial_gets(info->serial_hex, sizeof(info->serial_hex), &crt->serial) < 0)
     info->serial_hex[0] = '\0';
-  (void)mbedtls_sha256_ret(crt->raw.p, crt->raw.len, info->sha256, 0);
   info->is_ca = crt->ca_istrue;
   info->self_issued = crt->issuer_raw.len == crt->subject_raw.len &&
                       memcmp(crt->issuer_raw.p, crt->subject_raw.p, crt->issuer_raw.len) == 0;
@@ -111,6 +110,16 @@ static int add_der(cs_chain_t *chain, const uint8_t *der, size_t len, cs_errbuf_
   mbedtls_x509_crt *crt = &chain->crts;
   while (crt->next != NULL)
     crt = crt->next;
+  /* Grown on demand: a cs_cert_info_t is ~7 KB, and zeroing room for the
+   * maximum up front cost more than parsing a typical chain. */
+  if (chain->ncerts == chain->certs_cap) {
+    size_t new_cap = chain->certs_cap ? chain->certs_cap * 2 : 4;
+    cs_cert_info_t *certs = realloc(chain->certs, new_cap * sizeof(*certs));
+    if (certs == NULL)
+      return CS_ENOMEM;
+    chain->certs = certs;
+    chain->certs_cap = new_cap;
+  }
   cs_cert_info_t *info = &chain->certs[chain->ncerts];
   memset(info, 0, sizeof(*info));
   fill_info(info, crt, chain->ncerts, &cap);
@@ -190,10 +199,7 @@ int cs_chain_load(cs_chain_t **out, const uint8_t *buf, size_t len, cs_errbuf_t 
   if (chain == NULL)
     return CS_ENOMEM;
   mbedtls_x509_crt_init(&chain->crts);
-  chain->certs = calloc(CS_CHAIN_MAX_CERTS, sizeof(*chain->certs));
   int err = CS_ENOMEM;
-  if (chain->certs == NULL)
-    goto fail;
   if (looks_like_pem(buf, len)) {
     if (memchr(buf, '\0', len) != NULL) {
       err = cs_errbuf_set(eb, CS_EPARSE, "PEM input contains NUL bytes");
@@ -259,6 +265,10 @@ char *cs_chain_to_pem(const cs_chain_t *chain) {
   }
   out[used] = '\0';
   return out;
+}
+
+void cs_cert_fingerprint(const cs_cert_info_t *cert, uint8_t out[32]) {
+  (void)mbedtls_sha256_ret(cert->der, cert->der_len, out, 0);
 }
 
 void cs_chain_fingerprint(const cs_chain_t *chain, uint8_t out[32]) {

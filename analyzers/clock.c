@@ -218,7 +218,10 @@ static int64_t step_first_reaching(const cs_clock_step_t *s, int64_t y) {
     /* ceil_u(x) >= y  <=>  x > ceil_u(y) - u  <=>  x >= ceil_u(y) - u + 1 */
     if (cs_time_ceil(y, s->arg_ms, &x) != 0)
       return CS_TIME_POS_INF;
-    return x - s->arg_ms + 1; /* ceil_u(y) >= y > INT64_MIN + u: no overflow */
+    /* Below INT64_MIN means every representable input qualifies. */
+    if (cs_time_sub(x, s->arg_ms - 1, &x) != 0)
+      return CS_TIME_NEG_INF;
+    return x;
   case CS_CLOCK_FIXED:
     return s->arg_ms >= y ? CS_TIME_NEG_INF : CS_TIME_POS_INF;
   default:

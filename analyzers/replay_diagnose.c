@@ -253,7 +253,7 @@ static int diagnose_check(const cs_replay_t *r, size_t k, int64_t issued_ms, cs_
   else if (o->has_at && o->at_ms >= latest_end)
     sev = CS_SEV_INFO; /* the window is over at the instant asked */
 
-  char what[320], summary[TEXT_MAX] = "", expl[TEXT_MAX] = "", fix[TEXT_MAX];
+  char what[512], summary[TEXT_MAX] = "", expl[TEXT_MAX] = "", fix[TEXT_MAX];
   char tb[CS_TIME_STRLEN], tb2[CS_TIME_STRLEN], db[CS_DURATION_STRLEN];
   describe_what(r, check, what, sizeof(what));
   const char *code = cs_check_failure_code(check->kind);

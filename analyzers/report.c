@@ -147,7 +147,9 @@ static cJSON *cert_obj(rb_t *rb, const cs_chain_t *chain, size_t i) {
   if (o == NULL)
     return NULL;
   char fp[65];
-  hex(c->sha256, 32, fp);
+  uint8_t digest[32];
+  cs_cert_fingerprint(c, digest);
+  hex(digest, 32, fp);
   chk(rb, cJSON_AddNumberToObject(o, "index", (double)i));
   chk(rb, cJSON_AddStringToObject(o, "role", role_of(chain, i)));
   chk(rb, cJSON_AddStringToObject(o, "subject", c->subject));
@@ -446,6 +448,10 @@ cJSON *cs_report_build(cs_analysis_t *a) {
     else
       chk(&rb, cJSON_AddNullToObject(verdict, "top_code"));
   }
+  if (a->ct != NULL)
+    add_item(&rb, root, "ct", cs_ct_result_to_json(a->ct));
+  else
+    chk(&rb, cJSON_AddNullToObject(root, "ct"));
   cJSON *findings = chk(&rb, cJSON_AddArrayToObject(root, "findings"));
   for (size_t i = 0; findings != NULL && i < cs_findings_count(a->findings); i++)
     push(&rb, findings, finding_obj(&rb, cs_findings_get(a->findings, i)));

@@ -33,6 +33,9 @@ static void usage(FILE *out) {
           "  --clock MODEL      add a clock model (repeatable); default: exact, trustd,\n"
           "                     openssl-ct, minute, day, -90s, -1h, +1h. See 'certskew clocks'.\n"
           "  --sweep FROM..TO   list, per clock, the segments of [FROM, TO) with their verdicts\n"
+          "  --log-list FILE    Chrome v3 CT log list (JSON) to verify SCT signatures and\n"
+          "                     the CT policy with; current list:\n"
+          "                     https://www.gstatic.com/ct/log_list/v3/all_logs_list.json\n"
           "  --json             print the JSON report (schema in docs/report-schema.md)\n"
           "  --compact          with --json: one line\n"
           "\n"
@@ -42,6 +45,7 @@ static void usage(FILE *out) {
 
 typedef struct replay_args {
   const char *chain_path;
+  const char *log_list_path;
   int json, compact;
   cs_analysis_opts_t opts;
   cs_clock_t clocks[CS_REPLAY_MAX_CLOCKS];
@@ -101,6 +105,8 @@ static int parse_args(int argc, char **argv, replay_args_t *a) {
         return EXIT_USAGE;
       }
       a->opts.nclocks++;
+    } else if ((v = opt_value(argc, argv, &i, "--log-list")) != NULL) {
+      a->log_list_path = v;
     } else if ((v = opt_value(argc, argv, &i, "--sweep")) != NULL) {
       const char *dots = strstr(v, "..");
       char from[128];
@@ -149,8 +155,21 @@ int cs_cmd_replay(int argc, char **argv) {
   cs_analysis_t *an = NULL;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
+  uint8_t *list_json = NULL;
+  size_t list_len = 0;
+  cs_ct_log_list_t *logs = NULL;
   if (status != 0)
     goto done;
+  if (a->log_list_path != NULL) {
+    if (cs_file_read(a->log_list_path, CS_CT_LOGLIST_MAX_INPUT, &list_json, &list_len, &eb) != 0 ||
+        cs_ct_log_list_load(&logs, list_json, list_len, &eb) != 0) {
+      fprintf(stderr, "certskew replay: --log-list %s: %s\n", a->log_list_path,
+              eb.msg[0] ? eb.msg : cs_strerror(eb.code));
+      status = EXIT_INPUT;
+      goto done;
+    }
+    a->opts.log_list = logs;
+  }
   if (cs_file_read(a->chain_path, CS_CHAIN_MAX_INPUT, &buf, &len, &eb) != 0 ||
       cs_analyze(&an, buf, len, &a->opts, &eb) != 0) {
     fprintf(stderr, "certskew replay: %s: %s\n", a->chain_path,
@@ -176,6 +195,8 @@ int cs_cmd_replay(int argc, char **argv) {
                : EXIT_PASS;
 done:
   cs_analysis_free(an);
+  cs_ct_log_list_free(logs);
+  free(list_json);
   free(buf);
   free(a);
   return status;

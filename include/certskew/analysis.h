@@ -12,6 +12,7 @@
 
 #include "certskew/chain.h"
 #include "certskew/clock.h"
+#include "certskew/ct.h"
 #include "certskew/error.h"
 #include "certskew/findings.h"
 #include "certskew/replay.h"
@@ -29,6 +30,11 @@ typedef struct cs_analysis_opts {
   int has_sweep;
   int64_t sweep_from_ms;
   int64_t sweep_to_ms;
+  /* Certificate Transparency (all optional): */
+  const cs_ct_log_list_t *log_list; /* borrowed; NULL: SCTs parsed, not verified */
+  const cs_sct_t *extra_scts;       /* SCTs from the TLS extension / stapled OCSP,
+                                       borrowed for the call */
+  size_t nextra_scts;
 } cs_analysis_opts_t;
 
 typedef struct cs_analysis cs_analysis_t;
@@ -43,6 +49,8 @@ void cs_analysis_free(cs_analysis_t *a);
 const cs_chain_t *cs_analysis_chain(const cs_analysis_t *a);
 const cs_replay_t *cs_analysis_replay(const cs_analysis_t *a);
 cs_findings_t *cs_analysis_findings(cs_analysis_t *a);
+/* The CT verdicts (see ct.h). */
+const cs_ct_result_t *cs_analysis_ct(const cs_analysis_t *a);
 
 /* The JSON report (schema above), newly allocated: caller frees with free().
  * NULL on allocation failure. */

@@ -35,7 +35,6 @@ typedef struct cs_cert_info {
   char subject[256];        /* RFC 4514-like string from mbedTLS */
   char issuer[256];
   char serial_hex[130];     /* "01:AB:..." */
-  uint8_t sha256[32];       /* fingerprint of der */
   int is_ca;                /* basicConstraints cA */
   int self_issued;          /* subject == issuer (raw DER compare) */
   int is_precert;           /* carries the CT poison extension */
@@ -64,6 +63,11 @@ const cs_cert_info_t *cs_chain_cert(const cs_chain_t *chain, size_t i);
 
 /* The served chain back as PEM, newly allocated (caller frees), or NULL. */
 char *cs_chain_to_pem(const cs_chain_t *chain);
+
+/* SHA-256 fingerprint of one certificate's DER. Computed on demand: most
+ * replays never need it, and hashing every certificate cost more than all
+ * the time checks together. */
+void cs_cert_fingerprint(const cs_cert_info_t *cert, uint8_t out[32]);
 
 /* SHA-256 over all DER certificates in order: the identity of a served chain. */
 void cs_chain_fingerprint(const cs_chain_t *chain, uint8_t out[32]);

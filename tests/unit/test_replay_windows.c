@@ -221,7 +221,7 @@ static void test_truncated_client_62ms_after_issuance(void) {
   CS_REQUIRE(cs_clock_parse(&clocks[0], "exact", NULL) == 0);
   CS_REQUIRE(cs_clock_parse(&clocks[1], "trustd", NULL) == 0);
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-    cs_analysis_opts_t o = {"fixture", clocks, 2, 1, T(rows[i].at), 0, 0, 0};
+    cs_analysis_opts_t o = {.source = "fixture", .clocks = clocks, .nclocks = 2, .has_at = 1, .at_ms = T(rows[i].at)};
     char path[600];
     snprintf(path, sizeof(path), "%s/chain.pem", g_dir);
     uint8_t *pem = NULL;

@@ -39,7 +39,7 @@ static int openssl_passes(const char *dir, int64_t at_s) {
 static int certskew_passes(const uint8_t *pem, size_t len, int64_t at_ms, int *disagreement) {
   cs_clock_t clock;
   cs_clock_init_exact(&clock);
-  cs_analysis_opts_t o = {"full.pem", &clock, 1, 1, at_ms, 0, 0, 0};
+  cs_analysis_opts_t o = {.source = "full.pem", .clocks = &clock, .nclocks = 1, .has_at = 1, .at_ms = at_ms};
   cs_analysis_t *a = NULL;
   if (cs_analyze(&a, pem, len, &o, NULL) != 0)
     return -1;

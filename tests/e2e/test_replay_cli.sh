@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# `certskew replay` as a user runs it: exit codes, human output, the JSON
+# report read back by an independent parser, and bad input of every kind.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$E2E_TMP"
+
+# A leaf with two SCTs (.095 and .157), notBefore backdated 1 h.
+hex=$(python3 - <<'PY'
+import struct
+def sct(ts, idb):
+    sig = bytes([0x30,6,2,1,1,2,1,1])
+    body = b'\x00' + bytes([idb])*32 + struct.pack('>Q', ts) + b'\x00\x00' + b'\x04\x03' + struct.pack('>H', len(sig)) + sig
+    return struct.pack('>H', len(body)) + body
+lst = sct(1795467783095, 0x11) + sct(1795467783157, 0x22)
+tls = struct.pack('>H', len(lst)) + lst
+print((bytes([4, len(tls)]) + tls).hex())
+PY
+)
+bash "$CS_SRC/tests/lib/mkchain.sh" c LEAF_SCT_HEX="$hex" LEAF_NB=20261123200303Z LEAF_NA=20270221200302Z
+
+check "help lists replay" bash -c '"$CS_BIN" --help | grep -q "replay"'
+check "replay --help" bash -c '"$CS_BIN" replay --help | grep -q -- "--sweep FROM..TO"'
+check "no args is a usage error (2)" bash -c '"$CS_BIN" replay; [ $? -eq 2 ]'
+check "unknown option (2)" bash -c '"$CS_BIN" replay c/chain.pem --bogus; [ $? -eq 2 ]'
+check "bad clock model (2) names it" bash -c 'out=$("$CS_BIN" replay c/chain.pem --clock trunc:0s 2>&1); [ $? -eq 2 ] && grep -q "trunc:0s" <<<"$out"'
+check "bad --at (2)" bash -c '"$CS_BIN" replay c/chain.pem --at 2026-02-30T00:00:00Z; [ $? -eq 2 ]'
+
+# 62 ms after the later SCT: exact passes, trustd fails -> exit 1.
+check "trustd fails 62 ms after issuance (exit 1)" bash -c '
+  "$CS_BIN" replay c/chain.pem --at 2026-11-23T21:03:03.219Z --clock exact --clock trustd > out.txt; rc=$?
+  [ $rc -eq 1 ] && grep -q "SCT_IN_FUTURE" out.txt'
+check "one second later everyone passes (exit 0)" bash -c '
+  "$CS_BIN" replay c/chain.pem --at 2026-11-23T21:03:04.000Z --clock exact --clock trustd'
+check "epoch ms --at works" bash -c '"$CS_BIN" replay c/chain.pem --at 1795467783219 --clock trustd; [ $? -eq 1 ]'
+
+"$CS_BIN" replay c/chain.pem --at 2026-11-23T21:03:03.219Z --clock exact --clock trustd \
+  --clock skew:-2s,trunc:1s --sweep 2026-11-23T21:03:03Z..2026-11-23T21:03:07Z --json > r.json || true
+check "json: schema and version" bash -c '[ "$(jget r.json "d[\"schema_version\"]")" = 1 ]'
+check "json: top finding is SCT_IN_FUTURE error" bash -c \
+  '[ "$(jget r.json "(d[\"findings\"][0][\"code\"], d[\"findings\"][0][\"severity\"])")" = "('"'"'SCT_IN_FUTURE'"'"', '"'"'error'"'"')" ]'
+check "json: trustd passes from 21:03:04.000" bash -c \
+  '[ "$(jget r.json "d[\"clocks\"][1][\"passes_for_true_times\"][\"from\"][\"rfc3339\"]")" = 2026-11-23T21:03:04.000Z ]'
+check "json: skew:-2s,trunc:1s passes from 21:03:06.000" bash -c \
+  '[ "$(jget r.json "d[\"clocks\"][2][\"passes_for_true_times\"][\"from\"][\"rfc3339\"]")" = 2026-11-23T21:03:06.000Z ]'
+check "json: trustd verdict fail, exact pass" bash -c \
+  '[ "$(jget r.json "[c[\"verdict_at\"] for c in d[\"clocks\"]]")" = "['"'"'pass'"'"', '"'"'fail'"'"', '"'"'fail'"'"']" ]'
+check "json: sweep segments for trustd split at 21:03:04" bash -c \
+  '[ "$(jget r.json "[(s[\"from\"][\"rfc3339\"][11:23], s[\"verdict\"]) for s in d[\"sweep\"][1][\"segments\"]]")" = "[('"'"'21:03:03.000'"'"', '"'"'fail'"'"'), ('"'"'21:03:04.000'"'"', '"'"'pass'"'"')]" ]'
+check "json: chain has 2 certs with 2 SCTs on the leaf" bash -c \
+  '[ "$(jget r.json "(d[\"chain\"][\"count\"], len(d[\"chain\"][\"certificates\"][0][\"scts\"]))")" = "(2, 2)" ]'
+check "json: issuance estimate is the later SCT" bash -c \
+  '[ "$(jget r.json "d[\"issuance\"][\"estimate\"][\"ms\"]")" = 1795467783157 ]'
+check "--compact is one line" bash -c '[ "$("$CS_BIN" replay c/chain.pem --json --compact | wc -l)" = 1 ]'
+check "stdin input" bash -c '"$CS_BIN" replay - --json < c/chain.pem | grep -Eq "\"count\":[[:space:]]*2"'
+
+# CT: the real Chrome log list loads; our fixture's logs are not in it.
+: "${CS_SHARED_DIR:?}"
+"$CS_BIN" replay c/chain.pem --log-list "$CS_SHARED_DIR/ct/all_logs_list.json" --json > ct.json || true
+check "json: ct section with the real log list" bash -c \
+  '[ "$(jget ct.json "(d[\"ct\"][\"log_list\"] is not None, len(d[\"ct\"][\"scts\"]))")" = "(True, 2)" ]'
+check "json: fixture SCTs are from unknown logs" bash -c \
+  '[ "$(jget ct.json "sorted(set(f[\"code\"] for f in d[\"findings\"]) & {\"SCT_UNKNOWN_LOG\", \"SCT_POLICY_TOO_FEW\"})")" = "['"'"'SCT_POLICY_TOO_FEW'"'"', '"'"'SCT_UNKNOWN_LOG'"'"']" ]'
+printf '{"version": "1", "operators": [{"name": "x", "logs": [{"key": "!!", "log_id": "x"}]}]}' > badlist.json
+check "malformed log list -> exit 3 naming it" bash -c '
+  out=$("$CS_BIN" replay c/chain.pem --log-list badlist.json 2>&1); [ $? -eq 3 ] && grep -q "badlist.json" <<<"$out"'
+
+# Bad input: clear message, exit 3, no crash.
+printf 'not a certificate\n' > garbage.txt
+head -c 300 c/leaf.pem > truncated.pem
+openssl x509 -in c/leaf.pem -outform DER | head -c 200 > truncated.der
+: > empty.pem
+head -c $((50 * 1024 * 1024)) /dev/zero > big.bin
+for f in garbage.txt truncated.pem truncated.der empty.pem big.bin /nonexistent .; do
+  check "bad input $f -> exit 3 with a message" bash -c '
+    out=$("$CS_BIN" replay "'"$f"'" 2>&1 >/dev/null); rc=$?
+    [ $rc -eq 3 ] && [ -n "$out" ] && ! grep -qi "sanitizer" <<<"$out"'
+done
+check "50 MB file: says the limit" bash -c '"$CS_BIN" replay big.bin 2>&1 | grep -q "limit"'
+python3 -c 'import sys; d=open("c/leaf.pem").read(); sys.stdout.write(d*10000)' > many.pem
+check "10,000 certificates: refused" bash -c '"$CS_BIN" replay many.pem 2>&1 | grep -q "limit"; [ ${PIPESTATUS[0]} -eq 3 ]'
+finish

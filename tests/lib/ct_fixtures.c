@@ -1,0 +1,275 @@
+/* Test helpers for the CT tests (ct_fixtures.h). */
+#include "ct_fixtures.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/sha256.h>
+
+extern char **environ;
+
+int ct_failures = 0;
+
+int ct_done(const char *test_name) {
+  if (ct_failures != 0) {
+    fprintf(stderr, "%s: %d check(s) failed\n", test_name, ct_failures);
+    return 1;
+  }
+  printf("%s: all checks passed\n", test_name);
+  return 0;
+}
+
+/* Deterministic "entropy": SHA-256(label || counter). */
+static int label_entropy(void *p, unsigned char *out, size_t len) {
+  ct_rng_t *r = p;
+  while (len > 0) {
+    uint8_t block[64 + 4], digest[32];
+    size_t ll = strlen(r->label);
+    memcpy(block, r->label, ll);
+    memcpy(block + ll, &r->counter, 4);
+    r->counter++;
+    (void)mbedtls_sha256_ret(block, ll + 4, digest, 0);
+    size_t n = len < 32 ? len : 32;
+    memcpy(out, digest, n);
+    out += n;
+    len -= n;
+  }
+  return 0;
+}
+
+int ct_rng_init(ct_rng_t *r, const char *label) {
+  memset(r, 0, sizeof(*r));
+  snprintf(r->label, sizeof(r->label), "%s", label);
+  mbedtls_ctr_drbg_init(&r->drbg);
+  return mbedtls_ctr_drbg_seed(&r->drbg, label_entropy, r, (const unsigned char *)"certskew-ct",
+                               11) == 0
+             ? 0
+             : -1;
+}
+
+void ct_rng_free(ct_rng_t *r) { mbedtls_ctr_drbg_free(&r->drbg); }
+
+int ct_rng(void *p_rng, unsigned char *out, size_t len) {
+  return mbedtls_ctr_drbg_random(&((ct_rng_t *)p_rng)->drbg, out, len);
+}
+
+int ct_read_file(const char *path, uint8_t **out, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  *out = NULL;
+  if (f == NULL)
+    return -1;
+  size_t cap = 65536, n = 0;
+  uint8_t *buf = malloc(cap + 1);
+  while (buf != NULL) {
+    n += fread(buf + n, 1, cap - n, f);
+    if (n < cap)
+      break;
+    uint8_t *b = realloc(buf, cap * 2 + 1);
+    if (b == NULL) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    buf = b;
+    cap *= 2;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (buf == NULL || bad) {
+    free(buf);
+    return -1;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+int ct_tmpdir(char *dir, size_t cap) {
+  const char *base = getenv("TMPDIR");
+  snprintf(dir, cap, "%s/certskew-ct-XXXXXX", base && base[0] ? base : "/tmp");
+  return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+int ct_write(const char *dir, const char *name, const void *data, size_t len, char *path) {
+  char p[512];
+  snprintf(p, sizeof(p), "%s/%s", dir, name);
+  if (path != NULL)
+    snprintf(path, 512, "%s", p);
+  FILE *f = fopen(p, "wb");
+  if (f == NULL)
+    return -1;
+  size_t w = fwrite(data, 1, len, f);
+  return fclose(f) == 0 && w == len ? 0 : -1;
+}
+
+void ct_rmdir(const char *dir) {
+  /* Only the flat directory this helper created: no recursion needed. */
+  char cmd[600];
+  snprintf(cmd, sizeof(cmd), "rm -f -- '%s'/* && rmdir -- '%s'", dir, dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", dir);
+}
+
+const char *ct_shared_dir(void) {
+  const char *d = getenv("CS_SHARED_DIR");
+  return d && d[0] ? d : "../shared";
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Spawns argv with stdout+stderr to a new pipe (*out_fd) and stdin from
+ * *in_fd's pipe (or /dev/null if in_fd is NULL). */
+static int spawn(char *const argv[], pid_t *pid, int *out_fd, int *in_fd) {
+  int out[2], in[2] = {-1, -1};
+  posix_spawn_file_actions_t fa;
+  if (pipe(out) != 0)
+    return -1;
+  if (in_fd != NULL && pipe(in) != 0) {
+    close(out[0]);
+    close(out[1]);
+    return -1;
+  }
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+  posix_spawn_file_actions_addclose(&fa, out[0]);
+  if (in_fd != NULL) {
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  }
+  int rc = posix_spawnp(pid, argv[0], &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  if (in_fd != NULL)
+    close(in[0]);
+  if (rc != 0) {
+    close(out[0]);
+    if (in_fd != NULL)
+      close(in[1]);
+    return -1;
+  }
+  *out_fd = out[0];
+  if (in_fd != NULL)
+    *in_fd = in[1];
+  return 0;
+}
+
+/* Reads from fd into buf until stop appears (if non-NULL), EOF, or the
+ * deadline. Returns bytes read. */
+static size_t read_until(int fd, char *buf, size_t cap, const char *stop, int64_t deadline_ms) {
+  size_t n = 0;
+  buf[0] = '\0';
+  while (n + 1 < cap) {
+    int64_t left = deadline_ms - mono_ms();
+    if (left <= 0)
+      break;
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, (int)left);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    ssize_t got = read(fd, buf + n, cap - 1 - n);
+    if (got <= 0)
+      break;
+    n += (size_t)got;
+    buf[n] = '\0';
+    if (stop != NULL && strstr(buf, stop) != NULL && strchr(strstr(buf, stop), '\n') != NULL)
+      break;
+  }
+  return n;
+}
+
+static int count(const char *hay, const char *needle) {
+  int c = 0;
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+    c++;
+  return c;
+}
+
+static void parse_client(const char *out, ct_openssl_verdict_t *v) {
+  const char *p = strstr(out, "SCTs present (");
+  v->handshake_ok = strstr(out, "Verify return code: 0 (ok)") != NULL;
+  v->present = p ? atoi(p + strlen("SCTs present (")) : 0;
+  v->valid = count(out, "SCT validation status: valid\n");
+  v->invalid = count(out, "SCT validation status: invalid\n");
+  v->unknown_log = count(out, "SCT validation status: unknown log\n");
+  v->other = count(out, "SCT validation status: ") - v->valid - v->invalid - v->unknown_log;
+}
+
+static void reap(pid_t pid) {
+  int st;
+  for (int i = 0; i < 50; i++) {
+    if (waitpid(pid, &st, WNOHANG) == pid)
+      return;
+    if (i == 10) /* 200 ms grace, then ask it to stop */
+      kill(pid, SIGTERM);
+    usleep(20000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &st, 0);
+}
+
+int ct_openssl_sct_check(const char *dir, const char *cert_pem, const char *key_pem,
+                         const char *ca_pem, const char *ctlog, const char *serverinfo_pem,
+                         ct_openssl_verdict_t *v) {
+  static char buf[65536];
+  char port_arg[64];
+  pid_t srv, cli;
+  int srv_out, srv_in, cli_out;
+  (void)dir;
+  memset(v, 0, sizeof(*v));
+  char *sargv[16] = {"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", (char *)cert_pem,
+                     "-key", (char *)key_pem, "-naccept", "1", NULL};
+  if (serverinfo_pem != NULL) {
+    sargv[10] = "-serverinfo";
+    sargv[11] = (char *)serverinfo_pem;
+    sargv[12] = NULL;
+  }
+  if (spawn(sargv, &srv, &srv_out, &srv_in) != 0)
+    return -1;
+  int64_t deadline = mono_ms() + 20000;
+  read_until(srv_out, buf, sizeof(buf), "ACCEPT 127.0.0.1:", deadline);
+  const char *acc = strstr(buf, "ACCEPT 127.0.0.1:");
+  if (acc == NULL) {
+    fprintf(stderr, "openssl s_server did not start:\n%s\n", buf);
+    close(srv_in);
+    close(srv_out);
+    reap(srv);
+    return -1;
+  }
+  snprintf(port_arg, sizeof(port_arg), "127.0.0.1:%d", atoi(acc + strlen("ACCEPT 127.0.0.1:")));
+  char *cargv[16] = {"openssl", "s_client", "-connect", port_arg, "-ct", "-ctlogfile",
+                     (char *)ctlog, "-CAfile", (char *)ca_pem, NULL};
+  if (serverinfo_pem != NULL)
+    cargv[9] = "-tls1_2";
+  int rc = spawn(cargv, &cli, &cli_out, NULL);
+  if (rc == 0) {
+    read_until(cli_out, buf, sizeof(buf), NULL, deadline);
+    close(cli_out);
+    reap(cli);
+    parse_client(buf, v);
+    if (!v->handshake_ok)
+      fprintf(stderr, "openssl s_client output:\n%s\n", buf);
+  }
+  close(srv_in);
+  close(srv_out);
+  reap(srv);
+  return rc;
+}
