@@ -4,6 +4,7 @@
 set -u
 
 PX_PIDS=()
+PX_PROXIES=()
 PX_TMP=$(mktemp -d "${TMPDIR:-/tmp}/certskew-proxy.XXXXXX")
 PX_FAILS=0
 
@@ -26,6 +27,18 @@ px_check() { # px_check DESCRIPTION COMMAND...
   if "$@"; then px_ok "$what"; else px_fail "$what"; fi
 }
 px_done() {
+  # Stop every proxy cleanly: exit status 0, and no sanitizer report in its
+  # log (the ASan+UBSan build runs these same tests).
+  local entry pid name rc
+  for entry in "${PX_PROXIES[@]}"; do
+    pid=${entry%%:*}; name=${entry#*:}
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"; wait "$pid"; rc=$?
+      px_check "proxy '$name' exits 0 on SIGTERM (got $rc)" test "$rc" = 0
+    fi
+    px_check "proxy '$name': no sanitizer report" \
+      test -z "$(grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$PX_TMP/$name.log")"
+  done
   if [ "$PX_FAILS" -ne 0 ]; then echo "$PX_FAILS check(s) failed" >&2; exit 1; fi
   echo "all checks passed"
 }
@@ -114,6 +127,7 @@ px_proxy() {
     "$@" > "$PX_TMP/$name.log" 2>&1 &
   PPID_LAST=$!
   PX_PIDS+=($PPID_LAST)
+  PX_PROXIES+=("$PPID_LAST:$name")
   if ! px_wait_file "$PX_TMP/$name.port"; then
     echo "proxy did not start: $(cat "$PX_TMP/$name.log")" >&2
     return 1
