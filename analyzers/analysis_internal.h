@@ -3,6 +3,7 @@
 #define CERTSKEW_ANALYSIS_INTERNAL_H
 
 #include "certskew/analysis.h"
+#include "certskew/crl.h"
 
 struct cs_analysis {
   cs_analysis_opts_t opts; /* opts.source and opts.clocks point at copies below */
@@ -12,6 +13,15 @@ struct cs_analysis {
   cs_replay_t *replay;     /* owned */
   cs_findings_t *findings; /* owned */
   cs_ct_result_t *ct;      /* owned */
+  cs_trust_result_t *trust; /* owned; NULL without trust stores */
+  /* Revocation: parsed material (owned) and the input the revocation
+   * analyzer and report read (points into the chain and the parses). */
+  int has_revocation;
+  cs_ocsp_response_t *stapled;
+  cs_ocsp_response_t *fetched;
+  cs_crl_info_t crl;
+  int has_crl;
+  cs_revocation_input_t rev;
 };
 
 /* Builds the report object (report.c); NULL on allocation failure. */

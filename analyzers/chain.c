@@ -18,6 +18,7 @@
 #include <mbedtls/sha256.h>
 
 #include "certskew/time.h"
+#include "grow.h"
 
 struct cs_chain {
   mbedtls_x509_crt crts;   /* mbedTLS's own list: owns the DER copies */
@@ -28,6 +29,9 @@ struct cs_chain {
 /* 1.3.6.1.4.1.11129.2.4.2 and .3, as DER OID content bytes. */
 static const uint8_t OID_SCT_LIST[] = {0x2B, 0x06, 0x01, 0x04, 0x01, 0xD6, 0x79, 0x02, 0x04, 0x02};
 static const uint8_t OID_CT_POISON[] = {0x2B, 0x06, 0x01, 0x04, 0x01, 0xD6, 0x79, 0x02, 0x04, 0x03};
+/* 2.5.29.30 nameConstraints: mbedTLS 2.28 does not implement it, but the
+ * trust analyzer evaluates it (analyzers/trust_nc.c) from the raw DER. */
+static const uint8_t OID_NAME_CONSTRAINTS[] = {0x55, 0x1D, 0x1E};
 
 typedef struct ext_capture {
   const uint8_t *sct_ext;
@@ -54,6 +58,10 @@ static int on_unknown_ext(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_b
     cap->poison = 1;
     return 0;
   }
+  /* Critical on every name-constrained CA (RFC 5280 §4.2.1.10); rejecting
+   * it would make such chains impossible to load and diagnose. */
+  if (oid_is(oid, OID_NAME_CONSTRAINTS, sizeof(OID_NAME_CONSTRAINTS)))
+    return 0;
   return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0;
 }
 
@@ -112,14 +120,8 @@ static int add_der(cs_chain_t *chain, const uint8_t *der, size_t len, cs_errbuf_
     crt = crt->next;
   /* Grown on demand: a cs_cert_info_t is ~7 KB, and zeroing room for the
    * maximum up front cost more than parsing a typical chain. */
-  if (chain->ncerts == chain->certs_cap) {
-    size_t new_cap = chain->certs_cap ? chain->certs_cap * 2 : 4;
-    cs_cert_info_t *certs = realloc(chain->certs, new_cap * sizeof(*certs));
-    if (certs == NULL)
-      return CS_ENOMEM;
-    chain->certs = certs;
-    chain->certs_cap = new_cap;
-  }
+  if (cs_grow((void **)&chain->certs, &chain->certs_cap, chain->ncerts + 1, sizeof(*chain->certs), 4) != 0)
+    return CS_ENOMEM;
   cs_cert_info_t *info = &chain->certs[chain->ncerts];
   memset(info, 0, sizeof(*info));
   fill_info(info, crt, chain->ncerts, &cap);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 struct cs_findings {
   cs_finding_t *items; /* owned array */
   size_t *view;        /* owned: report order as indexes into items */
@@ -43,18 +45,11 @@ int cs_findings_add(cs_findings_t *f, const char *code, cs_severity_t severity, 
                     const char *explanation, const char *fix, cs_finding_t **out) {
   if (f == NULL || code == NULL || summary == NULL)
     return CS_EINVAL;
-  if (f->n == f->cap) {
-    size_t cap = f->cap ? f->cap * 2 : 8;
-    cs_finding_t *items = realloc(f->items, cap * sizeof(*items));
-    if (items == NULL)
-      return CS_ENOMEM;
-    f->items = items;
-    size_t *view = realloc(f->view, cap * sizeof(*view));
-    if (view == NULL)
-      return CS_ENOMEM;
-    f->view = view;
-    f->cap = cap;
-  }
+  /* items and view always have the same room. */
+  size_t view_cap = f->cap;
+  if (cs_grow((void **)&f->view, &view_cap, f->n + 1, sizeof(*f->view), 8) != 0 ||
+      cs_grow((void **)&f->items, &f->cap, f->n + 1, sizeof(*f->items), 8) != 0)
+    return CS_ENOMEM;
   cs_finding_t *it = &f->items[f->n];
   memset(it, 0, sizeof(*it));
   it->code = code;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "certskew/time.h"
+#include "grow.h"
 #include "replay_diagnose.h"
 
 struct cs_replay {
@@ -195,14 +196,8 @@ int cs_replay_add_check(cs_replay_t *r, const cs_time_check_t *check) {
     return CS_EINVAL;
   if (r->nchecks >= CS_REPLAY_MAX_CHECKS)
     return CS_ETOOBIG;
-  if (r->nchecks == r->checks_cap) {
-    size_t cap = r->checks_cap ? r->checks_cap * 2 : 16;
-    cs_time_check_t *checks = realloc(r->checks, cap * sizeof(*checks));
-    if (checks == NULL)
-      return CS_ENOMEM;
-    r->checks = checks;
-    r->checks_cap = cap;
-  }
+  if (cs_grow((void **)&r->checks, &r->checks_cap, r->nchecks + 1, sizeof(*r->checks), 16) != 0)
+    return CS_ENOMEM;
   r->checks[r->nchecks++] = *check;
   return 0;
 }

@@ -452,6 +452,14 @@ cJSON *cs_report_build(cs_analysis_t *a) {
     add_item(&rb, root, "ct", cs_ct_result_to_json(a->ct));
   else
     chk(&rb, cJSON_AddNullToObject(root, "ct"));
+  if (a->trust != NULL)
+    add_item(&rb, root, "trust", cs_trust_result_to_json(a->trust));
+  else
+    chk(&rb, cJSON_AddNullToObject(root, "trust"));
+  if (a->has_revocation)
+    add_item(&rb, root, "revocation", cs_revocation_to_json(&a->rev));
+  else
+    chk(&rb, cJSON_AddNullToObject(root, "revocation"));
   cJSON *findings = chk(&rb, cJSON_AddArrayToObject(root, "findings"));
   for (size_t i = 0; findings != NULL && i < cs_findings_count(a->findings); i++)
     push(&rb, findings, finding_obj(&rb, cs_findings_get(a->findings, i)));

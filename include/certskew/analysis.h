@@ -13,6 +13,9 @@
 #include "certskew/chain.h"
 #include "certskew/clock.h"
 #include "certskew/ct.h"
+#include "certskew/ocsp.h"
+#include "certskew/revocation.h"
+#include "certskew/trust.h"
 #include "certskew/error.h"
 #include "certskew/findings.h"
 #include "certskew/replay.h"
@@ -35,6 +38,20 @@ typedef struct cs_analysis_opts {
   const cs_sct_t *extra_scts;       /* SCTs from the TLS extension / stapled OCSP,
                                        borrowed for the call */
   size_t nextra_scts;
+  /* Trust (optional): without stores no path building is done. */
+  const cs_trust_store_t *const *trust_stores; /* borrowed */
+  size_t ntrust_stores;
+  const char *hostname;     /* the name the client asked for; NULL: not checked */
+  /* Revocation material captured beside the chain (all optional, DER or PEM
+   * for the CRL). A malformed one becomes a finding, never a failed analysis. */
+  const uint8_t *stapled_ocsp;
+  size_t stapled_ocsp_len;
+  int stapling_probed;      /* 1: a stapling probe ran (no staple means none was sent) */
+  int stapling_observable;  /* with stapling_probed: 0 when the server is TLS 1.3 only */
+  const uint8_t *fetched_ocsp;
+  size_t fetched_ocsp_len;
+  const uint8_t *crl;
+  size_t crl_len;
 } cs_analysis_opts_t;
 
 typedef struct cs_analysis cs_analysis_t;
@@ -51,6 +68,8 @@ const cs_replay_t *cs_analysis_replay(const cs_analysis_t *a);
 cs_findings_t *cs_analysis_findings(cs_analysis_t *a);
 /* The CT verdicts (see ct.h). */
 const cs_ct_result_t *cs_analysis_ct(const cs_analysis_t *a);
+/* The trust verdicts, or NULL when no store was given (see trust.h). */
+const cs_trust_result_t *cs_analysis_trust(const cs_analysis_t *a);
 
 /* The JSON report (schema above), newly allocated: caller frees with free().
  * NULL on allocation failure. */

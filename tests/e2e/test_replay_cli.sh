@@ -31,7 +31,7 @@ check "trustd fails 62 ms after issuance (exit 1)" bash -c '
   "$CS_BIN" replay c/chain.pem --at 2026-11-23T21:03:03.219Z --clock exact --clock trustd > out.txt; rc=$?
   [ $rc -eq 1 ] && grep -q "SCT_IN_FUTURE" out.txt'
 check "one second later everyone passes (exit 0)" bash -c '
-  "$CS_BIN" replay c/chain.pem --at 2026-11-23T21:03:04.000Z --clock exact --clock trustd'
+  "$CS_BIN" replay c/chain.pem --trust c/root.pem --host leaf.test --at 2026-11-23T21:03:04.000Z --clock exact --clock trustd'
 check "epoch ms --at works" bash -c '"$CS_BIN" replay c/chain.pem --at 1795467783219 --clock trustd; [ $? -eq 1 ]'
 
 "$CS_BIN" replay c/chain.pem --at 2026-11-23T21:03:03.219Z --clock exact --clock trustd \
@@ -53,6 +53,29 @@ check "json: issuance estimate is the later SCT" bash -c \
   '[ "$(jget r.json "d[\"issuance\"][\"estimate\"][\"ms\"]")" = 1795467783157 ]'
 check "--compact is one line" bash -c '[ "$("$CS_BIN" replay c/chain.pem --json --compact | wc -l)" = 1 ]'
 check "stdin input" bash -c '"$CS_BIN" replay - --json < c/chain.pem | grep -Eq "\"count\":[[:space:]]*2"'
+
+# Trust: the system bundle by default (our test root is not in it), --trust,
+# --host, --no-trust.
+"$CS_BIN" replay c/chain.pem --at 2026-11-23T21:03:04Z --clock exact --json > sys.json || true
+# Our root is unknown to the system store: the issuer is missing or untrusted.
+check "default system store: the chain is not anchored" bash -c \
+  'jget sys.json "[f[\"code\"] for f in d[\"findings\"] if f[\"severity\"] == \"error\"]" | grep -Eq "ANCHOR_NOT_TRUSTED|MISSING_INTERMEDIATE"'
+"$CS_BIN" replay c/chain.pem --trust c/root.pem --host other.test --at 2026-11-23T21:03:04Z --clock exact --json > host.json || true
+check "--host other.test: HOSTNAME_MISMATCH error" bash -c \
+  '[ "$(jget host.json "d[\"findings\"][0][\"code\"]")" = HOSTNAME_MISMATCH ]'
+"$CS_BIN" replay c/chain.pem --trust c/root.pem --host leaf.test --at 2026-11-23T21:03:04Z --clock exact --json > good.json
+check "--trust with the right host: a usable anchored path" bash -c \
+  '[ "$(jget good.json "[(p[\"end\"], p[\"usable\"]) for p in d[\"trust\"][\"paths\"]]")" = "[('"'"'anchor'"'"', True)]" ]'
+"$CS_BIN" replay c/chain.pem --no-trust --json > notrust.json
+check "--no-trust: trust is null" bash -c '[ "$(jget notrust.json "d[\"trust\"]")" = None ]'
+check "--trust missing file -> exit 3" bash -c '"$CS_BIN" replay c/chain.pem --trust /nonexistent 2>/dev/null; [ $? -eq 3 ]'
+
+# Revocation inputs: a malformed OCSP response is a finding, not a crash.
+head -c 64 /dev/urandom > junk.ocsp
+"$CS_BIN" replay c/chain.pem --no-trust --ocsp junk.ocsp --json > ocsp.json || true
+check "garbage --ocsp: OCSP_MALFORMED finding" bash -c \
+  'jget ocsp.json "[f[\"code\"] for f in d[\"findings\"]]" | grep -q OCSP_MALFORMED'
+check "--crl missing file -> exit 3" bash -c '"$CS_BIN" replay c/chain.pem --crl /nonexistent 2>/dev/null; [ $? -eq 3 ]'
 
 # CT: the real Chrome log list loads; our fixture's logs are not in it.
 : "${CS_SHARED_DIR:?}"
