@@ -127,14 +127,19 @@ function showError(title, message) {
 let current = null; // {id, report, form}
 const intro = $('view').cloneNode(true);
 
+let replayBlob = null; // object URL of the shown replay's JSON, revoked on the next view
+
 function show(id, report, replayed) {
   const view = clear($('view'));
   let banner = null;
+  if (replayBlob) URL.revokeObjectURL(replayBlob);
+  replayBlob = null;
   if (replayed) {
-    const blob = URL.createObjectURL(new Blob([JSON.stringify(report, null, 2)], {type: 'application/json'}));
+    const blob = replayBlob = URL.createObjectURL(new Blob([JSON.stringify(replayed, null, 2)], {type: 'application/json'}));
+    const inp = replayed.input || {};
     banner = h('div', {class: 'banner', role: 'status'},
-      h('p', {}, 'This is a replay: ', h('strong', {}, `at ${report.input && report.input.at ? report.input.at.rfc3339 : 'now'}`),
-        ` with ${(report.input.clocks || []).map((c) => c.name).join(', ')}.`),
+      h('p', {}, 'This is a replay: ', h('strong', {}, `at ${inp.at ? inp.at.rfc3339 : 'now'}`),
+        ` with ${(inp.clocks || []).map((c) => c.name).join(', ')}.`),
       h('p', {},
         h('button', {type: 'button', onclick: () => show(id, current.report, false)}, 'Back to the captured report'), ' ',
         h('a', {href: blob, download: 'replay.report.json', class: 'button', id: 'dl-replay'}, 'Download this replay (JSON)')));
@@ -148,6 +153,7 @@ function show(id, report, replayed) {
   view.append(el);
   view.dataset.captureId = id;
   view.dataset.replayed = replayed ? 'true' : 'false';
+  if (replayed) $('report-heading').focus();
 }
 
 async function openCapture(id) {

@@ -13,7 +13,9 @@ export class ReplayForm {
     this.id = id;
     this.onResult = onResult;
     const input = report.input || {};
-    this.clocks = (input.clocks || []).map((c) => c.model || c.name);
+    // Names are what the user (or the proxy's --clock) typed: profiles or
+    // step lists, both accepted back by the API, and they keep the labels.
+    this.clocks = (input.clocks || []).map((c) => c.name || c.model);
     if (this.clocks.length === 0) this.clocks = ['exact'];
     this.el = this.build(input.at ? input.at.rfc3339 : '');
     this.drawClocks();
