@@ -68,7 +68,7 @@ WEB_CA_PEM="$T/home/ca.pem" WEB_CA_SPKI="$CA_SPKI" WEB_FPS="$T/ok_fps.txt" WEB_A
   timeout 150 "$WEB_PYTHON" "$CS_SRC/tests/web/web_ui_test.py"
 rc=$?
 px_check "browser checks (tests/web/web_ui_test.py, exit $rc)" test "$rc" = 0
-for shot in list report timeline_ms replay replay_error; do
+for shot in list report report_lower timeline_ms replay replay_error; do
   px_check "screenshot $shot.png saved" test -s "$ART/$shot.png"
 done
 px_done

@@ -259,6 +259,9 @@ def run(d, ok_id, ok_report):
     check_report(d, ok_report)
     d.set_window_size(1400, 2600)
     shot(d, "report")
+    # The lower sections (chain, CT, trust, revocation) in a second picture.
+    d.execute_script("document.querySelector('table.ct').scrollIntoView({block: 'start'})")
+    shot(d, "report_lower")
     d.set_window_size(1400, 1000)
     check_a11y(d, "report page")
     check_downloads(d, ok_id, ok_report)
