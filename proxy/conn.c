@@ -611,9 +611,7 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
       return;
     }
     if (c->verdict.invalid && !px->cfg->forward_invalid) {
-      char code[64];
-      snprintf(code, sizeof code, "UPSTREAM_INVALID");
-      note_failure(c, code, c->verdict.reasons);
+      note_failure(c, "UPSTREAM_INVALID", c->verdict.reasons);
       /* The TLS session to the server is not used any further. */
       cs_endpoint_close(&c->upstream);
     }
