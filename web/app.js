@@ -179,6 +179,8 @@ function route() {
   const m = location.hash.match(/^#\/capture\/(.+)$/);
   if (m) {
     openCapture(decodeURIComponent(m[1]));
+  } else if (location.hash === '#/file' && $('view').querySelector('article.report')) {
+    // Back/forward onto the opened file: it is still shown.
   } else {
     state.selected = null;
     current = null;
@@ -186,6 +188,38 @@ function route() {
     renderList();
   }
 }
+
+// A report file from `certskew replay --json`: shown like a capture, without
+// the capture-only parts (downloads, replay through the proxy).
+async function openFile(file) {
+  const err = $('file-error');
+  err.textContent = '';
+  let report;
+  try {
+    report = JSON.parse(await file.text());
+    if (!report || typeof report !== 'object' || !Array.isArray(report.checks) || !report.chain)
+      throw new Error('not a certskew report (no "checks" and "chain")');
+    if (report.schema_version !== 1)
+      throw new Error(`schema version ${report.schema_version} is not supported (this page reads version 1)`);
+  } catch (e) {
+    err.textContent = `Cannot open ${file.name}: ${e.message}`;
+    return;
+  }
+  if (location.hash !== '#/file') history.pushState(null, '', '#/file');
+  state.selected = null;
+  current = null;
+  renderList();
+  const view = clear($('view'));
+  view.append(renderReport(report, {title: `Report file: ${file.name}`}).el);
+  view.dataset.captureId = '';
+  view.dataset.replayed = 'false';
+  $('report-heading').focus();
+}
+
+$('report-file').addEventListener('change', (e) => {
+  const f = e.target.files && e.target.files[0];
+  if (f) openFile(f);
+});
 
 window.addEventListener('hashchange', route);
 route();

@@ -59,16 +59,25 @@ done
 # Fingerprints of what s_server served, by openssl (not by certskew).
 cat "$T/ok/leaf.pem" "$T/ok/int.pem" > "$T/ok_served.pem"
 px_fingerprints "$T/ok_served.pem" | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' > "$T/ok_fps.txt"
+# A report file with trust and revocation sections: `certskew replay --json`
+# with a stapled OCSP response made by `openssl ocsp` for the ok leaf.
+( cd "$T/ok" && openssl ocsp -issuer int.pem -cert leaf.pem -no_nonce -reqout req.der > /dev/null 2>&1 &&
+  openssl ocsp -index ca-int/index.txt -rsigner int.pem -rkey int.key -CA int.pem -reqin req.der \
+    -respout ocsp.der -ndays 7 > /dev/null 2>&1 ) || { echo "openssl ocsp failed" >&2; exit 1; }
+"$CS_BIN" replay "$T/ok/chain.pem" --ocsp "$T/ok/ocsp.der" --trust "$T/ok/root.pem" --host localhost \
+  --now --clock exact --clock trustd --json > "$T/file_report.json"
+px_check "replay --json with --ocsp writes a report (exit $?)" grep -q '"stapled_ocsp"' "$T/file_report.json"
+echo '{"not": "a report"' > "$T/bad_report.json"
 CA_SPKI=$(openssl x509 -in "$T/home/ca.pem" -pubkey -noout | openssl pkey -pubin -outform der \
   | openssl dgst -sha256 -binary | base64)
 
 WEB_PROXY_PORT=$PROXY WEB_OK_PORT=$OK_PORT WEB_NOTYET_PORT=$NOTYET_PORT \
 WEB_CHROMIUM_PORT=$CHROMIUM_PORT WEB_SCT0_MS=$SCT0_MS WEB_SCT1_MS=$SCT1_MS \
-WEB_CA_PEM="$T/home/ca.pem" WEB_CA_SPKI="$CA_SPKI" WEB_FPS="$T/ok_fps.txt" WEB_ART="$ART" WEB_TMP="$T" \
+WEB_FILE_REPORT="$T/file_report.json" WEB_BAD_FILE="$T/bad_report.json" WEB_CA_PEM="$T/home/ca.pem" WEB_CA_SPKI="$CA_SPKI" WEB_FPS="$T/ok_fps.txt" WEB_ART="$ART" WEB_TMP="$T" \
   timeout 150 "$WEB_PYTHON" "$CS_SRC/tests/web/web_ui_test.py"
 rc=$?
 px_check "browser checks (tests/web/web_ui_test.py, exit $rc)" test "$rc" = 0
-for shot in list report report_lower timeline_ms replay replay_error; do
+for shot in list report report_lower report_file timeline_ms replay replay_error; do
   px_check "screenshot $shot.png saved" test -s "$ART/$shot.png"
 done
 px_done

@@ -207,6 +207,7 @@ def main():
     d = browser()
     try:
         run(d, ok_id, ok_report)
+        check_file(d)
     finally:
         d.quit()
     chromium_as_proxied_browser()
@@ -403,6 +404,40 @@ def check_replay(d, cap_id):
     d.find_element(By.XPATH, "//button[normalize-space()='Back to the captured report']").click()
     check("back: the captured report again",
           d.find_element(By.ID, "view").get_attribute("data-replayed") == "false")
+
+
+def check_file(d):
+    """A `certskew replay --json` file opened in the page: trust and revocation shown."""
+    d.get(BASE + "/?poll=300")
+    inp = d.find_element(By.ID, "report-file")
+    check("file: the file input has a label", d.execute_script("return arguments[0].labels.length", inp) == 1)
+    inp.send_keys(ENV["WEB_BAD_FILE"])
+    wait(d, lambda: "Cannot open" in d.find_element(By.ID, "file-error").text, "file: a broken file is refused plainly")
+    inp.send_keys(ENV["WEB_FILE_REPORT"])
+    if not wait(d, lambda: d.find_elements(By.CSS_SELECTOR, "article.report"), "file: the report file is shown"):
+        return
+    rep = json.load(open(ENV["WEB_FILE_REPORT"]))
+    check("file: the bad-file message is cleared", d.find_element(By.ID, "file-error").text == "")
+    secs = {e.text: e.find_element(By.XPATH, "..").text for e in d.find_elements(By.CSS_SELECTOR, "section.card > h3")}
+    rev = secs.get("Revocation (OCSP and CRL)", "")
+    st = rep["revocation"]["stapled_ocsp"]
+    check("file: revocation section with the stapled OCSP facts",
+          "stapled ocsp" in rev and st["cert_status"] in rev and st["this_update"] in rev and st["next_update"] in rev, rev[:300])
+    tr = secs.get("Trust paths", "")
+    check("file: trust section with the anchor store", "root.pem" in tr and "anchor" in tr, tr[:300])
+    check("file: no replay form or capture downloads", not d.find_elements(By.CSS_SELECTOR, "form.replay, #dl-report"))
+    kinds = d.execute_script("return [...new Set([...document.querySelectorAll('svg.timeline rect.fail')].map(r => r.dataset.checkId))]")
+    check("file: timeline windows equal the file's, OCSP checks included",
+          windows_of(rep) == drawn_windows(d) and any(c["kind"] == "ocsp_this_update" for c in rep["checks"]),
+          (len(windows_of(rep)), len(drawn_windows(d)), kinds))
+    labels = [t.text for t in d.find_elements(By.CSS_SELECTOR, "svg.timeline .row-check .row-label")]
+    check("file: a timeline row per check, OCSP thisUpdate among them",
+          len(labels) == len(rep["checks"]) and any("thisUpdate" in l or "this" in l.lower() for l in labels), labels)
+    check_a11y(d, "report file")
+    d.set_window_size(1400, 2600)
+    d.execute_script("document.querySelector('table.ct').scrollIntoView({block: 'start'})")
+    shot(d, "report_file")
+    d.set_window_size(1400, 1000)
 
 
 def chromium_as_proxied_browser():
