@@ -41,14 +41,30 @@ function captureItem(c, now) {
     h('p', {class: 'capture-times'},
       'first ', h('time', {datetime: c.first_seen, title: c.first_seen}, c.first_seen),
       h('br'),
-      'last ', h('time', {datetime: c.last_seen, title: c.last_seen}, ago(c.last_seen_ms, now)),
+      'last ', h('time', {datetime: c.last_seen, title: c.last_seen, class: 'ago', 'data-ms': c.last_seen_ms},
+        ago(c.last_seen_ms, now)),
       ` · seen ${c.seen_count}×`));
 }
 
+let listSignature = '';
+
+// Rebuilds the list only when something in it changed (so a screen reader
+// is not fed a new list every poll), keeping keyboard focus on the same
+// capture; otherwise just refreshes the "3 s ago" texts in place.
 function renderList() {
   const body = $('captures-body');
   const now = Date.now();
   const caps = [...state.captures].sort((a, b) => b.last_seen_ms - a.last_seen_ms);
+  const sig = JSON.stringify([caps, state.errors.slice(0, 10), state.selected,
+    caps.map((c) => state.summaries.get(c.id) || null)]);
+  if (sig === listSignature) {
+    for (const el of body.querySelectorAll('time.ago')) el.textContent = ago(Number(el.dataset.ms), now);
+    return;
+  }
+  listSignature = sig;
+  const active = document.activeElement;
+  const focusedId = active && body.contains(active) && active.closest('li.capture') ?
+    active.closest('li.capture').dataset.id : null;
   clear(body);
   if (caps.length === 0) {
     body.append(h('p', {}, 'No captures yet. Point a browser or ', h('code', {}, 'curl -x'),
@@ -56,6 +72,10 @@ function renderList() {
   } else {
     body.append(h('ol', {class: 'captures', 'aria-label': 'Captured chains, most recently seen first'},
       caps.map((c) => captureItem(c, now))));
+  }
+  if (focusedId !== null) {
+    const again = [...body.querySelectorAll('li.capture')].find((li) => li.dataset.id === focusedId);
+    if (again) again.querySelector('a').focus();
   }
   const errs = state.errors.slice(0, 10);
   $('upstream-errors').hidden = errs.length === 0;

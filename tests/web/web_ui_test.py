@@ -85,7 +85,15 @@ def browser():
               "--disable-dev-shm-usage", "--window-size=1400,1000", "--force-device-scale-factor=1",
               f"--user-data-dir={tempfile.mkdtemp(dir=TMP, prefix='chrome-ui-')}"]:
         opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def check_console(d, where):
+    """No script errors; refused API calls (400/404 asked for by the test) are expected."""
+    bad = [e["message"] for e in d.get_log("browser") if e["level"] == "SEVERE"
+           and "the server responded with a status of 4" not in e["message"]]
+    check(f"{where}: no errors in the browser console", not bad, bad[:5])
 
 
 def wait(d, fn, what, timeout=10):
@@ -207,7 +215,9 @@ def main():
     d = browser()
     try:
         run(d, ok_id, ok_report)
+        check_console(d, "capture pages")
         check_file(d)
+        check_console(d, "report file page")
     finally:
         d.quit()
     chromium_as_proxied_browser()
@@ -234,6 +244,8 @@ def run(d, ok_id, ok_report):
 
     # ---- live update: a capture made while the page is open ----
     d.execute_script("window.__sameDocument = 42;")
+    # Keyboard focus on the first capture must survive the list's live update.
+    d.execute_script("arguments[0].focus()", d.find_element(By.CSS_SELECTOR, f"{item} a.capture-link"))
     status = curl_through_proxy(int(ENV["WEB_NOTYET_PORT"]))
     check(f"curl to the not-yet-valid chain: 502 (got {status})", status == "502")
     ny = capture_for(int(ENV["WEB_NOTYET_PORT"]))
@@ -247,6 +259,8 @@ def run(d, ok_id, ok_report):
             check("live: FAIL verdict and NOT_YET_VALID", "FAIL" in t2 and "NOT_YET_VALID" in t2, t2)
             order = d.execute_script("return [...document.querySelectorAll('li.capture')].map(l => l.dataset.id)")
             check("live: newest first", order and order[0] == ny["id"], order)
+            focused = d.execute_script("const li = document.activeElement.closest('li.capture'); return li && li.dataset.id")
+            check("live: keyboard focus stays on the same capture across the update", focused == ok_id, focused)
 
     # ---- keyboard: focus the capture link, Enter opens the report ----
     link = d.find_element(By.CSS_SELECTOR, f"{item} a.capture-link")
