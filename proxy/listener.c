@@ -114,7 +114,7 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
     clocks = &r->exact;
     nclocks = 1;
   }
-  cs_judge_init(&px->judge, clocks, nclocks, px->store, &px->up.trust);
+  cs_judge_init(&px->judge, clocks, nclocks, px->store, px->up.trust);
   px->web_dir = cfg->web_dir != NULL ? cfg->web_dir : CS_WEB_DIR;
   return 0;
 }

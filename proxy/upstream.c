@@ -11,34 +11,36 @@
 
 #include <mbedtls/error.h>
 
-#define SYSTEM_TRUST "/etc/ssl/certs/ca-certificates.crt"
+#include "trust_store_load.h"
 
 int cs_upstream_conf_init(cs_upstream_conf_t *uc, const char *trust_file, cs_errbuf_t *eb) {
   memset(uc, 0, sizeof *uc);
-  mbedtls_x509_crt_init(&uc->trust);
   mbedtls_ssl_config_init(&uc->conf);
   int rc = cs_rng_init(&uc->rng, "certskew-upstream");
   if (rc != 0)
     return cs_errbuf_set(eb, rc, "cannot seed the random generator");
   const char *path = trust_file;
-  if (path == NULL)
-    path = getenv("SSL_CERT_FILE");
   if (path == NULL || path[0] == '\0')
-    path = SYSTEM_TRUST;
+    path = getenv("SSL_CERT_FILE");
+  if (path != NULL && path[0] == '\0')
+    path = NULL; /* the system bundle */
   /* Partial loads are fine (a bundle may hold certificates mbedTLS cannot
    * parse); an empty store is not. */
-  int perr = mbedtls_x509_crt_parse_file(&uc->trust, path);
-  if (perr < 0 || uc->trust.version == 0)
-    return cs_errbuf_set(eb, CS_EIO, "cannot load trust anchors from %s", path);
+  size_t skipped = 0;
+  rc = cs_trust_store_load_file(&uc->trust, path, &skipped, eb);
+  if (rc != 0)
+    return rc;
+  if (cs_trust_store_count(uc->trust) == 0)
+    return cs_errbuf_set(eb, CS_EIO, "no trust anchor in %s", path ? path : CS_TRUST_SYSTEM_BUNDLE);
   if (mbedtls_ssl_config_defaults(&uc->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
                                   MBEDTLS_SSL_PRESET_DEFAULT) != 0)
     return cs_errbuf_set(eb, CS_ECRYPTO, "cannot configure TLS");
   /* NONE: the handshake completes with any chain (still parsed and kept,
    * MBEDTLS_SSL_KEEP_PEER_CERTIFICATE) so the proxy can capture it; the
-   * chain is verified against uc->trust by the verdict (verdict.c), once per
-   * chain and second rather than on every handshake. */
+   * chain is judged against uc->trust by the trust analyzer inside
+   * cs_analyze (verdict.c), at every clock model, once per chain and second
+   * rather than on every handshake. */
   mbedtls_ssl_conf_authmode(&uc->conf, MBEDTLS_SSL_VERIFY_NONE);
-  mbedtls_ssl_conf_ca_chain(&uc->conf, &uc->trust, NULL);
   mbedtls_ssl_conf_curves(&uc->conf, cs_upstream_curves());
   mbedtls_ssl_conf_ciphersuites(&uc->conf, cs_upstream_ciphersuites());
   mbedtls_ssl_conf_rng(&uc->conf, cs_rng_fill, &uc->rng);
@@ -82,7 +84,8 @@ const int *cs_upstream_ciphersuites(void) {
 
 void cs_upstream_conf_free(cs_upstream_conf_t *uc) {
   mbedtls_ssl_config_free(&uc->conf);
-  mbedtls_x509_crt_free(&uc->trust);
+  cs_trust_store_free(uc->trust);
+  uc->trust = NULL;
   cs_rng_free(&uc->rng);
 }
 

@@ -21,13 +21,14 @@
 #include <uv.h>
 
 #include "certskew/error.h"
+#include "certskew/trust.h"
 #include "endpoint.h"
 #include "proxy_rng.h"
 
 /* Shared client configuration (one per process). */
 typedef struct cs_upstream_conf {
   cs_rng_t rng;
-  mbedtls_x509_crt trust;
+  cs_trust_store_t *trust;   /* owned: the upstream anchors, judged by the trust analyzer */
   mbedtls_ssl_config conf;
   const char *alpn[2];
   /* The proxy's own listening address, to refuse connecting to itself. */

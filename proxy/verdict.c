@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/asn1.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509.h>
 
@@ -14,12 +13,9 @@
 #include "certskew/findings.h"
 
 /* Time is the analyzers' business; mbedTLS's view of it is ignored. */
-#define TIME_FLAGS                                                                         \
-  (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCRL_EXPIRED | \
-   MBEDTLS_X509_BADCRL_FUTURE)
 
 void cs_judge_init(cs_judge_t *j, const cs_clock_t *clocks, size_t nclocks,
-                   cs_capture_store_t *store, const mbedtls_x509_crt *trust) {
+                   cs_capture_store_t *store, const cs_trust_store_t *trust) {
   memset(j, 0, sizeof *j);
   j->trust = trust;
   j->clocks = clocks;
@@ -46,58 +42,6 @@ static cs_judge_cache_entry_t *cache_find(cs_judge_t *j, const cs_upstream_t *u,
 static void add_reason(cs_verdict_t *v, const char *code, const char *summary) {
   size_t used = strlen(v->reasons);
   snprintf(v->reasons + used, sizeof v->reasons - used, "%s: %s\n", code, summary);
-}
-
-/* Verifies the served chain (leaf first, the rest as sent) against the
- * trust anchors and the server name, as the handshake would have. */
-static uint32_t verify_chain(const cs_judge_t *j, const cs_upstream_t *u) {
-  mbedtls_x509_crt chain;
-  mbedtls_x509_crt_init(&chain);
-  uint32_t flags = 0;
-  const uint8_t *p = u->chain_der, *end = u->chain_der + u->chain_der_len;
-  /* Each certificate is a DER SEQUENCE; its length gives the next start. */
-  while (p < end) {
-    size_t len = 0;
-    unsigned char *q = (unsigned char *)p + 1;
-    if (p[0] != 0x30 || mbedtls_asn1_get_len(&q, (unsigned char *)end, &len) != 0 ||
-        mbedtls_x509_crt_parse_der(&chain, p, (size_t)(q - p) + len) != 0) {
-      flags = MBEDTLS_X509_BADCERT_OTHER;
-      goto out;
-    }
-    p = q + len;
-  }
-  if (mbedtls_x509_crt_verify(&chain, (mbedtls_x509_crt *)j->trust, NULL,
-                              u->sni[0] ? u->sni : NULL, &flags, NULL, NULL) != 0 &&
-      flags == 0)
-    flags = MBEDTLS_X509_BADCERT_OTHER;
-out:
-  mbedtls_x509_crt_free(&chain);
-  return flags;
-}
-
-/* Folds mbedTLS's trust/name result into the findings as one error. */
-static int add_verify_finding(cs_findings_t *f, const cs_upstream_t *u, uint32_t all_flags) {
-  uint32_t flags = all_flags & ~(uint32_t)TIME_FLAGS;
-  if (flags == 0)
-    return 0;
-  char info[512];
-  if (mbedtls_x509_crt_verify_info(info, sizeof info, "", flags) < 0)
-    snprintf(info, sizeof info, "verification flags 0x%x", (unsigned)flags);
-  for (char *p = info; *p; p++)
-    if (*p == '\n')
-      *p = ';';
-  char summary[1024];
-  snprintf(summary, sizeof summary, "The served chain does not verify for %s: %s",
-           u->sni[0] ? u->sni : u->host, info);
-  int rc = cs_findings_add(f, "UPSTREAM_CHAIN_UNTRUSTED", CS_SEV_ERROR, 0, 0, -1, summary,
-                           "mbedTLS verified the served chain against the proxy's trust "
-                           "anchors (--trust or the system store) and the server name; "
-                           "validity dates are judged separately by certskew's analyzers.",
-                           "Serve the complete chain up to a trusted root, for this name.",
-                           NULL);
-  if (rc == 0)
-    rc = cs_findings_evidence(f, "mbedtls_flags", "0x%08x", (unsigned)flags);
-  return rc;
 }
 
 static void store_put(cs_judge_t *j, const cs_upstream_t *u, const uint8_t fp[32],
@@ -140,7 +84,11 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
                              .clocks = j->clocks,
                              .nclocks = j->nclocks,
                              .has_at = 1,
-                             .at_ms = now_ms};
+                             .at_ms = now_ms,
+                             /* trust and name, judged by the trust analyzer at every clock */
+                             .trust_stores = &j->trust,
+                             .ntrust_stores = j->trust != NULL,
+                             .hostname = u->sni[0] ? u->sni : u->host};
   cs_analysis_t *a = NULL;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
@@ -152,10 +100,6 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
     add_reason(v, "CHAIN_UNREADABLE", eb.msg[0] ? eb.msg : cs_strerror(rc));
   } else {
     cs_findings_t *f = cs_analysis_findings(a);
-    if (add_verify_finding(f, u, verify_chain(j, u)) != 0) {
-      rc = CS_ENOMEM;
-      goto out;
-    }
     v->worst = cs_findings_worst(f);
     v->invalid = v->worst == CS_SEV_ERROR;
     for (size_t i = 0; i < cs_findings_count(f); i++) {

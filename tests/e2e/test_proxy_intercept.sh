@@ -34,7 +34,7 @@ px_check "ca --help exits 0" "$CS_BIN" ca --help
 CASES="valid|valid|200|
 expired|expired|502|EXPIRED
 notyet|notyet|502|NOT_YET_VALID
-untrusted|stranger|502|UPSTREAM_CHAIN_UNTRUSTED"
+untrusted|stranger|502|ANCHOR_NOT_TRUSTED"
 while IFS='|' read -r name leaf want code; do
   chain="$T/inter.pem"
   [ "$leaf" = stranger ] && chain="$T/otherroot.pem"
