@@ -1,0 +1,45 @@
+// The proxy's local JSON API (same origin as this page).
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function parse(resp) {
+  const text = await resp.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch (e) {
+    throw new ApiError(resp.status, `HTTP ${resp.status}: the answer is not JSON`);
+  }
+  if (!resp.ok) {
+    const msg = body && typeof body.error === 'string' ? body.error : `HTTP ${resp.status}`;
+    throw new ApiError(resp.status, msg);
+  }
+  return body;
+}
+
+export function captureUrl(id, file) {
+  return `/api/captures/${encodeURIComponent(id)}/${file}`;
+}
+
+export async function listCaptures() {
+  return parse(await fetch('/api/captures', {cache: 'no-store'}));
+}
+
+export async function getReport(id) {
+  return parse(await fetch(captureUrl(id, 'report'), {cache: 'no-store'}));
+}
+
+export async function replay(capture, clocks, at) {
+  const body = {capture, clocks};
+  if (at) body.at = at;
+  return parse(await fetch('/api/replay', {
+    method: 'POST',
+    headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify(body),
+  }));
+}

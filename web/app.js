@@ -1,0 +1,246 @@
+// certskew web UI: the captures list (polled live) and the report view,
+// routed by the URL fragment: #/ and #/capture/<id>.
+import {h, clear} from './dom.js';
+import {ago, iso} from './format.js';
+import {listCaptures, getReport, captureUrl, ApiError} from './api.js';
+import {renderReport, severityBadge, verdictBadge} from './report.js';
+import {ReplayForm} from './replay.js';
+
+const params = new URLSearchParams(location.search);
+// Poll period: ?poll=MS (bounded) for tests and slow machines.
+const POLL_MS = Math.min(Math.max(Number(params.get('poll')) || 2000, 250), 60000);
+const SUMMARY_FETCHES = 4;
+
+const state = {
+  captures: [],
+  errors: [],
+  summaries: new Map(), // id -> {verdict, worst, top} | {error}; reports never change per id
+  pending: new Set(),
+  selected: null,
+  lastCount: -1,
+};
+
+const $ = (id) => document.getElementById(id);
+
+// ---- captures list ----
+
+function captureItem(c, now) {
+  const sum = state.summaries.get(c.id);
+  const current = state.selected === c.id;
+  const name = `${c.host}:${c.port}`;
+  let verdictLine;
+  if (!sum) verdictLine = h('span', {class: 'muted'}, 'loading verdict…');
+  else if (sum.error) verdictLine = h('span', {class: 'muted'}, `no report: ${sum.error}`);
+  else verdictLine = [verdictBadge(sum.verdict), ' at capture · ', severityBadge(sum.worst), ' ',
+    h('code', {}, sum.top || '—')];
+  return h('li', {class: `capture${current ? ' current' : ''}`, 'data-id': c.id},
+    h('a', {href: `#/capture/${encodeURIComponent(c.id)}`, 'aria-current': current ? 'page' : null,
+      class: 'capture-link'}, name),
+    c.sni && c.sni !== c.host ? h('span', {class: 'muted'}, ` (SNI ${c.sni})`) : null,
+    h('p', {class: 'capture-verdict'}, verdictLine),
+    h('p', {class: 'capture-times'},
+      'first ', h('time', {datetime: c.first_seen, title: c.first_seen}, c.first_seen),
+      h('br'),
+      'last ', h('time', {datetime: c.last_seen, title: c.last_seen, class: 'ago', 'data-ms': c.last_seen_ms},
+        ago(c.last_seen_ms, now)),
+      ` · seen ${c.seen_count}×`));
+}
+
+let listSignature = '';
+
+// Rebuilds the list only when something in it changed (so a screen reader
+// is not fed a new list every poll), keeping keyboard focus on the same
+// capture; otherwise just refreshes the "3 s ago" texts in place.
+function renderList() {
+  const body = $('captures-body');
+  const now = Date.now();
+  const caps = [...state.captures].sort((a, b) => b.last_seen_ms - a.last_seen_ms);
+  const sig = JSON.stringify([caps, state.errors.slice(0, 10), state.selected,
+    caps.map((c) => state.summaries.get(c.id) || null)]);
+  if (sig === listSignature) {
+    for (const el of body.querySelectorAll('time.ago')) el.textContent = ago(Number(el.dataset.ms), now);
+    return;
+  }
+  listSignature = sig;
+  const active = document.activeElement;
+  const focusedId = active && body.contains(active) && active.closest('li.capture') ?
+    active.closest('li.capture').dataset.id : null;
+  clear(body);
+  if (caps.length === 0) {
+    body.append(h('p', {}, 'No captures yet. Point a browser or ', h('code', {}, 'curl -x'),
+      ' at this proxy and open an HTTPS site.'));
+  } else {
+    body.append(h('ol', {class: 'captures', 'aria-label': 'Captured chains, most recently seen first'},
+      caps.map((c) => captureItem(c, now))));
+  }
+  if (focusedId !== null) {
+    const again = [...body.querySelectorAll('li.capture')].find((li) => li.dataset.id === focusedId);
+    if (again) again.querySelector('a').focus();
+  }
+  const errs = state.errors.slice(0, 10);
+  $('upstream-errors').hidden = errs.length === 0;
+  clear($('errors-list')).append(...errs.map((e) => h('li', {},
+    h('strong', {}, `${e.host}:${e.port}`), ' ', h('code', {}, e.code), h('br'),
+    h('span', {}, e.message), ' ', h('time', {datetime: e.at, class: 'muted'}, e.at))));
+}
+
+async function fetchSummary(id) {
+  state.pending.add(id);
+  try {
+    const r = await getReport(id);
+    state.summaries.set(id, {verdict: r.verdict && r.verdict.at, worst: r.verdict && r.verdict.worst_severity,
+      top: r.verdict && r.verdict.top_code});
+  } catch (e) {
+    state.summaries.set(id, {error: e.message});
+  } finally {
+    state.pending.delete(id);
+  }
+  renderList();
+  fillSummaries();
+}
+
+function fillSummaries() {
+  for (const c of state.captures) {
+    if (state.pending.size >= SUMMARY_FETCHES) return;
+    if (!state.summaries.has(c.id) && !state.pending.has(c.id)) fetchSummary(c.id);
+  }
+}
+
+async function poll() {
+  try {
+    const data = await listCaptures();
+    state.captures = Array.isArray(data.captures) ? data.captures : [];
+    state.errors = Array.isArray(data.errors) ? data.errors : [];
+    renderList();
+    fillSummaries();
+    // Announce only changes, so screen readers are not told every 2 s.
+    if (state.captures.length !== state.lastCount) {
+      state.lastCount = state.captures.length;
+      $('poll-status').textContent = `${state.lastCount} capture${state.lastCount === 1 ? '' : 's'}` +
+        (data.store_error ? ` · store problem: ${data.store_error}` : '');
+    }
+    document.body.dataset.lastPoll = iso(Date.now());
+  } catch (e) {
+    $('poll-status').textContent = `Cannot reach the proxy API: ${e.message}`;
+  }
+  setTimeout(poll, document.hidden ? POLL_MS * 5 : POLL_MS);
+}
+
+// ---- report view ----
+
+function downloads(id) {
+  const safe = id.replace(/[^A-Za-z0-9._-]/g, '_');
+  return h('p', {class: 'downloads'},
+    h('a', {href: captureUrl(id, 'report'), download: `${safe}.report.json`, class: 'button', id: 'dl-report'},
+      'Download the JSON report'), ' ',
+    h('a', {href: captureUrl(id, 'chain.pem'), download: `${safe}.chain.pem`, class: 'button', id: 'dl-chain'},
+      'Download the chain (PEM)'));
+}
+
+function showError(title, message) {
+  const view = clear($('view'));
+  view.append(h('h2', {id: 'report-heading', tabindex: '-1'}, title),
+    h('p', {class: 'error-box', role: 'alert'}, message),
+    h('p', {}, h('a', {href: '#/'}, 'Back to the captures')));
+}
+
+let current = null; // {id, report, form}
+const intro = $('view').cloneNode(true);
+
+let replayBlob = null; // object URL of the shown replay's JSON, revoked on the next view
+
+function show(id, report, replayed) {
+  const view = clear($('view'));
+  let banner = null;
+  if (replayBlob) URL.revokeObjectURL(replayBlob);
+  replayBlob = null;
+  if (replayed) {
+    const blob = replayBlob = URL.createObjectURL(new Blob([JSON.stringify(replayed, null, 2)], {type: 'application/json'}));
+    const inp = replayed.input || {};
+    banner = h('div', {class: 'banner', role: 'status'},
+      h('p', {}, 'This is a replay: ', h('strong', {}, `at ${inp.at ? inp.at.rfc3339 : 'now'}`),
+        ` with ${(inp.clocks || []).map((c) => c.name).join(', ')}.`),
+      h('p', {},
+        h('button', {type: 'button', onclick: () => show(id, current.report, false)}, 'Back to the captured report'), ' ',
+        h('a', {href: blob, download: 'replay.report.json', class: 'button', id: 'dl-replay'}, 'Download this replay (JSON)')));
+  }
+  const {el} = renderReport(replayed || report, {
+    title: `${replayed ? 'Replay' : 'Capture'}: ${id}`,
+    banner,
+    downloads: downloads(id),
+    replayForm: current.form.el,
+  });
+  view.append(el);
+  view.dataset.captureId = id;
+  view.dataset.replayed = replayed ? 'true' : 'false';
+  if (replayed) $('report-heading').focus();
+}
+
+async function openCapture(id) {
+  state.selected = id;
+  renderList();
+  const view = clear($('view'));
+  view.append(h('h2', {id: 'report-heading', tabindex: '-1'}, `Capture: ${id}`), h('p', {role: 'status'}, 'Loading the report…'));
+  try {
+    const report = await getReport(id);
+    if (state.selected !== id) return;
+    const form = new ReplayForm(id, report, (rep) => show(id, report, rep));
+    current = {id, report, form};
+    show(id, report, null);
+  } catch (e) {
+    if (state.selected !== id) return;
+    showError(`Capture: ${id}`, e instanceof ApiError && e.status === 404 ? 'No such capture (it may have been rotated out of the store).' : `Could not load the report: ${e.message}`);
+  }
+  const head = $('report-heading');
+  if (head && document.activeElement && document.activeElement.closest('#captures')) head.focus();
+}
+
+function route() {
+  const m = location.hash.match(/^#\/capture\/(.+)$/);
+  if (m) {
+    openCapture(decodeURIComponent(m[1]));
+  } else if (location.hash === '#/file' && $('view').querySelector('article.report')) {
+    // Back/forward onto the opened file: it is still shown.
+  } else {
+    state.selected = null;
+    current = null;
+    clear($('view')).append(...[...intro.childNodes].map((n) => n.cloneNode(true)));
+    renderList();
+  }
+}
+
+// A report file from `certskew replay --json`: shown like a capture, without
+// the capture-only parts (downloads, replay through the proxy).
+async function openFile(file) {
+  const err = $('file-error');
+  err.textContent = '';
+  let report;
+  try {
+    report = JSON.parse(await file.text());
+    if (!report || typeof report !== 'object' || !Array.isArray(report.checks) || !report.chain)
+      throw new Error('not a certskew report (no "checks" and "chain")');
+    if (report.schema_version !== 1)
+      throw new Error(`schema version ${report.schema_version} is not supported (this page reads version 1)`);
+  } catch (e) {
+    err.textContent = `Cannot open ${file.name}: ${e.message}`;
+    return;
+  }
+  if (location.hash !== '#/file') history.pushState(null, '', '#/file');
+  state.selected = null;
+  current = null;
+  renderList();
+  const view = clear($('view'));
+  view.append(renderReport(report, {title: `Report file: ${file.name}`}).el);
+  view.dataset.captureId = '';
+  view.dataset.replayed = 'false';
+  $('report-heading').focus();
+}
+
+$('report-file').addEventListener('change', (e) => {
+  const f = e.target.files && e.target.files[0];
+  if (f) openFile(f);
+});
+
+window.addEventListener('hashchange', route);
+route();
+poll();
