@@ -145,7 +145,7 @@ function ct(r) {
       h('tbody', {}, scts.map((t) => h('tr', {'data-sct': t.index},
         h('td', {}, t.index), h('td', {}, t.source),
         h('td', {}, h('span', {}, logText(t.log)), h('br'), h('code', {class: 'wrap small'}, t.log_id)),
-        h('td', {class: 'mono'}, t.timestamp), h('td', {}, t.signature),
+        h('td', {class: 'mono'}, ttext(t.timestamp)), h('td', {}, t.signature),
         h('td', {}, fut(t.in_future_by_clock)), h('td', {}, t.acceptable ? 'yes' : 'no')))))) :
       h('p', {}, 'No SCTs were served.'),
     generic(rest),
