@@ -27,3 +27,11 @@ int cs_test_run(const cs_test_case_t *cases, size_t n, int argc, char **argv) {
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
 }
+
+int cs_test_done(const char *name) {
+  if (cs_test_failures != 0)
+    printf("FAIL %s (%d)\n0 passed, 1 failed\n", name, cs_test_failures);
+  else
+    printf("ok   %s\n1 passed, 0 failed\n", name);
+  return cs_test_failures != 0;
+}

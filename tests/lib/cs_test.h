@@ -62,6 +62,11 @@ extern int cs_test_failures; /* failures in the running test */
 
 int cs_test_run(const cs_test_case_t *cases, size_t n, int argc, char **argv);
 
+/* For tests with their own main: reports cs_test_failures as one test named
+ * name ("1 passed, 0 failed" or "0 passed, 1 failed") and returns the exit
+ * status. */
+int cs_test_done(const char *name);
+
 #define CS_TEST_MAIN(...)                                                        \
   int main(int argc, char **argv) {                                              \
     static const cs_test_case_t cs_cases_[] = {__VA_ARGS__};                       \

@@ -17,17 +17,6 @@
 
 extern char **environ;
 
-int ct_failures = 0;
-
-int ct_done(const char *test_name) {
-  if (ct_failures != 0) {
-    fprintf(stderr, "%s: %d check(s) failed\n", test_name, ct_failures);
-    return 1;
-  }
-  printf("%s: all checks passed\n", test_name);
-  return 0;
-}
-
 /* Deterministic "entropy": SHA-256(label || counter). */
 static int label_entropy(void *p, unsigned char *out, size_t len) {
   ct_rng_t *r = p;
@@ -62,63 +51,9 @@ int ct_rng(void *p_rng, unsigned char *out, size_t len) {
   return mbedtls_ctr_drbg_random(&((ct_rng_t *)p_rng)->drbg, out, len);
 }
 
-int ct_read_file(const char *path, uint8_t **out, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  *out = NULL;
-  if (f == NULL)
-    return -1;
-  size_t cap = 65536, n = 0;
-  uint8_t *buf = malloc(cap + 1);
-  while (buf != NULL) {
-    n += fread(buf + n, 1, cap - n, f);
-    if (n < cap)
-      break;
-    uint8_t *b = realloc(buf, cap * 2 + 1);
-    if (b == NULL) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    buf = b;
-    cap *= 2;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (buf == NULL || bad) {
-    free(buf);
-    return -1;
-  }
-  buf[n] = '\0';
-  *out = buf;
-  *len = n;
-  return 0;
-}
 
-int ct_tmpdir(char *dir, size_t cap) {
-  const char *base = getenv("TMPDIR");
-  snprintf(dir, cap, "%s/certskew-ct-XXXXXX", base && base[0] ? base : "/tmp");
-  return mkdtemp(dir) != NULL ? 0 : -1;
-}
 
-int ct_write(const char *dir, const char *name, const void *data, size_t len, char *path) {
-  char p[512];
-  snprintf(p, sizeof(p), "%s/%s", dir, name);
-  if (path != NULL)
-    snprintf(path, 512, "%s", p);
-  FILE *f = fopen(p, "wb");
-  if (f == NULL)
-    return -1;
-  size_t w = fwrite(data, 1, len, f);
-  return fclose(f) == 0 && w == len ? 0 : -1;
-}
 
-void ct_rmdir(const char *dir) {
-  /* Only the flat directory this helper created: no recursion needed. */
-  char cmd[600];
-  snprintf(cmd, sizeof(cmd), "rm -f -- '%s'/* && rmdir -- '%s'", dir, dir);
-  if (system(cmd) != 0)
-    fprintf(stderr, "could not remove %s\n", dir);
-}
 
 const char *ct_shared_dir(void) {
   const char *d = getenv("CS_SHARED_DIR");

@@ -13,39 +13,10 @@
 
 #include <mbedtls/ctr_drbg.h>
 
-/* Failures so far in this test process (each assertion prints its own). */
-extern int ct_failures;
+#include "cs_test.h"
+#include "fixture.h"
 
-#define CT_CHECK(cond)                                                                           \
-  do {                                                                                           \
-    if (!(cond)) {                                                                               \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                   \
-      ct_failures++;                                                                             \
-    }                                                                                            \
-  } while (0)
-
-#define CT_EQ_INT(a, b)                                                                          \
-  do {                                                                                           \
-    long long ct_a_ = (long long)(a), ct_b_ = (long long)(b);                                    \
-    if (ct_a_ != ct_b_) {                                                                        \
-      fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a, #b,      \
-              ct_a_, ct_b_);                                                                     \
-      ct_failures++;                                                                             \
-    }                                                                                            \
-  } while (0)
-
-#define CT_EQ_STR(a, b)                                                                          \
-  do {                                                                                           \
-    const char *ct_a_ = (a), *ct_b_ = (b);                                                       \
-    if (ct_a_ == NULL || ct_b_ == NULL || strcmp(ct_a_, ct_b_) != 0) {                           \
-      fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__, #a, #b,  \
-              ct_a_ ? ct_a_ : "(null)", ct_b_ ? ct_b_ : "(null)");                               \
-      ct_failures++;                                                                             \
-    }                                                                                            \
-  } while (0)
-
-/* Prints a summary and returns the process exit code. */
-int ct_done(const char *test_name);
+/* Assertions: cs_test.h. Temporary files: fixture.h. */
 
 /* A deterministic DRBG: the same label gives the same keys and signatures. */
 typedef struct ct_rng {
@@ -59,16 +30,6 @@ int ct_rng_init(ct_rng_t *r, const char *label);
 void ct_rng_free(ct_rng_t *r);
 /* cs_lab_rng_fn-compatible: p_rng is a ct_rng_t. */
 int ct_rng(void *p_rng, unsigned char *out, size_t len);
-
-/* Reads a whole file; *out newly allocated (caller frees), NUL-terminated.
- * Returns 0 or -1. */
-int ct_read_file(const char *path, uint8_t **out, size_t *len);
-/* Creates a private temporary directory into dir (>= 64 bytes). 0 or -1. */
-int ct_tmpdir(char *dir, size_t cap);
-/* Writes dir/name; path (optional, >= 512 bytes) gets the full path. 0 or -1. */
-int ct_write(const char *dir, const char *name, const void *data, size_t len, char *path);
-/* Removes the files written into dir and dir itself. */
-void ct_rmdir(const char *dir);
 
 /* The path of the shared data directory (CS_SHARED_DIR or ../shared). */
 const char *ct_shared_dir(void);

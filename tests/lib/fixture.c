@@ -114,9 +114,11 @@ int cs_fx_load_chain(const char *path, cs_chain_t **out, cs_errbuf_t *eb) {
   return err;
 }
 
-int cs_fx_write(const char *dir, const char *name, const void *buf, size_t len) {
-  char path[1024];
+int cs_fx_write(const char *dir, const char *name, const void *buf, size_t len, char *path_out) {
+  char path[512];
   snprintf(path, sizeof(path), "%s/%s", dir, name);
+  if (path_out != NULL)
+    memcpy(path_out, path, sizeof(path));
   FILE *f = fopen(path, "wb");
   if (f == NULL)
     return -1;

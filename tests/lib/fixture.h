@@ -28,7 +28,8 @@ const char *cs_fx_gentime(int64_t ms, char out[24]);
 int cs_fx_sct_ext_hex(const int64_t *ts_ms, size_t n, char *hex, size_t cap);
 /* Loads a PEM/DER file into a chain. */
 int cs_fx_load_chain(const char *path, cs_chain_t **out, cs_errbuf_t *eb);
-/* Writes len bytes to dir/name; returns 0 or -1. */
-int cs_fx_write(const char *dir, const char *name, const void *buf, size_t len);
+/* Writes len bytes to dir/name; path_out (optional, >= 512 bytes) gets the
+ * full path. Returns 0 or -1. */
+int cs_fx_write(const char *dir, const char *name, const void *buf, size_t len, char *path_out);
 
 #endif

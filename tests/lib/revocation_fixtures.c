@@ -14,20 +14,8 @@
 
 extern char **environ;
 
-int rv_failures;
 
-int rv_tmpdir(char out[256]) {
-  const char *base = getenv("TMPDIR");
-  snprintf(out, 256, "%s/cs-rev-XXXXXX", base != NULL ? base : "/tmp");
-  return mkdtemp(out) != NULL ? 0 : -1;
-}
 
-void rv_rmdir(const char *dir) {
-  char cmd[512];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-  if (system(cmd) != 0)
-    fprintf(stderr, "could not remove %s\n", dir);
-}
 
 int rv_sh(const char *dir, const char *cmd) {
   size_t n = strlen(dir) * 2 + strlen(cmd) + 64;

@@ -16,29 +16,11 @@
 
 #include <mbedtls/x509_crt.h>
 
-extern int rv_failures;
+#include "cs_test.h"
+#include "fixture.h"
 
-#define RV_CHECK(cond)                                                                          \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                  \
-      rv_failures++;                                                                            \
-    }                                                                                           \
-  } while (0)
-#define RV_CHECK_EQ(a, b)                                                                       \
-  do {                                                                                          \
-    long long a_ = (long long)(a), b_ = (long long)(b);                                         \
-    if (a_ != b_) {                                                                             \
-      fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a, #b, a_, \
-              b_);                                                                              \
-      rv_failures++;                                                                            \
-    }                                                                                           \
-  } while (0)
+/* Assertions: cs_test.h. Temporary directories: fixture.h. */
 
-/* Creates a fresh temp dir (path in out). 0 or -1. */
-int rv_tmpdir(char out[256]);
-/* Removes it recursively (bounded: one rm -rf). */
-void rv_rmdir(const char *dir);
 /* Runs a shell command in dir, output appended to dir/log. Returns the exit status. */
 int rv_sh(const char *dir, const char *cmd);
 /* Reads a whole file (caller frees *buf). 0 or -1. */

@@ -26,7 +26,7 @@ static int64_t now_ms;
 static int64_t T(const char *s) {
   int64_t t = 0;
   if (cs_time_parse(s, &t) != 0)
-    ct_failures++;
+    cs_test_failures++;
   return t;
 }
 
@@ -94,33 +94,33 @@ static void reset_logs(void) {
 static void test_precert_rebuild(void) {
   built_t b;
   reset_logs();
-  CT_EQ_INT(build(&b, 1, 90 * CS_MS_PER_DAY, NULL, 0), 0);
+  CS_CHECK_EQ_I64(build(&b, 1, 90 * CS_MS_PER_DAY, NULL, 0), 0);
   const cs_cert_info_t *leaf = cs_chain_cert(b.chain, 0);
   cs_ct_entry_t e;
   cs_ct_entry_init(&e);
-  CT_CHECK(leaf != NULL);
+  CS_CHECK(leaf != NULL);
   if (leaf == NULL)
     goto out;
-  CT_EQ_INT(cs_ct_entry_prepare(&e, leaf->crt, cs_chain_cert(b.chain, 1)->crt), 0);
+  CS_CHECK_EQ_I64(cs_ct_entry_prepare(&e, leaf->crt, cs_chain_cert(b.chain, 1)->crt), 0);
   /* The precertificate's TBS located independently of the lab's code. */
   uint8_t *tbs = NULL;
   size_t tbs_len = 0, n = 0;
   int found = 0;
   unsigned char *p = b.leaf.precert_der, *end = p + b.leaf.precert_der_len;
-  CT_EQ_INT(mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE), 0);
+  CS_CHECK_EQ_I64(mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE), 0);
   unsigned char *t = p;
-  CT_EQ_INT(mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE), 0);
-  CT_EQ_INT(cs_ct_tbs_remove_ext(t, (size_t)(p + n - t), CS_CT_OID_POISON, 10, &tbs, &tbs_len, &found), 0);
-  CT_EQ_INT(found, 1);
-  CT_EQ_INT(tbs_len, e.precert_tbs_len);
-  CT_CHECK(tbs != NULL && e.precert_tbs != NULL && memcmp(tbs, e.precert_tbs, tbs_len) == 0);
+  CS_CHECK_EQ_I64(mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE), 0);
+  CS_CHECK_EQ_I64(cs_ct_tbs_remove_ext(t, (size_t)(p + n - t), CS_CT_OID_POISON, 10, &tbs, &tbs_len, &found), 0);
+  CS_CHECK_EQ_I64(found, 1);
+  CS_CHECK_EQ_I64(tbs_len, e.precert_tbs_len);
+  CS_CHECK(tbs != NULL && e.precert_tbs != NULL && memcmp(tbs, e.precert_tbs, tbs_len) == 0);
   /* Issuer key hash = SHA-256 of the CA's SubjectPublicKeyInfo. */
   uint8_t h[32];
   mbedtls_x509_crt cacrt;
   mbedtls_x509_crt_init(&cacrt);
-  CT_EQ_INT(mbedtls_x509_crt_parse_der(&cacrt, ca.der, ca.der_len), 0);
+  CS_CHECK_EQ_I64(mbedtls_x509_crt_parse_der(&cacrt, ca.der, ca.der_len), 0);
   (void)mbedtls_sha256_ret(cacrt.pk_raw.p, cacrt.pk_raw.len, h, 0);
-  CT_CHECK(e.has_issuer && memcmp(h, e.issuer_key_hash, 32) == 0);
+  CS_CHECK(e.has_issuer && memcmp(h, e.issuer_key_hash, 32) == 0);
   mbedtls_x509_crt_free(&cacrt);
   free(tbs);
 out:
@@ -166,24 +166,24 @@ static void test_policy(void) {
     int64_t offs[NL] = {c->sct_rel_ms, c->sct_rel_ms, c->sct_rel_ms, c->sct_rel_ms};
     cs_ct_result_t *r = NULL;
     cs_findings_t *f = cs_findings_new();
-    int before = ct_failures;
+    int before = cs_test_failures;
     reset_logs();
     logs[1].state = c->state_b;
     logs[1].state_since_ms = now_ms + c->b_since_rel_ms;
-    CT_EQ_INT(build(&b, c->mask, c->lifetime_ms, offs, 0), 0);
-    CT_EQ_INT(cs_ct_analyze(&r, b.chain, b.list, now_ms, f), 0);
+    CS_CHECK_EQ_I64(build(&b, c->mask, c->lifetime_ms, offs, 0), 0);
+    CS_CHECK_EQ_I64(cs_ct_analyze(&r, b.chain, b.list, now_ms, f), 0);
     const cs_ct_policy_t *p = cs_ct_result_policy(r);
-    CT_CHECK(p != NULL && p->evaluated);
+    CS_CHECK(p != NULL && p->evaluated);
     if (p != NULL) {
-      CT_EQ_INT(p->compliant, c->compliant);
-      CT_EQ_INT(p->embedded_required, c->required);
+      CS_CHECK_EQ_I64(p->compliant, c->compliant);
+      CS_CHECK_EQ_I64(p->embedded_required, c->required);
     }
     for (size_t k = 0; k < cs_ct_result_count(r); k++)
-      CT_EQ_INT(cs_ct_result_sct(r, k)->verdict, CS_CT_SIG_VALID);
+      CS_CHECK_EQ_I64(cs_ct_result_sct(r, k)->verdict, CS_CT_SIG_VALID);
     if (c->finding != NULL)
-      CT_CHECK(cs_findings_has(f, c->finding));
-    CT_EQ_INT(cs_findings_has(f, "SCT_POLICY_TOO_FEW"), !c->compliant);
-    if (ct_failures != before)
+      CS_CHECK(cs_findings_has(f, c->finding));
+    CS_CHECK_EQ_I64(cs_findings_has(f, "SCT_POLICY_TOO_FEW"), !c->compliant);
+    if (cs_test_failures != before)
       fprintf(stderr, "policy case failed: %s\n", c->name);
     cs_ct_result_free(r);
     cs_findings_free(f);
@@ -201,37 +201,37 @@ static void test_interval_future_json(void) {
   logs[3].has_interval = 1; /* D's interval ends before the leaf expires */
   logs[3].interval_start_ms = now_ms - 10 * CS_MS_PER_DAY;
   logs[3].interval_end_ms = now_ms + 10 * CS_MS_PER_DAY;
-  CT_EQ_INT(build(&b, 0x9, 90 * CS_MS_PER_DAY, offs, 0), 0);
-  CT_EQ_INT(cs_clock_parse(&clocks[0], "exact", NULL), 0);
-  CT_EQ_INT(cs_clock_parse(&clocks[1], "skew:-10s", NULL), 0);
-  CT_EQ_INT(cs_clock_parse(&clocks[2], "+10s", NULL), 0);
+  CS_CHECK_EQ_I64(build(&b, 0x9, 90 * CS_MS_PER_DAY, offs, 0), 0);
+  CS_CHECK_EQ_I64(cs_clock_parse(&clocks[0], "exact", NULL), 0);
+  CS_CHECK_EQ_I64(cs_clock_parse(&clocks[1], "skew:-10s", NULL), 0);
+  CS_CHECK_EQ_I64(cs_clock_parse(&clocks[2], "+10s", NULL), 0);
   cs_ct_opts_t o = {0};
   o.logs = b.list;
   o.clocks = clocks;
   o.nclocks = 3;
-  CT_EQ_INT(cs_ct_analyze_ex(&r, b.chain, &o, now_ms, f), 0);
-  CT_EQ_INT(cs_ct_result_count(r), 2);
+  CS_CHECK_EQ_I64(cs_ct_analyze_ex(&r, b.chain, &o, now_ms, f), 0);
+  CS_CHECK_EQ_I64(cs_ct_result_count(r), 2);
   const cs_ct_sct_report_t *a = cs_ct_result_sct(r, 0), *d = cs_ct_result_sct(r, 1);
   if (a != NULL && d != NULL) {
-    CT_EQ_INT(a->in_future, 1);
-    CT_EQ_INT(a->in_future_clock[0], 1);
-    CT_EQ_INT(a->in_future_clock[1], 1);
-    CT_EQ_INT(a->in_future_clock[2], 0);
-    CT_EQ_INT(d->in_future, 0);
-    CT_EQ_INT(d->interval_covers_not_after, 0);
-    CT_EQ_INT(a->interval_covers_not_after, 1);
-    CT_EQ_STR(a->log_operator, "Op 1");
+    CS_CHECK_EQ_I64(a->in_future, 1);
+    CS_CHECK_EQ_I64(a->in_future_clock[0], 1);
+    CS_CHECK_EQ_I64(a->in_future_clock[1], 1);
+    CS_CHECK_EQ_I64(a->in_future_clock[2], 0);
+    CS_CHECK_EQ_I64(d->in_future, 0);
+    CS_CHECK_EQ_I64(d->interval_covers_not_after, 0);
+    CS_CHECK_EQ_I64(a->interval_covers_not_after, 1);
+    CS_CHECK_EQ_STR(a->log_operator, "Op 1");
   }
-  CT_CHECK(cs_findings_has(f, "SCT_LOG_INTERVAL_MISMATCH"));
+  CS_CHECK(cs_findings_has(f, "SCT_LOG_INTERVAL_MISMATCH"));
   cJSON *j = cs_ct_result_to_json(r);
-  CT_CHECK(j != NULL);
+  CS_CHECK(j != NULL);
   char *text = j ? cJSON_PrintUnformatted(j) : NULL;
-  CT_CHECK(text != NULL && strstr(text, "\"signature\":\"valid\"") != NULL);
-  CT_CHECK(text != NULL && strstr(text, "\"in_future_by_clock\":{\"exact\":true,\"skew:-10s\":true,\"+10s\":false}") != NULL);
-  CT_CHECK(text != NULL && strstr(text, "\"covers_not_after\":false") != NULL);
-  CT_CHECK(text != NULL && strstr(text, "\"replay_check\":\"SCT #0\"") != NULL);
+  CS_CHECK(text != NULL && strstr(text, "\"signature\":\"valid\"") != NULL);
+  CS_CHECK(text != NULL && strstr(text, "\"in_future_by_clock\":{\"exact\":true,\"skew:-10s\":true,\"+10s\":false}") != NULL);
+  CS_CHECK(text != NULL && strstr(text, "\"covers_not_after\":false") != NULL);
+  CS_CHECK(text != NULL && strstr(text, "\"replay_check\":\"SCT #0\"") != NULL);
   const cJSON *pol = cJSON_GetObjectItemCaseSensitive(j, "policy");
-  CT_CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pol, "compliant")));
+  CS_CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pol, "compliant")));
   free(text);
   cJSON_Delete(j);
   cs_ct_result_free(r);
@@ -244,22 +244,22 @@ static void test_no_issuer_no_list_cache(void) {
   cs_ct_result_t *r = NULL;
   cs_findings_t *f = cs_findings_new();
   reset_logs();
-  CT_EQ_INT(build(&b, 0x3, 90 * CS_MS_PER_DAY, NULL, 1), 0);
-  CT_EQ_INT(cs_ct_analyze(&r, b.chain, b.list, now_ms, f), 0);
-  CT_EQ_INT(cs_ct_result_sct(r, 0) ? (int)cs_ct_result_sct(r, 0)->verdict : -1, CS_CT_SIG_NO_ISSUER);
-  CT_CHECK(cs_findings_has(f, "SCT_NO_ISSUER"));
-  CT_CHECK(!cs_findings_has(f, "SCT_SIGNATURE_INVALID_ALL"));
+  CS_CHECK_EQ_I64(build(&b, 0x3, 90 * CS_MS_PER_DAY, NULL, 1), 0);
+  CS_CHECK_EQ_I64(cs_ct_analyze(&r, b.chain, b.list, now_ms, f), 0);
+  CS_CHECK_EQ_I64(cs_ct_result_sct(r, 0) ? (int)cs_ct_result_sct(r, 0)->verdict : -1, CS_CT_SIG_NO_ISSUER);
+  CS_CHECK(cs_findings_has(f, "SCT_NO_ISSUER"));
+  CS_CHECK(!cs_findings_has(f, "SCT_SIGNATURE_INVALID_ALL"));
   cs_ct_result_free(r);
   cs_findings_free(f);
 
   f = cs_findings_new();
   r = NULL;
-  CT_EQ_INT(cs_ct_analyze(&r, b.chain, NULL, now_ms, f), 0);
-  CT_CHECK(cs_findings_has(f, "CT_NO_LOG_LIST"));
-  CT_CHECK(!cs_findings_has(f, "SCT_POLICY_TOO_FEW"));
-  CT_EQ_INT(cs_ct_result_sct(r, 0) ? (int)cs_ct_result_sct(r, 0)->verdict : -1, CS_CT_SIG_UNKNOWN_LOG);
+  CS_CHECK_EQ_I64(cs_ct_analyze(&r, b.chain, NULL, now_ms, f), 0);
+  CS_CHECK(cs_findings_has(f, "CT_NO_LOG_LIST"));
+  CS_CHECK(!cs_findings_has(f, "SCT_POLICY_TOO_FEW"));
+  CS_CHECK_EQ_I64(cs_ct_result_sct(r, 0) ? (int)cs_ct_result_sct(r, 0)->verdict : -1, CS_CT_SIG_UNKNOWN_LOG);
   cJSON *j = cs_ct_result_to_json(r);
-  CT_CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "log_list")));
+  CS_CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "log_list")));
   cJSON_Delete(j);
   cs_ct_result_free(r);
   cs_findings_free(f);
@@ -267,45 +267,45 @@ static void test_no_issuer_no_list_cache(void) {
 
   /* Cache: the second verification of the same SCT is a hit with the same verdict. */
   reset_logs();
-  CT_EQ_INT(build(&b, 0x1, 90 * CS_MS_PER_DAY, NULL, 0), 0);
+  CS_CHECK_EQ_I64(build(&b, 0x1, 90 * CS_MS_PER_DAY, NULL, 0), 0);
   cs_ct_cache_t *cache = cs_ct_cache_new(16);
   cs_ct_entry_t e;
   cs_ct_entry_init(&e);
   const cs_cert_info_t *leaf = cs_chain_cert(b.chain, 0);
-  CT_EQ_INT(cs_ct_entry_prepare(&e, leaf->crt, cs_chain_cert(b.chain, 1)->crt), 0);
+  CS_CHECK_EQ_I64(cs_ct_entry_prepare(&e, leaf->crt, cs_chain_cert(b.chain, 1)->crt), 0);
   const cs_ct_log_t *log = cs_ct_log_list_find(b.list, leaf->scts[0].log_id);
   uint64_t hits, misses;
-  CT_EQ_INT(cs_ct_sct_verify(&e, &leaf->scts[0], log, cache), CS_CT_SIG_VALID);
-  CT_EQ_INT(cs_ct_sct_verify(&e, &leaf->scts[0], log, cache), CS_CT_SIG_VALID);
+  CS_CHECK_EQ_I64(cs_ct_sct_verify(&e, &leaf->scts[0], log, cache), CS_CT_SIG_VALID);
+  CS_CHECK_EQ_I64(cs_ct_sct_verify(&e, &leaf->scts[0], log, cache), CS_CT_SIG_VALID);
   cs_sct_t forged = leaf->scts[0];
   forged.timestamp_ms += 1;
-  CT_EQ_INT(cs_ct_sct_verify(&e, &forged, log, cache), CS_CT_SIG_INVALID);
-  CT_EQ_INT(cs_ct_sct_verify(&e, &forged, log, cache), CS_CT_SIG_INVALID);
+  CS_CHECK_EQ_I64(cs_ct_sct_verify(&e, &forged, log, cache), CS_CT_SIG_INVALID);
+  CS_CHECK_EQ_I64(cs_ct_sct_verify(&e, &forged, log, cache), CS_CT_SIG_INVALID);
   cs_ct_cache_stats(cache, &hits, &misses);
-  CT_EQ_INT(hits, 2);
-  CT_EQ_INT(misses, 2);
+  CS_CHECK_EQ_I64(hits, 2);
+  CS_CHECK_EQ_I64(misses, 2);
   /* Algorithm mismatch: an ECDSA log cannot have made an RSA signature. */
   forged = leaf->scts[0];
   forged.sig_alg = CS_SCT_SIG_RSA;
-  CT_EQ_INT(cs_ct_sct_verify(&e, &forged, log, NULL), CS_CT_SIG_ALG_MISMATCH);
+  CS_CHECK_EQ_I64(cs_ct_sct_verify(&e, &forged, log, NULL), CS_CT_SIG_ALG_MISMATCH);
   /* A TLS-delivered copy of an embedded SCT signs a precert, not the leaf. */
   forged = leaf->scts[0];
   forged.source = CS_SCT_SOURCE_TLS;
-  CT_EQ_INT(cs_ct_sct_verify(&e, &forged, log, NULL), CS_CT_SIG_INVALID);
+  CS_CHECK_EQ_I64(cs_ct_sct_verify(&e, &forged, log, NULL), CS_CT_SIG_INVALID);
   /* Replay checks exist for delivered SCTs only. */
   cs_ct_opts_t o = {0};
   o.logs = b.list;
   o.extra_scts = &forged;
   o.nextra_scts = 1;
   r = NULL;
-  CT_EQ_INT(cs_ct_analyze_ex(&r, b.chain, &o, now_ms, NULL), 0);
+  CS_CHECK_EQ_I64(cs_ct_analyze_ex(&r, b.chain, &o, now_ms, NULL), 0);
   cs_time_check_t checks[4];
   size_t n = 0;
   cs_ct_result_time_checks(r, checks, 4, &n);
-  CT_EQ_INT(n, 1);
-  CT_EQ_INT(checks[0].bound_ms, forged.timestamp_ms);
-  CT_EQ_INT(checks[0].item_index, 1);
-  CT_EQ_STR(checks[0].label, "SCT #1 (tls_extension)");
+  CS_CHECK_EQ_I64(n, 1);
+  CS_CHECK_EQ_I64(checks[0].bound_ms, forged.timestamp_ms);
+  CS_CHECK_EQ_I64(checks[0].item_index, 1);
+  CS_CHECK_EQ_STR(checks[0].label, "SCT #1 (tls_extension)");
   cs_ct_result_free(r);
   cs_ct_entry_free(&e);
   cs_ct_cache_free(cache);
@@ -354,7 +354,7 @@ static void test_tbs_table(void) {
                            memcmp(out, CASES[i].want, out_len) == 0));
     if (!ok) {
       fprintf(stderr, "tbs case \"%s\": err %d found %d len %zu\n", CASES[i].name, err, found, out_len);
-      ct_failures++;
+      cs_test_failures++;
     }
     free(out);
   }
@@ -376,20 +376,20 @@ static void test_tbs_table(void) {
   *p++ = 0x06; *p++ = 0x02; *p++ = 0x2A; *p++ = 0x04;
   *p++ = 0x04; *p++ = 0x81; *p++ = 0xF4;
   p += 244;
-  CT_EQ_INT((size_t)(p - big), 4 + 0x112);
-  CT_EQ_INT(cs_ct_tbs_remove_ext(big, (size_t)(p - big), X, sizeof(X), &out, &out_len, NULL), 0);
+  CS_CHECK_EQ_I64((size_t)(p - big), 4 + 0x112);
+  CS_CHECK_EQ_I64(cs_ct_tbs_remove_ext(big, (size_t)(p - big), X, sizeof(X), &out, &out_len, NULL), 0);
   /* The Extensions SEQUENCE drops to 254 bytes: its length needs one byte
    * less (0x81 0xFE), so the result is 9 + 1 bytes shorter. */
   if (out != NULL) {
     static const uint8_t head[] = {0x30, 0x82, 0x01, 0x08, 0x02, 0x01, 0x01,
                                    0xA3, 0x82, 0x01, 0x01, 0x30, 0x81, 0xFE};
-    CT_EQ_INT(out_len, (size_t)(p - big) - 10);
-    CT_CHECK(out_len > sizeof(head) && memcmp(out, head, sizeof(head)) == 0);
+    CS_CHECK_EQ_I64(out_len, (size_t)(p - big) - 10);
+    CS_CHECK(out_len > sizeof(head) && memcmp(out, head, sizeof(head)) == 0);
     int found = 1;
     uint8_t *again = NULL;
     size_t again_len = 0;
-    CT_EQ_INT(cs_ct_tbs_remove_ext(out, out_len, X, sizeof(X), &again, &again_len, &found), 0);
-    CT_EQ_INT(found, 0);
+    CS_CHECK_EQ_I64(cs_ct_tbs_remove_ext(out, out_len, X, sizeof(X), &again, &again_len, &found), 0);
+    CS_CHECK_EQ_I64(found, 0);
     free(again);
   }
   free(out);
@@ -405,14 +405,14 @@ int main(void) {
              {CS_SCT_SIG_RSA, "Log B", "Op 2"},
              {CS_SCT_SIG_ECDSA, "Log C", "Op 2"},
              {CS_SCT_SIG_ECDSA, "Log D", "Op 3"}};
-  CT_EQ_INT(ct_rng_init(&rng, "test_ct_analyze"), 0);
+  CS_CHECK_EQ_I64(ct_rng_init(&rng, "test_ct_analyze"), 0);
   cs_lab_ct_ca_init(&ca);
-  CT_EQ_INT(cs_lab_ct_ca_generate(&ca, "analyze root", now_ms, ct_rng, &rng), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_ca_generate(&ca, "analyze root", now_ms, ct_rng, &rng), 0);
   for (int i = 0; i < NL; i++) {
     cs_lab_ct_log_init(&logs[i]);
-    CT_EQ_INT(cs_lab_ct_log_generate(&logs[i], L[i].alg, L[i].name, L[i].op, now_ms, ct_rng, &rng), 0);
+    CS_CHECK_EQ_I64(cs_lab_ct_log_generate(&logs[i], L[i].alg, L[i].name, L[i].op, now_ms, ct_rng, &rng), 0);
   }
-  if (ct_failures == 0) {
+  if (cs_test_failures == 0) {
     test_precert_rebuild();
     test_policy();
     test_interval_future_json();
@@ -423,5 +423,5 @@ int main(void) {
     cs_lab_ct_log_free(&logs[i]);
   cs_lab_ct_ca_free(&ca);
   ct_rng_free(&rng);
-  return ct_done("test_ct_analyze");
+  return cs_test_done("test_ct_analyze");
 }

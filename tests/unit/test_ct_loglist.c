@@ -14,11 +14,12 @@
 #include "certskew/lab_ct.h"
 #include "certskew/time.h"
 #include "ct_fixtures.h"
+#include "file_io.h"
 
 static int64_t T(const char *s) {
   int64_t t = 0;
   if (cs_time_parse(s, &t) != 0)
-    ct_failures++;
+    cs_test_failures++;
   return t;
 }
 
@@ -30,61 +31,61 @@ static void test_real_list(void) {
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
   snprintf(path, sizeof(path), "%s/ct/all_logs_list.json", ct_shared_dir());
-  CT_EQ_INT(ct_read_file(path, &buf, &len), 0);
+  CS_CHECK_EQ_I64(cs_file_read(path, CS_CT_LOGLIST_MAX_INPUT, &buf, &len, NULL), 0);
   if (buf == NULL)
     return;
   int err = cs_ct_log_list_load(&l, buf, len, &eb);
   if (err != 0)
     fprintf(stderr, "load: %s\n", eb.msg);
-  CT_EQ_INT(err, 0);
+  CS_CHECK_EQ_I64(err, 0);
   if (l == NULL) {
     free(buf);
     return;
   }
   /* 175 RFC 6962 logs plus 6 static-CT (tiled) logs. */
   size_t n = cs_ct_log_list_count(l), tiled = 0, rsa = 0, ecdsa = 0;
-  CT_EQ_INT(n, 181);
-  CT_EQ_STR(cs_ct_log_list_version(l), "53.34");
-  CT_EQ_INT(cs_ct_log_list_timestamp(l), T("2025-05-05T12:54:12Z"));
+  CS_CHECK_EQ_I64(n, 181);
+  CS_CHECK_EQ_STR(cs_ct_log_list_version(l), "53.34");
+  CS_CHECK_EQ_I64(cs_ct_log_list_timestamp(l), T("2025-05-05T12:54:12Z"));
   for (size_t i = 0; i < n; i++) {
     const cs_ct_log_t *log = cs_ct_log_list_get(l, i);
     uint8_t digest[32];
     (void)mbedtls_sha256_ret(log->key_der, log->key_der_len, digest, 0);
-    CT_CHECK(memcmp(digest, log->log_id, 32) == 0); /* independent recomputation */
-    CT_CHECK(cs_ct_log_list_find(l, log->log_id) == log);
-    CT_CHECK(log->operator_name != NULL && log->operator_name[0] != '\0');
+    CS_CHECK(memcmp(digest, log->log_id, 32) == 0); /* independent recomputation */
+    CS_CHECK(cs_ct_log_list_find(l, log->log_id) == log);
+    CS_CHECK(log->operator_name != NULL && log->operator_name[0] != '\0');
     tiled += log->tiled;
     rsa += log->sig_alg == CS_SCT_SIG_RSA;
     ecdsa += log->sig_alg == CS_SCT_SIG_ECDSA;
   }
-  CT_EQ_INT(tiled, 6);
-  CT_EQ_INT(rsa, 3); /* Venafi, CNNIC, PuChuangSiDa */
-  CT_EQ_INT(rsa + ecdsa, n);
+  CS_CHECK_EQ_I64(tiled, 6);
+  CS_CHECK_EQ_I64(rsa, 3); /* Venafi, CNNIC, PuChuangSiDa */
+  CS_CHECK_EQ_I64(rsa + ecdsa, n);
   /* Google Argon2020: rejected since 2021-04-21, interval 2020. */
   uint8_t id[32];
   size_t idl = 0;
-  CT_EQ_INT(mbedtls_base64_decode(id, sizeof(id), &idl,
+  CS_CHECK_EQ_I64(mbedtls_base64_decode(id, sizeof(id), &idl,
                                   (const unsigned char *)"sh4FzIuizYogTodm+Su5iiUgZ2va+nDnsklTLe+LkF4=", 44),
             0);
   const cs_ct_log_t *argon = cs_ct_log_list_find(l, id);
-  CT_CHECK(argon != NULL);
+  CS_CHECK(argon != NULL);
   if (argon != NULL) {
-    CT_EQ_STR(argon->description, "Google 'Argon2020' log");
-    CT_EQ_STR(argon->operator_name, "Google");
-    CT_EQ_INT(argon->state, CS_CT_STATE_REJECTED);
-    CT_EQ_INT(argon->state_since_ms, T("2021-04-21T00:00:00Z"));
-    CT_EQ_INT(argon->has_interval, 1);
-    CT_EQ_INT(argon->interval_start_ms, T("2020-01-01T00:00:00Z"));
-    CT_EQ_INT(argon->interval_end_ms, T("2021-01-01T00:00:00Z"));
-    CT_EQ_INT(argon->mmd_s, 86400);
+    CS_CHECK_EQ_STR(argon->description, "Google 'Argon2020' log");
+    CS_CHECK_EQ_STR(argon->operator_name, "Google");
+    CS_CHECK_EQ_I64(argon->state, CS_CT_STATE_REJECTED);
+    CS_CHECK_EQ_I64(argon->state_since_ms, T("2021-04-21T00:00:00Z"));
+    CS_CHECK_EQ_I64(argon->has_interval, 1);
+    CS_CHECK_EQ_I64(argon->interval_start_ms, T("2020-01-01T00:00:00Z"));
+    CS_CHECK_EQ_I64(argon->interval_end_ms, T("2021-01-01T00:00:00Z"));
+    CS_CHECK_EQ_I64(argon->mmd_s, 86400);
     int inf = 0;
-    CT_EQ_INT(cs_ct_log_state_at(argon, T("2021-04-21T00:00:00Z"), &inf), CS_CT_STATE_REJECTED);
-    CT_EQ_INT(inf, 0);
-    CT_EQ_INT(cs_ct_log_state_at(argon, T("2021-04-20T23:59:59.999Z"), &inf), CS_CT_STATE_UNKNOWN);
-    CT_EQ_INT(inf, 1);
+    CS_CHECK_EQ_I64(cs_ct_log_state_at(argon, T("2021-04-21T00:00:00Z"), &inf), CS_CT_STATE_REJECTED);
+    CS_CHECK_EQ_I64(inf, 0);
+    CS_CHECK_EQ_I64(cs_ct_log_state_at(argon, T("2021-04-20T23:59:59.999Z"), &inf), CS_CT_STATE_UNKNOWN);
+    CS_CHECK_EQ_I64(inf, 1);
   }
   memset(id, 0, sizeof(id));
-  CT_CHECK(cs_ct_log_list_find(l, id) == NULL);
+  CS_CHECK(cs_ct_log_list_find(l, id) == NULL);
   cs_ct_log_list_free(l);
   free(buf);
 }
@@ -106,14 +107,14 @@ static void test_state_at(void) {
     memset(&log, 0, sizeof(log));
     log.state = CASES[i].now;
     log.state_since_ms = 1000;
-    CT_EQ_INT(cs_ct_log_state_at(&log, 1000, &inf), CASES[i].now);
-    CT_EQ_INT(inf, 0);
-    CT_EQ_INT(cs_ct_log_state_at(&log, 999, &inf), CASES[i].before);
-    CT_EQ_INT(inf, CASES[i].before_inferred);
+    CS_CHECK_EQ_I64(cs_ct_log_state_at(&log, 1000, &inf), CASES[i].now);
+    CS_CHECK_EQ_I64(inf, 0);
+    CS_CHECK_EQ_I64(cs_ct_log_state_at(&log, 999, &inf), CASES[i].before);
+    CS_CHECK_EQ_I64(inf, CASES[i].before_inferred);
   }
   cs_ct_log_t none;
   memset(&none, 0, sizeof(none));
-  CT_EQ_INT(cs_ct_log_state_at(&none, 0, NULL), CS_CT_STATE_UNKNOWN);
+  CS_CHECK_EQ_I64(cs_ct_log_state_at(&none, 0, NULL), CS_CT_STATE_UNKNOWN);
 }
 
 /* A lab list written by the lab and read back. */
@@ -124,26 +125,26 @@ static void test_lab_roundtrip(void) {
   char *json = NULL;
   cs_ct_log_list_t *l = NULL;
   int64_t now = T("2026-03-01T12:00:00Z");
-  CT_EQ_INT(ct_rng_init(&rng, "loglist"), 0);
+  CS_CHECK_EQ_I64(ct_rng_init(&rng, "loglist"), 0);
   cs_lab_ct_log_init(&a);
   cs_lab_ct_log_init(&b);
-  CT_EQ_INT(cs_lab_ct_log_generate(&a, CS_SCT_SIG_ECDSA, "A", "Op", now, ct_rng, &rng), 0);
-  CT_EQ_INT(cs_lab_ct_log_generate(&b, CS_SCT_SIG_RSA, "B", "Op", now, ct_rng, &rng), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_log_generate(&a, CS_SCT_SIG_ECDSA, "A", "Op", now, ct_rng, &rng), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_log_generate(&b, CS_SCT_SIG_RSA, "B", "Op", now, ct_rng, &rng), 0);
   b.state = CS_CT_STATE_RETIRED;
   b.has_interval = 1;
   b.interval_start_ms = T("2026-01-01T00:00:00Z");
   b.interval_end_ms = T("2027-01-01T00:00:00Z");
-  CT_EQ_INT(cs_lab_ct_chrome_log_list(logs, 2, now, &json), 0);
-  CT_EQ_INT(cs_ct_log_list_load(&l, (const uint8_t *)json, json ? strlen(json) : 0, NULL), 0);
-  CT_EQ_INT(cs_ct_log_list_count(l), 2);
+  CS_CHECK_EQ_I64(cs_lab_ct_chrome_log_list(logs, 2, now, &json), 0);
+  CS_CHECK_EQ_I64(cs_ct_log_list_load(&l, (const uint8_t *)json, json ? strlen(json) : 0, NULL), 0);
+  CS_CHECK_EQ_I64(cs_ct_log_list_count(l), 2);
   const cs_ct_log_t *lb = cs_ct_log_list_find(l, b.log_id);
-  CT_CHECK(lb != NULL);
+  CS_CHECK(lb != NULL);
   if (lb != NULL) {
-    CT_EQ_INT(lb->sig_alg, CS_SCT_SIG_RSA);
-    CT_EQ_INT(lb->state, CS_CT_STATE_RETIRED);
-    CT_EQ_INT(lb->state_since_ms, now);
-    CT_EQ_INT(lb->interval_end_ms, b.interval_end_ms);
-    CT_EQ_STR(lb->operator_name, "Op");
+    CS_CHECK_EQ_I64(lb->sig_alg, CS_SCT_SIG_RSA);
+    CS_CHECK_EQ_I64(lb->state, CS_CT_STATE_RETIRED);
+    CS_CHECK_EQ_I64(lb->state_since_ms, now);
+    CS_CHECK_EQ_I64(lb->interval_end_ms, b.interval_end_ms);
+    CS_CHECK_EQ_STR(lb->operator_name, "Op");
   }
   cs_ct_log_list_free(l);
   free(json);
@@ -213,20 +214,20 @@ static void test_malformed(void) {
     if (err != CASES[i].code || l != NULL || strstr(eb.msg, CASES[i].msg_part) == NULL) {
       fprintf(stderr, "malformed case %zu: got %s \"%s\", want %s containing \"%s\"\n", i,
               cs_errname(err), eb.msg, cs_errname(CASES[i].code), CASES[i].msg_part);
-      ct_failures++;
+      cs_test_failures++;
     }
   }
   /* The well-formed variant of the cases above loads. */
   cs_ct_log_list_t *ok = NULL;
   const char *good = LOG(",\"state\":{\"usable\":{\"timestamp\":\"2020-01-01T00:00:00Z\"}}");
-  CT_EQ_INT(cs_ct_log_list_load(&ok, (const uint8_t *)good, strlen(good), NULL), 0);
-  CT_EQ_INT(cs_ct_log_list_count(ok), 1);
+  CS_CHECK_EQ_I64(cs_ct_log_list_load(&ok, (const uint8_t *)good, strlen(good), NULL), 0);
+  CS_CHECK_EQ_I64(cs_ct_log_list_count(ok), 1);
   cs_ct_log_list_free(ok);
   cs_ct_log_list_free(NULL);
   /* Not NUL-terminated: the loader must respect len. */
   char unterminated[8] = {'{', '"', 'a', '"', ':', '1', '}', 'X'};
   cs_ct_log_list_t *l = NULL;
-  CT_EQ_INT(cs_ct_log_list_load(&l, (const uint8_t *)unterminated, 7, NULL), CS_EPARSE);
+  CS_CHECK_EQ_I64(cs_ct_log_list_load(&l, (const uint8_t *)unterminated, 7, NULL), CS_EPARSE);
 }
 
 int main(void) {
@@ -234,5 +235,5 @@ int main(void) {
   test_state_at();
   test_lab_roundtrip();
   test_malformed();
-  return ct_done("test_ct_loglist");
+  return cs_test_done("test_ct_loglist");
 }

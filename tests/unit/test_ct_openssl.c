@@ -72,7 +72,7 @@ static int write_pem_cert(world_t *w, const char *name, const uint8_t *der, size
       memcpy(both, a, la);
       if (b)
         memcpy(both + la, b, lb);
-      rc = ct_write(w->dir, name, both, la + lb, path);
+      rc = cs_fx_write(w->dir, name, both, la + lb, path);
       free(both);
     }
   }
@@ -114,7 +114,7 @@ static int write_serverinfo(world_t *w, const uint8_t *list, size_t len, char *p
                                "-----END SERVERINFO FOR CT-----\n", ext, len + 4, pem, sizeof(pem),
                                &olen) != 0)
     return -1;
-  return ct_write(w->dir, "serverinfo.pem", pem, strlen((char *)pem), path);
+  return cs_fx_write(w->dir, "serverinfo.pem", pem, strlen((char *)pem), path);
 }
 
 static int has(cs_findings_t *f, const char *code) { return code == NULL || cs_findings_has(f, code); }
@@ -135,7 +135,7 @@ static void run_case(world_t *w, const ct_case_t *c) {
   size_t ntls = 0;
   ct_openssl_verdict_t ov;
   cs_errbuf_t eb;
-  int before = ct_failures;
+  int before = cs_test_failures;
 
   cs_errbuf_init(&eb);
   cs_lab_ct_leaf_init(&leaf);
@@ -154,16 +154,16 @@ static void run_case(world_t *w, const ct_case_t *c) {
   spec.nlogs = nembed;
   spec.precert_dns_name = c->precert_name;
   spec.bad_log_mask = c->bad_mask;
-  CT_EQ_INT(cs_lab_ct_leaf_issue(&leaf, &w->ca, &spec, w->now_ms - 120000, ct_rng, &w->rng), 0);
-  CT_EQ_INT(cs_lab_ct_openssl_log_file(known, nknown, &ctlog), 0);
-  CT_EQ_INT(cs_lab_ct_chrome_log_list(known, nknown, w->now_ms, &chrome), 0);
-  CT_EQ_INT(cs_lab_ct_key_pem(&leaf.key, &keypem), 0);
-  if (ct_failures != before)
+  CS_CHECK_EQ_I64(cs_lab_ct_leaf_issue(&leaf, &w->ca, &spec, w->now_ms - 120000, ct_rng, &w->rng), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_openssl_log_file(known, nknown, &ctlog), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_chrome_log_list(known, nknown, w->now_ms, &chrome), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_key_pem(&leaf.key, &keypem), 0);
+  if (cs_test_failures != before)
     goto done;
-  CT_EQ_INT(ct_write(w->dir, "ctlog.cnf", ctlog, strlen(ctlog), ctlog_path), 0);
-  CT_EQ_INT(ct_write(w->dir, "leaf.key", keypem, strlen(keypem), key_path), 0);
-  CT_EQ_INT(write_pem_cert(w, "ca.pem", w->ca.der, w->ca.der_len, NULL, 0, ca_path), 0);
-  CT_EQ_INT(write_pem_cert(w, "chain.pem", leaf.der, leaf.der_len, w->ca.der, w->ca.der_len,
+  CS_CHECK_EQ_I64(cs_fx_write(w->dir, "ctlog.cnf", ctlog, strlen(ctlog), ctlog_path), 0);
+  CS_CHECK_EQ_I64(cs_fx_write(w->dir, "leaf.key", keypem, strlen(keypem), key_path), 0);
+  CS_CHECK_EQ_I64(write_pem_cert(w, "ca.pem", w->ca.der, w->ca.der_len, NULL, 0, ca_path), 0);
+  CS_CHECK_EQ_I64(write_pem_cert(w, "chain.pem", leaf.der, leaf.der_len, w->ca.der, w->ca.der_len,
                            chain_path),
             0);
   if (c->tls_mask != 0) {
@@ -172,42 +172,42 @@ static void run_case(world_t *w, const ct_case_t *c) {
     if (c->tls_for_other_cert) {
       cs_lab_ct_leaf_spec_t os = spec;
       os.dns_name = "old.lab.test";
-      CT_EQ_INT(cs_lab_ct_leaf_issue(&other, &w->ca, &os, w->now_ms - 120000, ct_rng, &w->rng), 0);
+      CS_CHECK_EQ_I64(cs_lab_ct_leaf_issue(&other, &w->ca, &os, w->now_ms - 120000, ct_rng, &w->rng), 0);
       signed_der = other.der;
       signed_len = other.der_len;
     }
-    CT_EQ_INT(tls_sct_list(w, c->tls_mask, signed_der, signed_len, &tls_list, &tls_len), 0);
-    CT_EQ_INT(write_serverinfo(w, tls_list, tls_len, si_path), 0);
-    CT_EQ_INT(cs_sct_list_parse(tls_list, tls_len, CS_SCT_SOURCE_TLS, tls_scts, CS_SCT_LIST_MAX,
+    CS_CHECK_EQ_I64(tls_sct_list(w, c->tls_mask, signed_der, signed_len, &tls_list, &tls_len), 0);
+    CS_CHECK_EQ_I64(write_serverinfo(w, tls_list, tls_len, si_path), 0);
+    CS_CHECK_EQ_I64(cs_sct_list_parse(tls_list, tls_len, CS_SCT_SOURCE_TLS, tls_scts, CS_SCT_LIST_MAX,
                                 &ntls, &eb),
               0);
   }
-  if (ct_failures != before)
+  if (cs_test_failures != before)
     goto done;
 
   /* openssl's verdict. */
-  CT_EQ_INT(ct_openssl_sct_check(w->dir, chain_path, key_path, ca_path, ctlog_path,
+  CS_CHECK_EQ_I64(ct_openssl_sct_check(w->dir, chain_path, key_path, ca_path, ctlog_path,
                                  c->tls_mask ? si_path : NULL, &ov),
             0);
-  CT_CHECK(ov.handshake_ok);
-  CT_EQ_INT(ov.present, c->valid + c->invalid + c->unknown);
+  CS_CHECK(ov.handshake_ok);
+  CS_CHECK_EQ_I64(ov.present, c->valid + c->invalid + c->unknown);
 
   /* certskew's verdict, judged now. */
   chain_der = malloc(leaf.der_len + w->ca.der_len);
-  CT_CHECK(chain_der != NULL);
+  CS_CHECK(chain_der != NULL);
   if (chain_der == NULL)
     goto done;
   memcpy(chain_der, leaf.der, leaf.der_len);
   memcpy(chain_der + leaf.der_len, w->ca.der, w->ca.der_len);
-  CT_EQ_INT(cs_chain_load(&chain, chain_der, leaf.der_len + w->ca.der_len, &eb), 0);
-  CT_EQ_INT(cs_ct_log_list_load(&list, (const uint8_t *)chrome, strlen(chrome), &eb), 0);
+  CS_CHECK_EQ_I64(cs_chain_load(&chain, chain_der, leaf.der_len + w->ca.der_len, &eb), 0);
+  CS_CHECK_EQ_I64(cs_ct_log_list_load(&list, (const uint8_t *)chrome, strlen(chrome), &eb), 0);
   if (chain == NULL || list == NULL)
     goto done;
   cs_ct_opts_t opts = {0};
   opts.logs = list;
   opts.extra_scts = ntls ? tls_scts : NULL;
   opts.nextra_scts = ntls;
-  CT_EQ_INT(cs_ct_analyze_ex(&res, chain, &opts, w->now_ms, findings), 0);
+  CS_CHECK_EQ_I64(cs_ct_analyze_ex(&res, chain, &opts, w->now_ms, findings), 0);
   if (res == NULL)
     goto done;
   int valid = 0, invalid = 0, unknown = 0;
@@ -218,19 +218,19 @@ static void run_case(world_t *w, const ct_case_t *c) {
     unknown += v == CS_CT_SIG_UNKNOWN_LOG;
   }
   /* Agreement with openssl, and with what the lab meant to build. */
-  CT_EQ_INT(valid, ov.valid);
-  CT_EQ_INT(invalid, ov.invalid);
-  CT_EQ_INT(unknown, ov.unknown_log);
-  CT_EQ_INT(valid, c->valid);
-  CT_EQ_INT(invalid, c->invalid);
-  CT_EQ_INT(unknown, c->unknown);
-  CT_CHECK(has(findings, c->finding));
-  CT_CHECK(c->absent == NULL || !cs_findings_has(findings, c->absent));
-  CT_EQ_INT(cs_ct_result_policy(res)->compliant, c->compliant);
-  CT_EQ_INT(cs_findings_has(findings, "SCT_POLICY_TOO_FEW"), !c->compliant);
+  CS_CHECK_EQ_I64(valid, ov.valid);
+  CS_CHECK_EQ_I64(invalid, ov.invalid);
+  CS_CHECK_EQ_I64(unknown, ov.unknown_log);
+  CS_CHECK_EQ_I64(valid, c->valid);
+  CS_CHECK_EQ_I64(invalid, c->invalid);
+  CS_CHECK_EQ_I64(unknown, c->unknown);
+  CS_CHECK(has(findings, c->finding));
+  CS_CHECK(c->absent == NULL || !cs_findings_has(findings, c->absent));
+  CS_CHECK_EQ_I64(cs_ct_result_policy(res)->compliant, c->compliant);
+  CS_CHECK_EQ_I64(cs_findings_has(findings, "SCT_POLICY_TOO_FEW"), !c->compliant);
 done:
   printf("%s case: %s (openssl: %d valid, %d invalid, %d unknown log)\n",
-         ct_failures == before ? "ok" : "FAILED", c->name, ov.valid, ov.invalid, ov.unknown_log);
+         cs_test_failures == before ? "ok" : "FAILED", c->name, ov.valid, ov.invalid, ov.unknown_log);
   cs_ct_result_free(res);
   cs_findings_free(findings);
   cs_chain_free(chain);
@@ -248,7 +248,7 @@ int main(void) {
   world_t w;
   memset(&w, 0, sizeof(w));
   w.now_ms = wall_ms();
-  if (ct_rng_init(&w.rng, "test_ct_openssl") != 0 || ct_tmpdir(w.dir, sizeof(w.dir)) != 0) {
+  if (ct_rng_init(&w.rng, "test_ct_openssl") != 0 || cs_fx_tempdir(w.dir, sizeof(w.dir)) != 0) {
     fprintf(stderr, "setup failed\n");
     return 1;
   }
@@ -261,18 +261,18 @@ int main(void) {
                    {CS_SCT_SIG_ECDSA, "Lab third log", "Lab Operator C"}};
   for (int i = 0; i < NLOGS; i++) {
     cs_lab_ct_log_init(&w.logs[i]);
-    CT_EQ_INT(cs_lab_ct_log_generate(&w.logs[i], LOGS[i].alg, LOGS[i].name, LOGS[i].op,
+    CS_CHECK_EQ_I64(cs_lab_ct_log_generate(&w.logs[i], LOGS[i].alg, LOGS[i].name, LOGS[i].op,
                                      w.now_ms - CS_MS_PER_DAY, ct_rng, &w.rng),
               0);
   }
-  CT_EQ_INT(cs_lab_ct_ca_generate(&w.ca, "certskew lab CT root", w.now_ms, ct_rng, &w.rng), 0);
-  if (ct_failures == 0)
+  CS_CHECK_EQ_I64(cs_lab_ct_ca_generate(&w.ca, "certskew lab CT root", w.now_ms, ct_rng, &w.rng), 0);
+  if (cs_test_failures == 0)
     for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++)
       run_case(&w, &CASES[i]);
   for (int i = 0; i < NLOGS; i++)
     cs_lab_ct_log_free(&w.logs[i]);
   cs_lab_ct_ca_free(&w.ca);
   ct_rng_free(&w.rng);
-  ct_rmdir(w.dir);
-  return ct_done("test_ct_openssl");
+  cs_fx_rmdir(w.dir);
+  return cs_test_done("test_ct_openssl");
 }

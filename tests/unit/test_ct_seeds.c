@@ -32,7 +32,7 @@ static size_t nseeds;
 
 static void add(const char *target, const char *name, const void *data, size_t len, int want_ok) {
   if (nseeds >= sizeof(seeds) / sizeof(seeds[0]) || (data == NULL && len > 0)) {
-    ct_failures++;
+    cs_test_failures++;
     return;
   }
   seed_t *s = &seeds[nseeds++];
@@ -73,23 +73,23 @@ int main(void) {
   cs_lab_ct_leaf_t leaf;
   char *json = NULL;
   int64_t now = 0;
-  CT_EQ_INT(cs_time_parse("2026-01-15T08:00:00Z", &now), 0);
-  CT_EQ_INT(ct_rng_init(&rng, "fuzz seeds"), 0);
+  CS_CHECK_EQ_I64(cs_time_parse("2026-01-15T08:00:00Z", &now), 0);
+  CS_CHECK_EQ_I64(ct_rng_init(&rng, "fuzz seeds"), 0);
   cs_lab_ct_ca_init(&ca);
   cs_lab_ct_log_init(&a);
   cs_lab_ct_log_init(&b);
   cs_lab_ct_leaf_init(&leaf);
-  CT_EQ_INT(cs_lab_ct_ca_generate(&ca, "seed root", now, ct_rng, &rng), 0);
-  CT_EQ_INT(cs_lab_ct_log_generate(&a, CS_SCT_SIG_ECDSA, "Seed ECDSA", "Seed Op A", now, ct_rng, &rng), 0);
-  CT_EQ_INT(cs_lab_ct_log_generate(&b, CS_SCT_SIG_RSA, "Seed RSA", "Seed Op B", now, ct_rng, &rng), 0);
-  if (ct_failures != 0)
-    return ct_done("test_ct_seeds");
+  CS_CHECK_EQ_I64(cs_lab_ct_ca_generate(&ca, "seed root", now, ct_rng, &rng), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_log_generate(&a, CS_SCT_SIG_ECDSA, "Seed ECDSA", "Seed Op A", now, ct_rng, &rng), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_log_generate(&b, CS_SCT_SIG_RSA, "Seed RSA", "Seed Op B", now, ct_rng, &rng), 0);
+  if (cs_test_failures != 0)
+    return cs_test_done("test_ct_seeds");
   b.state = CS_CT_STATE_RETIRED;
   a.has_interval = 1;
   a.interval_start_ms = now - CS_MS_PER_DAY;
   a.interval_end_ms = now + 365 * CS_MS_PER_DAY;
   const cs_lab_ct_log_t *both[2] = {&a, &b};
-  CT_EQ_INT(cs_lab_ct_chrome_log_list(both, 2, now, &json), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_chrome_log_list(both, 2, now, &json), 0);
   if (json != NULL) {
     size_t len = strlen(json);
     add("fuzz_loglist", "lab_two_logs.json", json, len, 1);
@@ -104,7 +104,7 @@ int main(void) {
   }
   free(json);
   json = NULL;
-  CT_EQ_INT(cs_lab_ct_chrome_log_list(both, 1, now, &json), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_chrome_log_list(both, 1, now, &json), 0);
   if (json != NULL)
     add("fuzz_loglist", "lab_one_log.json", json, strlen(json), 1);
   free(json);
@@ -114,14 +114,14 @@ int main(void) {
   spec.lifetime_ms = 90 * CS_MS_PER_DAY;
   spec.logs = both;
   spec.nlogs = 2;
-  CT_EQ_INT(cs_lab_ct_leaf_issue(&leaf, &ca, &spec, now, ct_rng, &rng), 0);
+  CS_CHECK_EQ_I64(cs_lab_ct_leaf_issue(&leaf, &ca, &spec, now, ct_rng, &rng), 0);
   if (leaf.sct_list != NULL) {
     add("fuzz_sct_list", "tls_two_scts.bin", leaf.sct_list, leaf.sct_list_len, 1);
     add("fuzz_sct_list", "tls_truncated.bin", leaf.sct_list, leaf.sct_list_len - 7, 0);
     uint8_t der[4096];
     unsigned char *p = der + sizeof(der);
     int n = mbedtls_asn1_write_octet_string(&p, der, leaf.sct_list, leaf.sct_list_len);
-    CT_CHECK(n > 0);
+    CS_CHECK(n > 0);
     if (n > 0)
       add("fuzz_sct_list", "der_two_scts.bin", p, (size_t)n, 1);
     /* The final certificate's TBS: carries the SCT list extension. */
@@ -131,7 +131,7 @@ int main(void) {
         (t = q, mbedtls_asn1_get_tag(&q, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) == 0)
       add("fuzz_sct_list", "leaf_tbs.der", t, (size_t)(q + len - t), 1);
     else
-      ct_failures++;
+      cs_test_failures++;
   }
   const char *dir = getenv("CS_CT_SEED_DIR");
   for (size_t i = 0; i < nseeds; i++) {
@@ -139,23 +139,23 @@ int main(void) {
     if (ok != seeds[i].want_ok) {
       fprintf(stderr, "seed %s/%s: parses=%d, want %d\n", seeds[i].target, seeds[i].name, ok,
               seeds[i].want_ok);
-      ct_failures++;
+      cs_test_failures++;
     }
     if (dir != NULL && dir[0] != '\0') {
       char sub[512];
       snprintf(sub, sizeof(sub), "%s/%s", dir, seeds[i].target);
-      if (ct_write(sub, seeds[i].name, seeds[i].data, seeds[i].len, NULL) != 0) {
+      if (cs_fx_write(sub, seeds[i].name, seeds[i].data, seeds[i].len, NULL) != 0) {
         fprintf(stderr, "cannot write %s/%s\n", sub, seeds[i].name);
-        ct_failures++;
+        cs_test_failures++;
       }
     }
     free(seeds[i].data);
   }
-  CT_CHECK(nseeds >= 8);
+  CS_CHECK(nseeds >= 8);
   cs_lab_ct_leaf_free(&leaf);
   cs_lab_ct_log_free(&a);
   cs_lab_ct_log_free(&b);
   cs_lab_ct_ca_free(&ca);
   ct_rng_free(&rng);
-  return ct_done("test_ct_seeds");
+  return cs_test_done("test_ct_seeds");
 }

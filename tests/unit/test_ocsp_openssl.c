@@ -57,35 +57,35 @@ static void test_responses(const mbedtls_x509_crt *ca) {
              "openssl ocsp -index index.txt -rsigner %s.crt -rkey %s.key -CA ca.crt -issuer "
              "ca.crt -cert %s.crt -respout %s -ndays 1 %s",
              c->signer, c->signer, c->cert, c->name, c->extra);
-    RV_CHECK_EQ(rv_sh(dir, cmd), 0);
+    CS_CHECK_EQ_I64(rv_sh(dir, cmd), 0);
     cs_ocsp_response_t *r = load_resp(c->name);
-    RV_CHECK(r != NULL);
+    CS_CHECK(r != NULL);
     if (r == NULL)
       continue;
     const cs_ocsp_info_t *info = cs_ocsp_response_info(r);
     mbedtls_x509_crt leaf;
-    RV_CHECK_EQ(rv_load_crt(dir, c->cert[0] == 'r' ? "revoked.crt" : c->cert[0] == 'u'
+    CS_CHECK_EQ_I64(rv_load_crt(dir, c->cert[0] == 'r' ? "revoked.crt" : c->cert[0] == 'u'
                                    ? "unknown.crt" : "good.crt", &leaf), 0);
-    RV_CHECK_EQ(info->response_status, CS_OCSP_SUCCESSFUL);
-    RV_CHECK_EQ(info->responder_by_key, c->by_key);
+    CS_CHECK_EQ_I64(info->response_status, CS_OCSP_SUCCESSFUL);
+    CS_CHECK_EQ_I64(info->responder_by_key, c->by_key);
     const cs_ocsp_single_t *s = cs_ocsp_response_find(r, &leaf, ca);
-    RV_CHECK(s != NULL);
+    CS_CHECK(s != NULL);
     if (s != NULL) {
-      RV_CHECK_EQ(s->status, c->cert_status);
-      RV_CHECK(s->has_next_update);
-      RV_CHECK_EQ(s->next_update_ms - s->this_update_ms, CS_MS_PER_DAY);
+      CS_CHECK_EQ_I64(s->status, c->cert_status);
+      CS_CHECK(s->has_next_update);
+      CS_CHECK_EQ_I64(s->next_update_ms - s->this_update_ms, CS_MS_PER_DAY);
       if (c->cert_status == CS_OCSP_CERT_REVOKED)
-        RV_CHECK_EQ(s->revocation_reason, 1); /* keyCompromise */
+        CS_CHECK_EQ_I64(s->revocation_reason, 1); /* keyCompromise */
     }
     cs_ocsp_verify_result_t v;
-    RV_CHECK_EQ(cs_ocsp_verify(r, ca, &v), 0);
-    RV_CHECK_EQ(v.signer, c->signer_kind);
-    RV_CHECK_EQ(v.signature_ok, c->sig_ok);
+    CS_CHECK_EQ_I64(cs_ocsp_verify(r, ca, &v), 0);
+    CS_CHECK_EQ_I64(v.signer, c->signer_kind);
+    CS_CHECK_EQ_I64(v.signature_ok, c->sig_ok);
     /* openssl agrees on the signature verdict (independent implementation). */
     snprintf(cmd, sizeof(cmd), "openssl ocsp -respin %s -CAfile ca.crt -issuer ca.crt %s",
              c->name, c->sig_ok ? "" : "-verify_other /dev/null");
     if (c->sig_ok)
-      RV_CHECK_EQ(rv_sh(dir, cmd), 0);
+      CS_CHECK_EQ_I64(rv_sh(dir, cmd), 0);
     mbedtls_x509_crt_free(&leaf);
     cs_ocsp_response_free(r);
   }
@@ -96,44 +96,44 @@ static void test_responses(const mbedtls_x509_crt *ca) {
 static void test_bad_signature(const mbedtls_x509_crt *ca, const mbedtls_x509_crt *other) {
   uint8_t *buf;
   size_t len;
-  RV_CHECK_EQ(rv_read(dir, "good.resp", &buf, &len), 0);
+  CS_CHECK_EQ_I64(rv_read(dir, "good.resp", &buf, &len), 0);
   cs_ocsp_response_t *r = NULL;
-  RV_CHECK_EQ(cs_ocsp_parse(&r, buf, len, NULL), 0);
+  CS_CHECK_EQ_I64(cs_ocsp_parse(&r, buf, len, NULL), 0);
   const uint8_t *tbs, *sig;
   size_t tl, sl;
   const void *opts;
-  RV_CHECK_EQ(cs_ocsp_response_signed_parts(r, &tbs, &tl, &sig, &sl, &opts), 0);
+  CS_CHECK_EQ_I64(cs_ocsp_response_signed_parts(r, &tbs, &tl, &sig, &sl, &opts), 0);
   size_t sig_off = (size_t)(sig - cs_ocsp_response_der(r, NULL));
   cs_ocsp_verify_result_t v;
-  RV_CHECK_EQ(cs_ocsp_verify(r, other, &v), 0);
-  RV_CHECK_EQ(v.signer, CS_OCSP_SIGNER_NONE);
+  CS_CHECK_EQ_I64(cs_ocsp_verify(r, other, &v), 0);
+  CS_CHECK_EQ_I64(v.signer, CS_OCSP_SIGNER_NONE);
   cs_ocsp_response_free(r);
   buf[sig_off + sl - 1] ^= 0x01; /* last byte of the ECDSA s value */
-  RV_CHECK_EQ(cs_ocsp_parse(&r, buf, len, NULL), 0);
-  RV_CHECK_EQ(cs_ocsp_verify(r, ca, &v), 0);
-  RV_CHECK_EQ(v.signer, CS_OCSP_SIGNER_ISSUER);
-  RV_CHECK_EQ(v.signature_ok, 0);
+  CS_CHECK_EQ_I64(cs_ocsp_parse(&r, buf, len, NULL), 0);
+  CS_CHECK_EQ_I64(cs_ocsp_verify(r, ca, &v), 0);
+  CS_CHECK_EQ_I64(v.signer, CS_OCSP_SIGNER_ISSUER);
+  CS_CHECK_EQ_I64(v.signature_ok, 0);
   cs_ocsp_response_free(r);
   /* Truncations and trailing garbage are errors, never crashes. */
   for (size_t cut = 0; cut < len; cut += 7)
-    RV_CHECK(cs_ocsp_parse(&r, buf, cut, NULL) < 0);
+    CS_CHECK(cs_ocsp_parse(&r, buf, cut, NULL) < 0);
   free(buf);
 }
 
 /* Our request equals openssl's byte for byte (SHA-1 CertID, no nonce). */
 static void test_request(const mbedtls_x509_crt *ca) {
-  RV_CHECK_EQ(rv_sh(dir, "openssl ocsp -issuer ca.crt -cert good.crt -no_nonce -reqout o.req"), 0);
+  CS_CHECK_EQ_I64(rv_sh(dir, "openssl ocsp -issuer ca.crt -cert good.crt -no_nonce -reqout o.req"), 0);
   uint8_t *want;
   size_t want_len;
-  RV_CHECK_EQ(rv_read(dir, "o.req", &want, &want_len), 0);
+  CS_CHECK_EQ_I64(rv_read(dir, "o.req", &want, &want_len), 0);
   mbedtls_x509_crt leaf;
-  RV_CHECK_EQ(rv_load_crt(dir, "good.crt", &leaf), 0);
+  CS_CHECK_EQ_I64(rv_load_crt(dir, "good.crt", &leaf), 0);
   uint8_t req[512];
   size_t len = 0;
-  RV_CHECK_EQ(cs_ocsp_request_build(&leaf, ca, req, sizeof(req), &len), 0);
-  RV_CHECK_EQ(len, want_len);
-  RV_CHECK(len == want_len && memcmp(req, want, len) == 0);
-  RV_CHECK_EQ(cs_ocsp_request_build(&leaf, ca, req, 10, &len), CS_ENOSPACE);
+  CS_CHECK_EQ_I64(cs_ocsp_request_build(&leaf, ca, req, sizeof(req), &len), 0);
+  CS_CHECK_EQ_I64(len, want_len);
+  CS_CHECK(len == want_len && memcmp(req, want, len) == 0);
+  CS_CHECK_EQ_I64(cs_ocsp_request_build(&leaf, ca, req, 10, &len), CS_ENOSPACE);
   free(want);
   mbedtls_x509_crt_free(&leaf);
 }
@@ -141,20 +141,20 @@ static void test_request(const mbedtls_x509_crt *ca) {
 /* unauthorized made by openssl's ASN.1 generator: openssl ocsp itself answers
  * `unknown` (not unauthorized) for a CA it does not serve; checked too. */
 static void test_unauthorized(const mbedtls_x509_crt *ca) {
-  RV_CHECK_EQ(rv_sh(dir, "printf 'asn1=SEQUENCE:r\\n[r]\\ns=ENUMERATED:6\\n' > u.cnf && "
+  CS_CHECK_EQ_I64(rv_sh(dir, "printf 'asn1=SEQUENCE:r\\n[r]\\ns=ENUMERATED:6\\n' > u.cnf && "
                          "openssl asn1parse -genconf u.cnf -noout -out unauth.resp"), 0);
   cs_ocsp_response_t *r = load_resp("unauth.resp");
-  RV_CHECK(r != NULL);
+  CS_CHECK(r != NULL);
   if (r == NULL)
     return;
-  RV_CHECK_EQ(cs_ocsp_response_info(r)->response_status, CS_OCSP_UNAUTHORIZED);
-  RV_CHECK_EQ(cs_ocsp_response_info(r)->has_basic, 0);
+  CS_CHECK_EQ_I64(cs_ocsp_response_info(r)->response_status, CS_OCSP_UNAUTHORIZED);
+  CS_CHECK_EQ_I64(cs_ocsp_response_info(r)->has_basic, 0);
   mbedtls_x509_crt leaf;
-  RV_CHECK_EQ(rv_load_crt(dir, "good.crt", &leaf), 0);
+  CS_CHECK_EQ_I64(rv_load_crt(dir, "good.crt", &leaf), 0);
   int64_t nb;
   cs_civil_t cv = {leaf.valid_from.year, leaf.valid_from.mon, leaf.valid_from.day,
                    leaf.valid_from.hour, leaf.valid_from.min, leaf.valid_from.sec, 0};
-  RV_CHECK_EQ(cs_time_from_civil(&cv, &nb), 0);
+  CS_CHECK_EQ_I64(cs_time_from_civil(&cv, &nb), 0);
   struct { int64_t age_ms; const char *code; } t[] = {
       {2 * CS_MS_PER_MINUTE, "OCSP_NOT_PROVISIONED"},
       {15 * CS_MS_PER_MINUTE - 1, "OCSP_NOT_PROVISIONED"},
@@ -164,11 +164,11 @@ static void test_unauthorized(const mbedtls_x509_crt *ca) {
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     cs_findings_t *f = cs_findings_new();
     cs_revocation_input_t in = {&leaf, ca, nb, r, 1, NULL, NULL, 0, nb + t[i].age_ms, 0, 0};
-    RV_CHECK_EQ(cs_revocation_diagnose(&in, f), 0);
-    RV_CHECK(cs_findings_has(f, t[i].code));
-    RV_CHECK_EQ(cs_findings_has(f, "REVOKED"), 0);
+    CS_CHECK_EQ_I64(cs_revocation_diagnose(&in, f), 0);
+    CS_CHECK(cs_findings_has(f, t[i].code));
+    CS_CHECK_EQ_I64(cs_findings_has(f, "REVOKED"), 0);
     cJSON *j = cs_revocation_to_json(&in);
-    RV_CHECK(j != NULL);
+    CS_CHECK(j != NULL);
     cJSON_Delete(j);
     cs_findings_free(f);
   }
@@ -181,11 +181,11 @@ static void test_diagnosis(const mbedtls_x509_crt *ca) {
   cs_ocsp_response_t *good = load_resp("good.resp"), *rev = load_resp("revoked.resp"),
                      *unk = load_resp("unknown.resp"), *bad = load_resp("baddeleg.resp");
   mbedtls_x509_crt gl, rl, ul;
-  RV_CHECK_EQ(rv_load_crt(dir, "good.crt", &gl), 0);
-  RV_CHECK_EQ(rv_load_crt(dir, "revoked.crt", &rl), 0);
-  RV_CHECK_EQ(rv_load_crt(dir, "unknown.crt", &ul), 0);
+  CS_CHECK_EQ_I64(rv_load_crt(dir, "good.crt", &gl), 0);
+  CS_CHECK_EQ_I64(rv_load_crt(dir, "revoked.crt", &rl), 0);
+  CS_CHECK_EQ_I64(rv_load_crt(dir, "unknown.crt", &ul), 0);
   const cs_ocsp_single_t *gs = cs_ocsp_response_single(good, 0);
-  RV_CHECK(gs != NULL);
+  CS_CHECK(gs != NULL);
   if (gs == NULL)
     return;
   int64_t t0 = gs->this_update_ms, nb = t0 - 2 * CS_MS_PER_MINUTE;
@@ -212,33 +212,33 @@ static void test_diagnosis(const mbedtls_x509_crt *ca) {
     cs_findings_t *f = cs_findings_new();
     cs_revocation_input_t in = {t[i].leaf, ca, t[i].nb_ms, t[i].stapled, 1, t[i].fetched, NULL,
                                 0, t[i].at_ms, 0, 0};
-    RV_CHECK_EQ(cs_revocation_diagnose(&in, f), 0);
+    CS_CHECK_EQ_I64(cs_revocation_diagnose(&in, f), 0);
     if (cs_findings_has(f, t[i].code) != t[i].present)
       fprintf(stderr, "diagnosis case %zu: %s expected %d\n", i, t[i].code, t[i].present);
-    RV_CHECK_EQ(cs_findings_has(f, t[i].code), t[i].present);
+    CS_CHECK_EQ_I64(cs_findings_has(f, t[i].code), t[i].present);
     cs_findings_free(f);
   }
   /* Stapled good vs fetched revoked for the same certificate disagree. */
   cs_findings_t *f = cs_findings_new();
   cs_revocation_input_t in = {&gl, ca, nb, good, 1, unk, NULL, 0, t0 + 1000, 0, 0};
-  RV_CHECK_EQ(cs_revocation_diagnose(&in, f), 0);
-  RV_CHECK(cs_findings_has(f, "OCSP_STAPLE_MISMATCH")); /* unk is about another serial */
+  CS_CHECK_EQ_I64(cs_revocation_diagnose(&in, f), 0);
+  CS_CHECK(cs_findings_has(f, "OCSP_STAPLE_MISMATCH")); /* unk is about another serial */
   cs_findings_free(f);
   /* Time checks: producedAt, thisUpdate (at or after), nextUpdate (at or before). */
   cs_time_check_t checks[CS_REVOCATION_MAX_CHECKS];
   size_t n = 0;
-  RV_CHECK_EQ(cs_revocation_time_checks(good, &gl, ca, NULL, checks, CS_REVOCATION_MAX_CHECKS, &n), 0);
-  RV_CHECK_EQ(n, 3);
-  RV_CHECK_EQ(checks[1].kind, CS_CHECK_OCSP_THIS_UPDATE);
-  RV_CHECK_EQ(checks[1].dir, CS_NEED_AT_OR_AFTER);
-  RV_CHECK_EQ(checks[1].bound_ms, gs->this_update_ms);
-  RV_CHECK_EQ(checks[2].kind, CS_CHECK_OCSP_NEXT_UPDATE);
-  RV_CHECK_EQ(checks[2].bound_ms, gs->next_update_ms);
-  RV_CHECK_EQ(cs_revocation_time_checks(good, &gl, ca, NULL, checks, 2, &n), CS_ENOSPACE);
+  CS_CHECK_EQ_I64(cs_revocation_time_checks(good, &gl, ca, NULL, checks, CS_REVOCATION_MAX_CHECKS, &n), 0);
+  CS_CHECK_EQ_I64(n, 3);
+  CS_CHECK_EQ_I64(checks[1].kind, CS_CHECK_OCSP_THIS_UPDATE);
+  CS_CHECK_EQ_I64(checks[1].dir, CS_NEED_AT_OR_AFTER);
+  CS_CHECK_EQ_I64(checks[1].bound_ms, gs->this_update_ms);
+  CS_CHECK_EQ_I64(checks[2].kind, CS_CHECK_OCSP_NEXT_UPDATE);
+  CS_CHECK_EQ_I64(checks[2].bound_ms, gs->next_update_ms);
+  CS_CHECK_EQ_I64(cs_revocation_time_checks(good, &gl, ca, NULL, checks, 2, &n), CS_ENOSPACE);
   /* A client 2 s slow first accepts thisUpdate 2 s after it was produced. */
   cs_clock_t slow;
-  RV_CHECK_EQ(cs_clock_parse(&slow, "skew:-2s", NULL), 0);
-  RV_CHECK_EQ(cs_clock_first_reaching(&slow, checks[1].bound_ms), gs->this_update_ms + 2000);
+  CS_CHECK_EQ_I64(cs_clock_parse(&slow, "skew:-2s", NULL), 0);
+  CS_CHECK_EQ_I64(cs_clock_first_reaching(&slow, checks[1].bound_ms), gs->this_update_ms + 2000);
   mbedtls_x509_crt_free(&gl);
   mbedtls_x509_crt_free(&rl);
   mbedtls_x509_crt_free(&ul);
@@ -276,7 +276,7 @@ static void test_round_trip(const mbedtls_x509_crt *ca) {
              "-CA ca.crt -ndays 1 -nrequest 10", port);
     pid = rv_spawn_server(dir, "ocspd", cmd, "waiting for OCSP client", 5000);
   }
-  RV_CHECK(pid > 0);
+  CS_CHECK(pid > 0);
   if (pid <= 0)
     return;
   struct { const char *cert; int status; } t[] = {
@@ -290,50 +290,50 @@ static void test_round_trip(const mbedtls_x509_crt *ca) {
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     mbedtls_x509_crt leaf;
-    RV_CHECK_EQ(rv_load_crt(dir, t[i].cert, &leaf), 0);
+    CS_CHECK_EQ_I64(rv_load_crt(dir, t[i].cert, &leaf), 0);
     fetch_out_t o = {0, 0, 0, NULL};
-    RV_CHECK_EQ(cs_ocsp_fetch(&loop, url, &leaf, ca, 5000, on_fetched, &o), 0);
+    CS_CHECK_EQ_I64(cs_ocsp_fetch(&loop, url, &leaf, ca, 5000, on_fetched, &o), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
-    RV_CHECK(o.done);
-    RV_CHECK_EQ(o.err, 0);
-    RV_CHECK_EQ(o.status, 200);
+    CS_CHECK(o.done);
+    CS_CHECK_EQ_I64(o.err, 0);
+    CS_CHECK_EQ_I64(o.status, 200);
     const cs_ocsp_single_t *s = cs_ocsp_response_find(o.resp, &leaf, ca);
-    RV_CHECK(s != NULL);
+    CS_CHECK(s != NULL);
     if (s != NULL)
-      RV_CHECK_EQ(s->status, t[i].status);
+      CS_CHECK_EQ_I64(s->status, t[i].status);
     cs_ocsp_verify_result_t v;
     if (o.resp != NULL) {
-      RV_CHECK_EQ(cs_ocsp_verify(o.resp, ca, &v), 0);
-      RV_CHECK_EQ(v.signature_ok, 1);
+      CS_CHECK_EQ_I64(cs_ocsp_verify(o.resp, ca, &v), 0);
+      CS_CHECK_EQ_I64(v.signature_ok, 1);
     }
     cs_ocsp_response_free(o.resp);
     mbedtls_x509_crt_free(&leaf);
   }
   /* The AIA OCSP URL of the leaf is what the PKI wrote; https is refused. */
   mbedtls_x509_crt leaf;
-  RV_CHECK_EQ(rv_load_crt(dir, "good.crt", &leaf), 0);
+  CS_CHECK_EQ_I64(rv_load_crt(dir, "good.crt", &leaf), 0);
   fetch_out_t o = {0, 0, 0, NULL};
-  RV_CHECK_EQ(cs_ocsp_fetch(&loop, "https://127.0.0.1/", &leaf, ca, 1000, on_fetched, &o),
+  CS_CHECK_EQ_I64(cs_ocsp_fetch(&loop, "https://127.0.0.1/", &leaf, ca, 1000, on_fetched, &o),
               CS_EINVAL);
   rv_kill(pid);
   /* Nobody listens any more: a clear network error, no hang. */
-  RV_CHECK_EQ(cs_ocsp_fetch(&loop, url, &leaf, ca, 2000, on_fetched, &o), 0);
+  CS_CHECK_EQ_I64(cs_ocsp_fetch(&loop, url, &leaf, ca, 2000, on_fetched, &o), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
-  RV_CHECK(o.done);
-  RV_CHECK(o.err == CS_ENET || o.err == CS_ETIMEDOUT);
-  RV_CHECK(o.resp == NULL);
+  CS_CHECK(o.done);
+  CS_CHECK(o.err == CS_ENET || o.err == CS_ETIMEDOUT);
+  CS_CHECK(o.resp == NULL);
   mbedtls_x509_crt_free(&leaf);
-  RV_CHECK_EQ(uv_loop_close(&loop), 0);
+  CS_CHECK_EQ_I64(uv_loop_close(&loop), 0);
 }
 
 int main(void) {
-  if (rv_tmpdir(dir) != 0 || rv_make_pki(dir, 8) != 0) {
+  if (cs_fx_tempdir(dir, sizeof(dir)) != 0 || rv_make_pki(dir, 8) != 0) {
     fprintf(stderr, "cannot build the PKI in %s\n", dir);
     return 1;
   }
   mbedtls_x509_crt ca, other;
-  RV_CHECK_EQ(rv_load_crt(dir, "ca.crt", &ca), 0);
-  RV_CHECK_EQ(rv_load_crt(dir, "other.crt", &other), 0);
+  CS_CHECK_EQ_I64(rv_load_crt(dir, "ca.crt", &ca), 0);
+  CS_CHECK_EQ_I64(rv_load_crt(dir, "other.crt", &other), 0);
   test_responses(&ca);
   test_bad_signature(&ca, &other);
   test_request(&ca);
@@ -342,10 +342,9 @@ int main(void) {
   test_round_trip(&ca);
   mbedtls_x509_crt_free(&ca);
   mbedtls_x509_crt_free(&other);
-  if (rv_failures == 0)
-    rv_rmdir(dir);
+  if (cs_test_failures == 0)
+    cs_fx_rmdir(dir);
   else
     fprintf(stderr, "kept %s for inspection\n", dir);
-  printf("%s: %d failures\n", __FILE__, rv_failures);
-  return rv_failures != 0;
+  return cs_test_done(__FILE__);
 }

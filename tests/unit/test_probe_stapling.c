@@ -75,9 +75,9 @@ static void run_probe(int port, probe_out_t *o) {
   uv_ip4_addr("127.0.0.1", port, &a);
   cs_stapling_probe_opts_t opts = {(const struct sockaddr *)&a, "good.test", 3000, 3000};
   memset(o, 0, sizeof(*o));
-  RV_CHECK_EQ(cs_stapling_probe_start(&loop, &opts, on_probe, o), 0);
+  CS_CHECK_EQ_I64(cs_stapling_probe_start(&loop, &opts, on_probe, o), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
-  RV_CHECK_EQ(uv_loop_close(&loop), 0);
+  CS_CHECK_EQ_I64(uv_loop_close(&loop), 0);
 }
 
 /* Raw capture with blocking sockets, to re-feed in every split size. */
@@ -109,12 +109,12 @@ static void refeed(const uint8_t *flight, size_t n, const probe_out_t *want) {
   for (size_t step = 1; step <= n; step = step < 16 ? step + 1 : step * 3) {
     cs_tls_probe_parser_t *p = cs_tls_probe_parser_new();
     for (size_t off = 0; off < n; off += step)
-      RV_CHECK_EQ(cs_tls_probe_parser_feed(p, flight + off, off + step > n ? n - off : step, NULL), 0);
+      CS_CHECK_EQ_I64(cs_tls_probe_parser_feed(p, flight + off, off + step > n ? n - off : step, NULL), 0);
     const cs_tls_probe_result_t *r = cs_tls_probe_parser_result(p);
-    RV_CHECK_EQ(r->outcome, want->outcome);
-    RV_CHECK_EQ(r->ncerts, want->ncerts);
-    RV_CHECK_EQ(r->ocsp != NULL, want->has_ocsp);
-    RV_CHECK(r->ocsp == NULL || (r->ocsp_len == want->ocsp_len &&
+    CS_CHECK_EQ_I64(r->outcome, want->outcome);
+    CS_CHECK_EQ_I64(r->ncerts, want->ncerts);
+    CS_CHECK_EQ_I64(r->ocsp != NULL, want->has_ocsp);
+    CS_CHECK(r->ocsp == NULL || (r->ocsp_len == want->ocsp_len &&
                                  memcmp(r->ocsp, want->ocsp, r->ocsp_len) == 0));
     cs_tls_probe_parser_free(p);
   }
@@ -134,7 +134,7 @@ static void write_seed(const char *name, const uint8_t *b, size_t n) {
 }
 
 int main(void) {
-  if (rv_tmpdir(dir) != 0 || rv_make_pki(dir, 8) != 0 ||
+  if (cs_fx_tempdir(dir, sizeof(dir)) != 0 || rv_make_pki(dir, 8) != 0 ||
       rv_sh(dir, "openssl ocsp -index index.txt -rsigner ca.crt -rkey ca.key -CA ca.crt "
                  "-issuer ca.crt -cert good.crt -respout good.resp -ndays 1") != 0) {
     fprintf(stderr, "cannot build the PKI in %s\n", dir);
@@ -142,10 +142,10 @@ int main(void) {
   }
   uint8_t *resp, *leaf_pem;
   size_t resp_len, leaf_pem_len;
-  RV_CHECK_EQ(rv_read(dir, "good.resp", &resp, &resp_len), 0);
-  RV_CHECK_EQ(rv_read(dir, "good.crt", &leaf_pem, &leaf_pem_len), 0);
+  CS_CHECK_EQ_I64(rv_read(dir, "good.resp", &resp, &resp_len), 0);
+  CS_CHECK_EQ_I64(rv_read(dir, "good.crt", &leaf_pem, &leaf_pem_len), 0);
   mbedtls_x509_crt leaf;
-  RV_CHECK_EQ(rv_load_crt(dir, "good.crt", &leaf), 0);
+  CS_CHECK_EQ_I64(rv_load_crt(dir, "good.crt", &leaf), 0);
   struct {
     const char *name, *opts;
     cs_tls_probe_outcome_t outcome;
@@ -158,26 +158,26 @@ int main(void) {
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     int port;
     pid_t pid = start_server(t[i].name, t[i].opts, &port);
-    RV_CHECK(pid > 0);
+    CS_CHECK(pid > 0);
     if (pid <= 0)
       continue;
     probe_out_t o;
     run_probe(port, &o);
-    RV_CHECK(o.done);
-    RV_CHECK_EQ(o.err, 0);
-    RV_CHECK_EQ(o.outcome, t[i].outcome);
-    RV_CHECK_EQ(o.has_ocsp, t[i].staple);
+    CS_CHECK(o.done);
+    CS_CHECK_EQ_I64(o.err, 0);
+    CS_CHECK_EQ_I64(o.outcome, t[i].outcome);
+    CS_CHECK_EQ_I64(o.has_ocsp, t[i].staple);
     if (t[i].staple) {
-      RV_CHECK_EQ(o.acked, 1);
-      RV_CHECK(o.ocsp_len == resp_len && memcmp(o.ocsp, resp, resp_len) == 0);
+      CS_CHECK_EQ_I64(o.acked, 1);
+      CS_CHECK(o.ocsp_len == resp_len && memcmp(o.ocsp, resp, resp_len) == 0);
     }
     if (t[i].outcome == CS_TLS_PROBE_DONE) {
-      RV_CHECK_EQ(o.ncerts, 2);
-      RV_CHECK(o.leaf_len == leaf.raw.len && memcmp(o.leaf, leaf.raw.p, leaf.raw.len) == 0);
+      CS_CHECK_EQ_I64(o.ncerts, 2);
+      CS_CHECK(o.leaf_len == leaf.raw.len && memcmp(o.leaf, leaf.raw.p, leaf.raw.len) == 0);
     }
     static uint8_t flight[65536];
     size_t n = capture(port, flight, sizeof(flight));
-    RV_CHECK(n > 0);
+    CS_CHECK(n > 0);
     refeed(flight, n, &o);
     char seed[64];
     snprintf(seed, sizeof(seed), "flight_%s.bin", t[i].name);
@@ -187,20 +187,19 @@ int main(void) {
   /* Nobody listening: a network error, promptly. */
   probe_out_t o;
   run_probe(rv_free_port(), &o);
-  RV_CHECK(o.done);
-  RV_CHECK_EQ(o.err, CS_ENET);
+  CS_CHECK(o.done);
+  CS_CHECK_EQ_I64(o.err, CS_ENET);
   /* Garbage (an HTTP answer) is a parse error, not a crash. */
   cs_tls_probe_parser_t *p = cs_tls_probe_parser_new();
   const char http[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
-  RV_CHECK_EQ(cs_tls_probe_parser_feed(p, (const uint8_t *)http, sizeof(http) - 1, NULL), CS_EPARSE);
+  CS_CHECK_EQ_I64(cs_tls_probe_parser_feed(p, (const uint8_t *)http, sizeof(http) - 1, NULL), CS_EPARSE);
   cs_tls_probe_parser_free(p);
   mbedtls_x509_crt_free(&leaf);
   free(resp);
   free(leaf_pem);
-  if (rv_failures == 0)
-    rv_rmdir(dir);
+  if (cs_test_failures == 0)
+    cs_fx_rmdir(dir);
   else
     fprintf(stderr, "kept %s for inspection\n", dir);
-  printf("%s: %d failures\n", __FILE__, rv_failures);
-  return rv_failures != 0;
+  return cs_test_done(__FILE__);
 }

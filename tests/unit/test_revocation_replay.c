@@ -110,12 +110,12 @@ static void test_windows(void) {
 }
 
 static void test_setup(void) {
-  CS_REQUIRE(rv_tmpdir(g_dir) == 0);
+  CS_REQUIRE(cs_fx_tempdir(g_dir, sizeof(g_dir)) == 0);
   CS_REQUIRE(rv_make_pki(g_dir, 8) == 0);
   CS_REQUIRE(rv_sh(g_dir, "openssl ocsp -index index.txt -rsigner ca.crt -rkey ca.key -CA ca.crt "
                           "-issuer ca.crt -cert good.crt -respout good.resp -ndays 2") == 0);
 }
 
-static void test_teardown(void) { rv_rmdir(g_dir); }
+static void test_teardown(void) { cs_fx_rmdir(g_dir); }
 
 CS_TEST_MAIN(CS_TEST(test_setup), CS_TEST(test_windows), CS_TEST(test_teardown))
