@@ -6,5 +6,8 @@
 const cs_command_t cs_commands[] = {
     {"replay", "replay validation of a chain (PEM/DER file) at chosen client clocks", cs_cmd_replay},
     {"clocks", "list the named clock profiles and the clock model syntax", cs_cmd_clocks},
+    {"proxy", "run the intercepting proxy on 127.0.0.1:8080 and capture served chains", cs_cmd_proxy},
+    {"ca", "show or export the local CA the proxy signs with", cs_cmd_ca},
+    {"diagnose", "capture and judge one server's chain without a browser", cs_cmd_diagnose},
     {NULL, NULL, NULL},
 };

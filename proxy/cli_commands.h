@@ -15,5 +15,8 @@ extern const cs_command_t cs_commands[]; /* terminated by a NULL name */
 
 int cs_cmd_replay(int argc, char **argv);
 int cs_cmd_clocks(int argc, char **argv);
+int cs_cmd_proxy(int argc, char **argv);
+int cs_cmd_ca(int argc, char **argv);
+int cs_cmd_diagnose(int argc, char **argv);
 
 #endif

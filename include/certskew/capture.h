@@ -1,0 +1,82 @@
+/*
+ * The capture store: what servers served, on disk.
+ *
+ * One directory per served chain per host:port, named by its id
+ * "<host>_<port>_<first 16 hex digits of the chain's SHA-256>", holding
+ *   chain.pem    the served chain exactly as sent, in order
+ *   report.json  the certskew report made when it was first captured
+ *   meta.json    host, port, SNI, upstream address, TLS version, cipher,
+ *                first/last seen, seen count, worst severity
+ * Writes are atomic (temp + rename); symlinks are never followed or created.
+ * An identical chain from the same host:port is stored once; later sightings
+ * raise its seen count (meta.json is rewritten at most every few seconds and
+ * on cs_capture_store_flush). Retention is bounded: beyond max_captures the
+ * least recently seen capture is deleted. Write failures (full disk,
+ * unwritable directory) are returned and remembered (see the list JSON's
+ * "store_error") so the proxy keeps serving without a store.
+ *
+ * The store also keeps, in memory, the most recent upstream failures
+ * (refused, DNS, reset, handshake) so the API can show them.
+ */
+#ifndef CERTSKEW_CAPTURE_H
+#define CERTSKEW_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certskew/error.h"
+
+#define CS_CAPTURE_ID_MAX 300
+
+typedef struct cs_capture_meta {
+  const char *host;        /* the CONNECT (or diagnose) host */
+  int port;
+  const char *sni;         /* SNI sent upstream, "" if none */
+  const char *upstream;    /* "ip:port" actually connected */
+  const char *tls_version; /* e.g. "TLSv1.2" */
+  const char *cipher;      /* IANA-ish suite name from mbedTLS */
+  int worst;               /* cs_findings_worst at capture time, -1 if none */
+} cs_capture_meta_t;
+
+typedef struct cs_capture_store cs_capture_store_t;
+
+/* Opens (creating with mode 0700) dir and indexes the captures found there.
+ * max_captures >= 1. *out owned by the caller (cs_capture_store_free). */
+int cs_capture_store_open(cs_capture_store_t **out, const char *dir, size_t max_captures,
+                          cs_errbuf_t *eb) CS_MUST_CHECK;
+/* Flushes pending metadata; safe on NULL. */
+void cs_capture_store_free(cs_capture_store_t *s);
+
+/* Records one sighting of a served chain. fp is the chain's SHA-256 (see
+ * cs_chain_fingerprint); chain_pem and report_json are written only when
+ * the chain is new. id_out (optional) receives the capture id. *is_new
+ * (optional) says whether a directory was created. Returns 0 or the
+ * write error (CS_EIO / CS_ENOSPACE); the sighting is indexed in memory
+ * either way. */
+int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
+                         const uint8_t fp[32], const char *chain_pem, const char *report_json,
+                         int64_t now_ms, char id_out[CS_CAPTURE_ID_MAX], int *is_new,
+                         cs_errbuf_t *eb) CS_MUST_CHECK;
+
+/* Remembers an upstream failure for the API (bounded ring, memory only). */
+void cs_capture_store_note_error(cs_capture_store_t *s, const char *host, int port,
+                                 const char *code, const char *message, int64_t now_ms);
+
+/* Writes dirty metadata now. Returns the first write error, or 0. */
+int cs_capture_store_flush(cs_capture_store_t *s, int64_t now_ms) CS_MUST_CHECK;
+
+/* JSON {"captures":[...], "errors":[...], "store_error": null|"..."}, newly
+ * allocated (caller frees), NULL on allocation failure. */
+char *cs_capture_store_list_json(cs_capture_store_t *s);
+
+/* Reads file ("chain.pem", "report.json" or "meta.json") of capture id into
+ * a new NUL-terminated buffer (caller frees). CS_ENOTFOUND for an unknown
+ * id or file name (ids are looked up in the index, never used as paths
+ * unchecked). */
+int cs_capture_store_read(cs_capture_store_t *s, const char *id, const char *file, char **out,
+                          size_t *len) CS_MUST_CHECK;
+
+/* Number of captures indexed. */
+size_t cs_capture_store_count(const cs_capture_store_t *s);
+
+#endif

@@ -1,0 +1,187 @@
+/* Local JSON API (see api.h). */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "certskew/analysis.h"
+#include "certskew/clock.h"
+#include "certskew/time.h"
+#include "static_files.h"
+
+static int parse_clocks(const cJSON *arr, cs_clock_t *clocks, size_t *n, cs_errbuf_t *eb) {
+  *n = 0;
+  if (arr == NULL) {
+    cs_clock_init_exact(&clocks[0]);
+    *n = 1;
+    return 0;
+  }
+  if (!cJSON_IsArray(arr))
+    return cs_errbuf_set(eb, CS_EPARSE, "\"clocks\" must be an array of clock models");
+  const cJSON *item;
+  cJSON_ArrayForEach(item, arr) {
+    if (!cJSON_IsString(item))
+      return cs_errbuf_set(eb, CS_EPARSE, "every clock must be a string");
+    if (*n == CS_API_MAX_CLOCKS)
+      return cs_errbuf_set(eb, CS_ETOOBIG, "at most %d clocks", CS_API_MAX_CLOCKS);
+    cs_errbuf_t ceb;
+    cs_errbuf_init(&ceb);
+    if (cs_clock_parse(&clocks[*n], item->valuestring, &ceb) != 0)
+      return cs_errbuf_set(eb, CS_EPARSE, "clock \"%.60s\": %s", item->valuestring, ceb.msg);
+    (*n)++;
+  }
+  if (*n == 0) {
+    cs_clock_init_exact(&clocks[0]);
+    *n = 1;
+  }
+  return 0;
+}
+
+int cs_api_replay(cs_capture_store_t *store, const char *body, size_t len, int64_t now_ms,
+                  char **out, cs_errbuf_t *eb) {
+  *out = NULL;
+  if (store == NULL)
+    return cs_errbuf_set(eb, CS_ENOTFOUND, "the capture store is not available");
+  cJSON *req = cJSON_ParseWithLength(body, len);
+  char *pem = NULL;
+  cs_analysis_t *a = NULL;
+  int rc = 0;
+  if (req == NULL || !cJSON_IsObject(req)) {
+    rc = cs_errbuf_set(eb, CS_EPARSE, "body must be a JSON object");
+    goto out;
+  }
+  const cJSON *cap = cJSON_GetObjectItemCaseSensitive(req, "capture");
+  if (!cJSON_IsString(cap)) {
+    rc = cs_errbuf_set(eb, CS_EPARSE, "\"capture\" (a capture id) is required");
+    goto out;
+  }
+  cs_clock_t clocks[CS_API_MAX_CLOCKS];
+  size_t nclocks = 0;
+  rc = parse_clocks(cJSON_GetObjectItemCaseSensitive(req, "clocks"), clocks, &nclocks, eb);
+  if (rc != 0)
+    goto out;
+  int64_t at_ms = now_ms;
+  const cJSON *at = cJSON_GetObjectItemCaseSensitive(req, "at");
+  if (at != NULL && !cJSON_IsNull(at) &&
+      (!cJSON_IsString(at) || cs_time_parse(at->valuestring, &at_ms) != 0)) {
+    rc = cs_errbuf_set(eb, CS_EPARSE, "\"at\" must be an RFC 3339 time");
+    goto out;
+  }
+  size_t pem_len = 0;
+  rc = cs_capture_store_read(store, cap->valuestring, "chain.pem", &pem, &pem_len);
+  if (rc != 0) {
+    rc = cs_errbuf_set(eb, CS_ENOTFOUND, "no capture %.100s", cap->valuestring);
+    goto out;
+  }
+  cs_analysis_opts_t opts = {
+      .source = cap->valuestring, .clocks = clocks, .nclocks = nclocks, .has_at = 1, .at_ms = at_ms};
+  rc = cs_analyze(&a, (const uint8_t *)pem, pem_len, &opts, eb);
+  if (rc != 0)
+    goto out;
+  *out = cs_analysis_report_json(a, 1);
+  if (*out == NULL)
+    rc = CS_ENOMEM;
+out:
+  cs_analysis_free(a);
+  free(pem);
+  cJSON_Delete(req);
+  return rc;
+}
+
+/* "/api/captures/{id}[/file]": copies id, returns the file part or "". */
+static const char *split_capture_path(const char *rest, char *id, size_t cap) {
+  const char *slash = strchr(rest, '/');
+  size_t n = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
+  if (n == 0 || n >= cap)
+    return NULL;
+  memcpy(id, rest, n);
+  id[n] = '\0';
+  return slash != NULL ? slash + 1 : "";
+}
+
+static int serve_capture_file(const cs_api_ctx_t *ctx, const char *id, const char *file,
+                              const char *type, cs_http_response_t *r) {
+  if (ctx->store == NULL)
+    return cs_http_response_json_error(r, 503, "the capture store is not available");
+  char *text = NULL;
+  size_t len = 0;
+  int rc = cs_capture_store_read(ctx->store, id, file, &text, &len);
+  if (rc == CS_ENOMEM)
+    return rc;
+  if (rc != 0)
+    return cs_http_response_json_error(r, 404, "no such capture");
+  cs_http_response_adopt(r, 200, type, text, len);
+  return 0;
+}
+
+static int handle_captures(const cs_api_ctx_t *ctx, const char *rest, cs_http_response_t *r) {
+  if (rest[0] == '\0') {
+    if (ctx->store == NULL)
+      return cs_http_response_json_error(r, 503, "the capture store is not available");
+    char *list = cs_capture_store_list_json(ctx->store);
+    if (list == NULL)
+      return CS_ENOMEM;
+    cs_http_response_adopt(r, 200, "application/json", list, strlen(list));
+    return 0;
+  }
+  char id[CS_CAPTURE_ID_MAX];
+  const char *file = split_capture_path(rest, id, sizeof id);
+  if (file == NULL)
+    return cs_http_response_json_error(r, 404, "no such capture");
+  if (strcmp(file, "report") == 0 || strcmp(file, "report.json") == 0)
+    return serve_capture_file(ctx, id, "report.json", "application/json", r);
+  if (strcmp(file, "chain.pem") == 0)
+    return serve_capture_file(ctx, id, "chain.pem", "application/x-pem-file", r);
+  if (file[0] == '\0' || strcmp(file, "meta") == 0)
+    return serve_capture_file(ctx, id, "meta.json", "application/json", r);
+  return cs_http_response_json_error(r, 404, "unknown capture resource");
+}
+
+int cs_api_handle(const cs_api_ctx_t *ctx, const char *method, const char *path,
+                  const char *body, size_t body_len, cs_http_response_t *r) {
+  int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+  char clean[2048];
+  size_t n = strcspn(path, "?#");
+  if (n >= sizeof clean)
+    return cs_http_response_json_error(r, 400, "path too long");
+  memcpy(clean, path, n);
+  clean[n] = '\0';
+  static const char caps[] = "/api/captures";
+  if (strcmp(clean, "/api/replay") == 0) {
+    if (strcmp(method, "POST") != 0)
+      return cs_http_response_json_error(r, 405, "use POST");
+    cs_errbuf_t eb;
+    cs_errbuf_init(&eb);
+    char *report = NULL;
+    int rc = cs_api_replay(ctx->store, body != NULL ? body : "", body_len, ctx->now_ms, &report,
+                           &eb);
+    if (rc == CS_ENOMEM)
+      return rc;
+    if (rc != 0)
+      return cs_http_response_json_error(r, rc == CS_ENOTFOUND ? 404 : 400,
+                                         eb.msg[0] ? eb.msg : cs_strerror(rc));
+    cs_http_response_adopt(r, 200, "application/json", report, strlen(report));
+    return 0;
+  }
+  if (strncmp(clean, caps, sizeof caps - 1) == 0 &&
+      (clean[sizeof caps - 1] == '\0' || clean[sizeof caps - 1] == '/')) {
+    if (!is_get)
+      return cs_http_response_json_error(r, 405, "use GET");
+    const char *rest = clean + sizeof caps - 1;
+    return handle_captures(ctx, rest[0] == '/' ? rest + 1 : rest, r);
+  }
+  if (strcmp(clean, "/api/ca.pem") == 0) {
+    if (ctx->ca_pem == NULL)
+      return cs_http_response_json_error(r, 404, "no CA");
+    return cs_http_response_set(r, 200, "application/x-pem-file", ctx->ca_pem,
+                                strlen(ctx->ca_pem));
+  }
+  if (strncmp(clean, "/api/", 5) == 0 || strcmp(clean, "/api") == 0)
+    return cs_http_response_json_error(r, 404, "unknown API endpoint");
+  if (!is_get)
+    return cs_http_response_json_error(r, 405, "method not allowed");
+  return cs_static_serve(ctx->web_dir, path, r);
+}

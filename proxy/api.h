@@ -1,0 +1,40 @@
+/* The proxy's local JSON API and static web UI (requests to the proxy itself). */
+#ifndef CERTSKEW_PROXY_API_H
+#define CERTSKEW_PROXY_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certskew/capture.h"
+#include "certskew/error.h"
+#include "http_response.h"
+
+#define CS_API_BODY_MAX (64u * 1024)
+#define CS_API_MAX_CLOCKS 32
+
+typedef struct cs_api_ctx {
+  cs_capture_store_t *store; /* borrowed, may be NULL */
+  const char *web_dir;       /* may be NULL */
+  const char *ca_pem;        /* may be NULL */
+  int64_t now_ms;
+} cs_api_ctx_t;
+
+/* Routes one request:
+ *   GET  /api/captures                  list (JSON)
+ *   GET  /api/captures/{id}             metadata (JSON)
+ *   GET  /api/captures/{id}/report      report (JSON)
+ *   GET  /api/captures/{id}/chain.pem   served chain (PEM)
+ *   POST /api/replay                    {"capture":id,"clocks":[...],"at":"RFC3339"}
+ *   GET  /api/ca.pem                    the local CA certificate
+ *   GET  /...                           static files (static_files.h)
+ * Fills r (errors are JSON {"error": ...} with 4xx). Returns 0 or CS_ENOMEM. */
+int cs_api_handle(const cs_api_ctx_t *ctx, const char *method, const char *path,
+                  const char *body, size_t body_len, cs_http_response_t *r) CS_MUST_CHECK;
+
+/* Runs a replay request body against a stored capture; on success *out is
+ * the report JSON (caller frees). Errors: CS_EPARSE (bad body, with eb),
+ * CS_ENOTFOUND (unknown capture), analysis errors. */
+int cs_api_replay(cs_capture_store_t *store, const char *body, size_t len, int64_t now_ms,
+                  char **out, cs_errbuf_t *eb) CS_MUST_CHECK;
+
+#endif

@@ -1,0 +1,420 @@
+/*
+ * The capture store (see certskew/capture.h). The index lives in memory;
+ * disk holds one directory per capture. Files are written through
+ * cs_fs_write_atomic, so a reader never sees a half-written report.
+ */
+#include "certskew/capture.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "certskew/time.h"
+#include "proxy_fs.h"
+
+#define META_FLUSH_MS (5 * CS_MS_PER_SECOND)
+#define ERROR_RING 64
+#define FILE_MAX (8u * 1024 * 1024)
+#define FIELD 256
+
+typedef struct entry {
+  char id[CS_CAPTURE_ID_MAX];
+  char host[FIELD];
+  int port;
+  char sni[FIELD];
+  char upstream[80];
+  char tls_version[32];
+  char cipher[100];
+  char fp_hex[65];
+  int worst;
+  int64_t first_seen_ms;
+  int64_t last_seen_ms;
+  uint64_t seen_count;
+  int dirty;
+  int64_t flushed_ms;
+} entry_t;
+
+typedef struct upstream_error {
+  char host[FIELD];
+  int port;
+  char code[48];
+  char message[256];
+  int64_t at_ms;
+} upstream_error_t;
+
+struct cs_capture_store {
+  char dir[4096];
+  entry_t *entries; /* owned array */
+  size_t n, cap, max;
+  upstream_error_t errors[ERROR_RING];
+  size_t nerrors, error_head;
+  char store_error[300];
+};
+
+static void copy_field(char *dst, size_t cap, const char *src) {
+  snprintf(dst, cap, "%s", src != NULL ? src : "");
+}
+
+static void make_id(char id[CS_CAPTURE_ID_MAX], const char *host, int port, const char *fp_hex) {
+  char clean[FIELD];
+  size_t j = 0;
+  for (size_t i = 0; host[i] != '\0' && j < sizeof clean - 1; i++) {
+    char c = host[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    clean[j++] = ok ? c : '_';
+  }
+  clean[j] = '\0';
+  /* A host of dots only would make a "." or ".." path component. */
+  if (clean[0] == '.')
+    clean[0] = '_';
+  snprintf(id, CS_CAPTURE_ID_MAX, "%s_%d_%.16s", clean, port, fp_hex);
+}
+
+static int entry_path(const cs_capture_store_t *s, const entry_t *e, const char *file, char *buf,
+                      size_t cap) {
+  int n = file != NULL ? snprintf(buf, cap, "%s/%s/%s", s->dir, e->id, file)
+                       : snprintf(buf, cap, "%s/%s", s->dir, e->id);
+  return (n < 0 || (size_t)n >= cap) ? CS_EINVAL : 0;
+}
+
+static cJSON *entry_json(const entry_t *e) {
+  char first[CS_TIME_STRLEN], last[CS_TIME_STRLEN];
+  cs_time_format(e->first_seen_ms, first);
+  cs_time_format(e->last_seen_ms, last);
+  static const char *sev[] = {"info", "warning", "error"};
+  cJSON *o = cJSON_CreateObject();
+  if (o == NULL)
+    return NULL;
+  cJSON_AddStringToObject(o, "id", e->id);
+  cJSON_AddStringToObject(o, "host", e->host);
+  cJSON_AddNumberToObject(o, "port", e->port);
+  cJSON_AddStringToObject(o, "sni", e->sni);
+  cJSON_AddStringToObject(o, "upstream", e->upstream);
+  cJSON_AddStringToObject(o, "tls_version", e->tls_version);
+  cJSON_AddStringToObject(o, "cipher", e->cipher);
+  cJSON_AddStringToObject(o, "chain_sha256", e->fp_hex);
+  if (e->worst >= 0 && e->worst <= 2)
+    cJSON_AddStringToObject(o, "worst", sev[e->worst]);
+  else
+    cJSON_AddNullToObject(o, "worst");
+  cJSON_AddStringToObject(o, "first_seen", first);
+  cJSON_AddStringToObject(o, "last_seen", last);
+  cJSON_AddNumberToObject(o, "first_seen_ms", (double)e->first_seen_ms);
+  cJSON_AddNumberToObject(o, "last_seen_ms", (double)e->last_seen_ms);
+  cJSON_AddNumberToObject(o, "seen_count", (double)e->seen_count);
+  return o;
+}
+
+static void remember_error(cs_capture_store_t *s, const cs_errbuf_t *eb, int rc) {
+  snprintf(s->store_error, sizeof s->store_error, "%s", eb->msg[0] ? eb->msg : cs_strerror(rc));
+}
+
+static int write_meta(cs_capture_store_t *s, entry_t *e, int64_t now_ms, cs_errbuf_t *eb) {
+  char path[4400];
+  if (entry_path(s, e, "meta.json", path, sizeof path) != 0)
+    return CS_EINVAL;
+  cJSON *o = entry_json(e);
+  char *text = o != NULL ? cJSON_Print(o) : NULL; /* owned here */
+  cJSON_Delete(o);
+  if (text == NULL)
+    return CS_ENOMEM;
+  int rc = cs_fs_write_atomic(path, text, strlen(text), 0644, eb);
+  free(text);
+  if (rc == 0) {
+    e->dirty = 0;
+    e->flushed_ms = now_ms;
+  } else {
+    remember_error(s, eb, rc);
+  }
+  return rc;
+}
+
+static int parse_time_field(const cJSON *o, const char *key, int64_t *out) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!cJSON_IsNumber(v))
+    return CS_EPARSE;
+  *out = (int64_t)v->valuedouble;
+  return 0;
+}
+
+static const char *str_field(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int grow(cs_capture_store_t *s) {
+  if (s->n < s->cap)
+    return 0;
+  size_t cap = s->cap ? s->cap * 2 : 16;
+  entry_t *p = realloc(s->entries, cap * sizeof *p);
+  if (p == NULL)
+    return CS_ENOMEM;
+  s->entries = p;
+  s->cap = cap;
+  return 0;
+}
+
+/* Indexes one existing capture directory; unreadable ones are skipped. */
+static void index_one(cs_capture_store_t *s, const char *name) {
+  char path[4400];
+  int n = snprintf(path, sizeof path, "%s/%s/meta.json", s->dir, name);
+  if (n < 0 || (size_t)n >= sizeof path)
+    return;
+  char *text = NULL;
+  size_t len = 0;
+  if (cs_fs_read_file(path, FILE_MAX, &text, &len) != 0)
+    return;
+  cJSON *o = cJSON_Parse(text);
+  free(text);
+  if (o == NULL || grow(s) != 0) {
+    cJSON_Delete(o);
+    return;
+  }
+  entry_t *e = &s->entries[s->n];
+  memset(e, 0, sizeof *e);
+  copy_field(e->id, sizeof e->id, name);
+  copy_field(e->host, sizeof e->host, str_field(o, "host"));
+  copy_field(e->sni, sizeof e->sni, str_field(o, "sni"));
+  copy_field(e->upstream, sizeof e->upstream, str_field(o, "upstream"));
+  copy_field(e->tls_version, sizeof e->tls_version, str_field(o, "tls_version"));
+  copy_field(e->cipher, sizeof e->cipher, str_field(o, "cipher"));
+  copy_field(e->fp_hex, sizeof e->fp_hex, str_field(o, "chain_sha256"));
+  const cJSON *port = cJSON_GetObjectItemCaseSensitive(o, "port");
+  const cJSON *seen = cJSON_GetObjectItemCaseSensitive(o, "seen_count");
+  const char *worst = str_field(o, "worst");
+  e->port = cJSON_IsNumber(port) ? port->valueint : 0;
+  e->seen_count = cJSON_IsNumber(seen) ? (uint64_t)seen->valuedouble : 1;
+  e->worst = strcmp(worst, "error") == 0 ? 2 : strcmp(worst, "warning") == 0 ? 1
+             : strcmp(worst, "info") == 0    ? 0
+                                             : -1;
+  int ok = parse_time_field(o, "first_seen_ms", &e->first_seen_ms) == 0 &&
+           parse_time_field(o, "last_seen_ms", &e->last_seen_ms) == 0 && e->fp_hex[0] != '\0';
+  cJSON_Delete(o);
+  if (ok)
+    s->n++;
+}
+
+static void index_dir(cs_capture_store_t *s) {
+  DIR *d = opendir(s->dir);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    char path[4400];
+    struct stat st;
+    int n = snprintf(path, sizeof path, "%s/%s", s->dir, de->d_name);
+    /* lstat: a symlink planted in the store is never indexed or followed. */
+    if (n > 0 && (size_t)n < sizeof path && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+      index_one(s, de->d_name);
+  }
+  closedir(d);
+}
+
+int cs_capture_store_open(cs_capture_store_t **out, const char *dir, size_t max_captures,
+                          cs_errbuf_t *eb) {
+  *out = NULL;
+  if (max_captures == 0)
+    return cs_errbuf_set(eb, CS_EINVAL, "retention must keep at least one capture");
+  cs_capture_store_t *s = calloc(1, sizeof *s); /* owned by the caller */
+  if (s == NULL)
+    return CS_ENOMEM;
+  s->max = max_captures;
+  int n = snprintf(s->dir, sizeof s->dir, "%s", dir);
+  int rc = (n <= 0 || (size_t)n >= sizeof s->dir - 400)
+               ? cs_errbuf_set(eb, CS_EINVAL, "store path too long")
+               : cs_fs_mkdirs(dir, 0700, eb);
+  if (rc != 0) {
+    cs_capture_store_free(s);
+    return rc;
+  }
+  index_dir(s);
+  *out = s;
+  return 0;
+}
+
+void cs_capture_store_free(cs_capture_store_t *s) {
+  if (s == NULL)
+    return;
+  if (cs_capture_store_flush(s, 0) != 0)
+    fprintf(stderr, "certskew: capture store: %s\n", s->store_error);
+  free(s->entries);
+  free(s);
+}
+
+static entry_t *find(cs_capture_store_t *s, const char *id) {
+  for (size_t i = 0; i < s->n; i++)
+    if (strcmp(s->entries[i].id, id) == 0)
+      return &s->entries[i];
+  return NULL;
+}
+
+static void evict_oldest(cs_capture_store_t *s, const entry_t *keep) {
+  size_t victim = SIZE_MAX;
+  for (size_t i = 0; i < s->n; i++) {
+    if (&s->entries[i] == keep)
+      continue;
+    if (victim == SIZE_MAX || s->entries[i].last_seen_ms < s->entries[victim].last_seen_ms)
+      victim = i;
+  }
+  if (victim == SIZE_MAX)
+    return;
+  char path[4400];
+  if (entry_path(s, &s->entries[victim], NULL, path, sizeof path) == 0 &&
+      cs_fs_remove_dir(path) != 0)
+    snprintf(s->store_error, sizeof s->store_error, "cannot delete old capture %.200s",
+             s->entries[victim].id);
+  s->entries[victim] = s->entries[s->n - 1];
+  s->n--;
+}
+
+static int write_new(cs_capture_store_t *s, entry_t *e, const char *chain_pem,
+                     const char *report_json, int64_t now_ms, cs_errbuf_t *eb) {
+  char path[4400];
+  int rc = entry_path(s, e, NULL, path, sizeof path);
+  if (rc == 0)
+    rc = cs_fs_mkdirs(path, 0700, eb);
+  if (rc == 0 && entry_path(s, e, "chain.pem", path, sizeof path) == 0)
+    rc = cs_fs_write_atomic(path, chain_pem, strlen(chain_pem), 0644, eb);
+  if (rc == 0 && report_json != NULL && entry_path(s, e, "report.json", path, sizeof path) == 0)
+    rc = cs_fs_write_atomic(path, report_json, strlen(report_json), 0644, eb);
+  if (rc == 0)
+    rc = write_meta(s, e, now_ms, eb);
+  if (rc != 0)
+    remember_error(s, eb, rc);
+  return rc;
+}
+
+int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
+                         const uint8_t fp[32], const char *chain_pem, const char *report_json,
+                         int64_t now_ms, char id_out[CS_CAPTURE_ID_MAX], int *is_new,
+                         cs_errbuf_t *eb) {
+  char fp_hex[65];
+  for (int i = 0; i < 32; i++)
+    snprintf(fp_hex + 2 * i, 3, "%02x", fp[i]);
+  char id[CS_CAPTURE_ID_MAX];
+  make_id(id, meta->host, meta->port, fp_hex);
+  if (id_out != NULL)
+    copy_field(id_out, CS_CAPTURE_ID_MAX, id);
+  if (is_new != NULL)
+    *is_new = 0;
+  entry_t *e = find(s, id);
+  if (e != NULL) {
+    e->seen_count++;
+    e->last_seen_ms = now_ms;
+    e->dirty = 1;
+    if (now_ms - e->flushed_ms < META_FLUSH_MS)
+      return 0;
+    return write_meta(s, e, now_ms, eb);
+  }
+  if (grow(s) != 0)
+    return CS_ENOMEM;
+  e = &s->entries[s->n++];
+  memset(e, 0, sizeof *e);
+  copy_field(e->id, sizeof e->id, id);
+  copy_field(e->host, sizeof e->host, meta->host);
+  copy_field(e->sni, sizeof e->sni, meta->sni);
+  copy_field(e->upstream, sizeof e->upstream, meta->upstream);
+  copy_field(e->tls_version, sizeof e->tls_version, meta->tls_version);
+  copy_field(e->cipher, sizeof e->cipher, meta->cipher);
+  copy_field(e->fp_hex, sizeof e->fp_hex, fp_hex);
+  e->port = meta->port;
+  e->worst = meta->worst;
+  e->first_seen_ms = e->last_seen_ms = now_ms;
+  e->seen_count = 1;
+  if (is_new != NULL)
+    *is_new = 1;
+  int rc = write_new(s, e, chain_pem, report_json, now_ms, eb);
+  while (s->n > s->max)
+    evict_oldest(s, find(s, id));
+  return rc;
+}
+
+void cs_capture_store_note_error(cs_capture_store_t *s, const char *host, int port,
+                                 const char *code, const char *message, int64_t now_ms) {
+  upstream_error_t *u = &s->errors[s->error_head];
+  s->error_head = (s->error_head + 1) % ERROR_RING;
+  if (s->nerrors < ERROR_RING)
+    s->nerrors++;
+  copy_field(u->host, sizeof u->host, host);
+  copy_field(u->code, sizeof u->code, code);
+  copy_field(u->message, sizeof u->message, message);
+  u->port = port;
+  u->at_ms = now_ms;
+}
+
+int cs_capture_store_flush(cs_capture_store_t *s, int64_t now_ms) {
+  int first = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    if (!s->entries[i].dirty)
+      continue;
+    cs_errbuf_t eb;
+    cs_errbuf_init(&eb);
+    int rc = write_meta(s, &s->entries[i], now_ms, &eb);
+    if (rc != 0 && first == 0)
+      first = rc;
+  }
+  return first;
+}
+
+char *cs_capture_store_list_json(cs_capture_store_t *s) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON *caps = cJSON_AddArrayToObject(root, "captures");
+  cJSON *errs = cJSON_AddArrayToObject(root, "errors");
+  if (root == NULL || caps == NULL || errs == NULL) {
+    cJSON_Delete(root);
+    return NULL;
+  }
+  for (size_t i = 0; i < s->n; i++) {
+    cJSON *o = entry_json(&s->entries[i]);
+    if (o != NULL)
+      cJSON_AddItemToArray(caps, o);
+  }
+  /* Newest error first. */
+  for (size_t k = 0; k < s->nerrors; k++) {
+    const upstream_error_t *u = &s->errors[(s->error_head + ERROR_RING - 1 - k) % ERROR_RING];
+    char at[CS_TIME_STRLEN];
+    cs_time_format(u->at_ms, at);
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+      continue;
+    cJSON_AddStringToObject(o, "host", u->host);
+    cJSON_AddNumberToObject(o, "port", u->port);
+    cJSON_AddStringToObject(o, "code", u->code);
+    cJSON_AddStringToObject(o, "message", u->message);
+    cJSON_AddStringToObject(o, "at", at);
+    cJSON_AddItemToArray(errs, o);
+  }
+  if (s->store_error[0] != '\0')
+    cJSON_AddStringToObject(root, "store_error", s->store_error);
+  else
+    cJSON_AddNullToObject(root, "store_error");
+  char *text = cJSON_Print(root); /* owned by the caller */
+  cJSON_Delete(root);
+  return text;
+}
+
+int cs_capture_store_read(cs_capture_store_t *s, const char *id, const char *file, char **out,
+                          size_t *len) {
+  *out = NULL;
+  *len = 0;
+  if (strcmp(file, "chain.pem") != 0 && strcmp(file, "report.json") != 0 &&
+      strcmp(file, "meta.json") != 0)
+    return CS_ENOTFOUND;
+  entry_t *e = find(s, id);
+  if (e == NULL)
+    return CS_ENOTFOUND;
+  char path[4400];
+  if (entry_path(s, e, file, path, sizeof path) != 0)
+    return CS_EINVAL;
+  return cs_fs_read_file(path, FILE_MAX, out, len);
+}
+
+size_t cs_capture_store_count(const cs_capture_store_t *s) { return s->n; }

@@ -1,0 +1,123 @@
+/* `certskew proxy`: run the intercepting proxy (see certskew/proxy.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "certskew/proxy.h"
+#include "cli_commands.h"
+#include "cmd_args.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: certskew proxy [OPTIONS]\n"
+          "\n"
+          "Intercepting HTTP/1.1 proxy: point a browser (or curl -x) at it. Every HTTPS\n"
+          "server's chain is captured as served and judged at the real clock and at every\n"
+          "--clock model; an upstream that fails at the real clock gets a 502 page naming\n"
+          "the cause. Trust the local CA first: certskew ca path / certskew ca export.\n"
+          "\n"
+          "options:\n"
+          "  --listen ADDR          address to listen on (default 127.0.0.1; anything but\n"
+          "                         loopback prints a warning)\n"
+          "  --port N               port (default 8080; 0 = any free port, see --port-file)\n"
+          "  --port-file FILE       write the bound port to FILE once listening\n"
+          "  --allow-remote         serve clients that are not on loopback (never by default)\n"
+          "  --trust FILE           upstream trust anchors (PEM; default: system store)\n"
+          "  --clock MODEL          also judge at this client clock (repeatable; see\n"
+          "                         'certskew clocks')\n"
+          "  --forward-invalid      pass traffic to invalid upstreams through anyway\n"
+          "  --home DIR             CA directory (default $CERTSKEW_HOME,\n"
+          "                         $XDG_DATA_HOME/certskew or ~/.local/share/certskew)\n"
+          "  --store DIR            capture store (default HOME/captures)\n"
+          "  --max-captures N       captures kept (default 1000; oldest deleted first)\n"
+          "  --web DIR              static files served at / (default: the web/ directory)\n"
+          "  --max-conns N          client connections at once (default 1024)\n"
+          "  --handshake-timeout D  connect + handshakes deadline (default 10s)\n"
+          "  --idle-timeout D       close a tunnel idle this long (default 120s)\n"
+          "  --verbose              log each connection's events to stderr\n"
+          "\n"
+          "Local API on the same port: GET /api/captures, /api/captures/ID/report,\n"
+          "/api/captures/ID/chain.pem, /api/ca.pem; POST /api/replay.\n");
+}
+
+int cs_cmd_proxy(int argc, char **argv) {
+  cs_proxy_config_t cfg;
+  cs_proxy_config_init(&cfg);
+  cs_clock_t clocks[CS_CMD_MAX_CLOCKS + 1];
+  size_t nclocks = 0;
+  cs_clock_init_exact(&clocks[nclocks++]);
+  const char *cmd = "proxy";
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = NULL;
+    long long n = 0;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      return 0;
+    }
+    if (strcmp(a, "--forward-invalid") == 0) {
+      cfg.forward_invalid = 1;
+    } else if (strcmp(a, "--allow-remote") == 0) {
+      cfg.allow_remote = 1;
+    } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+      cfg.verbose = 1;
+    } else if (strcmp(a, "--listen") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
+        return 2;
+      cfg.listen_host = v;
+    } else if (strcmp(a, "--port") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
+          cs_cmd_uint(cmd, a, v, 0, 65535, &n) != 0)
+        return 2;
+      cfg.listen_port = (int)n;
+    } else if (strcmp(a, "--port-file") == 0) {
+      if ((cfg.port_file = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
+        return 2;
+    } else if (strcmp(a, "--trust") == 0) {
+      if ((cfg.trust_file = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
+        return 2;
+    } else if (strcmp(a, "--home") == 0) {
+      if ((cfg.home_dir = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
+        return 2;
+    } else if (strcmp(a, "--store") == 0) {
+      if ((cfg.store_dir = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
+        return 2;
+    } else if (strcmp(a, "--web") == 0) {
+      if ((cfg.web_dir = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
+        return 2;
+    } else if (strcmp(a, "--clock") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
+          cs_cmd_clock(cmd, v, clocks, &nclocks) != 0)
+        return 2;
+    } else if (strcmp(a, "--max-conns") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
+          cs_cmd_uint(cmd, a, v, 1, 100000, &n) != 0)
+        return 2;
+      cfg.max_conns = (size_t)n;
+    } else if (strcmp(a, "--max-captures") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
+          cs_cmd_uint(cmd, a, v, 1, 10000000, &n) != 0)
+        return 2;
+      cfg.max_captures = (size_t)n;
+    } else if (strcmp(a, "--handshake-timeout") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
+          cs_cmd_duration(cmd, a, v, &cfg.handshake_timeout_ms) != 0)
+        return 2;
+    } else if (strcmp(a, "--idle-timeout") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
+          cs_cmd_duration(cmd, a, v, &cfg.idle_timeout_ms) != 0)
+        return 2;
+    } else {
+      fprintf(stderr, "certskew proxy: unknown option '%s' (see --help)\n", a);
+      return 2;
+    }
+  }
+  cfg.clocks = clocks;
+  cfg.nclocks = nclocks;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  int rc = cs_proxy_run(&cfg, &eb);
+  if (rc != 0) {
+    fprintf(stderr, "certskew proxy: %s\n", eb.msg[0] ? eb.msg : cs_strerror(rc));
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,887 @@
+/*
+ * One client connection of the proxy: reads the request head, then
+ *  - CONNECT host:port: connects upstream (TLS), judges the served chain,
+ *    answers 200, terminates the client's TLS with a minted leaf and relays
+ *    decrypted bytes both ways, or serves a 502 page inside the TLS session
+ *    when the upstream failed or is invalid;
+ *  - absolute-form http://: forwards the rewritten head and relays;
+ *  - a request to the proxy itself: the local API / web UI.
+ * Backpressure: a side stops being read while the other side's write queue
+ * is above CS_EP_WRITE_HIGH and resumes below CS_EP_WRITE_LOW.
+ * The connection is freed only after every handle's close callback and the
+ * completion of any outstanding upstream request.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "endpoint.h"
+#include "http_head.h"
+#include "http_response.h"
+#include "proxy_ctx.h"
+#include "proxy_fs.h"
+#include "proxy_x509.h"
+#include "upstream.h"
+#include "verdict.h"
+
+#define FINAL_LINGER_MS 5000
+#define PENDING_MAX (CS_EP_READ_CHUNK * 2)
+
+typedef enum conn_state {
+  ST_HEAD = 1,  /* reading the request head */
+  ST_API_BODY,  /* reading a request body for the API */
+  ST_UPSTREAM,  /* connecting / handshaking upstream */
+  ST_CLIENT_HS, /* TLS handshake with the client */
+  ST_TLS_HEAD,  /* reading the decrypted request head to answer with an error */
+  ST_RELAY,     /* relaying both ways */
+  ST_FINAL,     /* our own response is queued; waiting for it to drain */
+  ST_CLOSING,
+} conn_state_t;
+
+typedef struct cs_conn {
+  cs_proxy_ctx_t *px;
+  struct cs_conn *prev, *next;
+  cs_endpoint_t client, upstream;
+  cs_upstream_t up;
+  uv_timer_t timer;
+  int timer_open;
+  conn_state_t state;
+  cs_http_head_t *head;     /* owned while reading a head */
+  cs_http_target_t target;
+  char method[16];
+  char url[2048];
+  uint8_t *pending;         /* owned: client bytes that followed the head */
+  size_t pending_len;
+  char *body;               /* owned: API request body */
+  size_t body_len, body_want;
+  int is_connect;
+  cs_leaf_t *leaf;          /* references held for the handshake */
+  cs_leaf_t *sni_leaf;
+  cs_verdict_t verdict;
+  int failed;
+  char fail_code[48];
+  char fail_msg[CS_VERDICT_REASONS];
+  uint64_t last_activity;
+} cs_conn_t;
+
+static void conn_close(cs_conn_t *c);
+static void relay_from(cs_conn_t *c, cs_endpoint_t *from);
+
+static void touch(cs_conn_t *c) { c->last_activity = uv_now(c->px->loop); }
+
+static void logv(const cs_conn_t *c, const char *fmt, ...) CS_PRINTF(2, 3);
+static void logv(const cs_conn_t *c, const char *fmt, ...) {
+  if (!c->px->cfg->verbose)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "certskew: [%s:%d] ", c->target.host, c->target.port);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* ---- lifetime ---- */
+
+static void maybe_free(cs_conn_t *c) {
+  if (c->state != ST_CLOSING || c->client.open || c->upstream.open || c->timer_open ||
+      cs_upstream_busy(&c->up))
+    return;
+  cs_proxy_ctx_t *px = c->px;
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    px->conns = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
+  px->nconns--;
+  cs_upstream_free(&c->up);
+  cs_verdict_free(&c->verdict);
+  cs_leaf_release(c->leaf);
+  cs_leaf_release(c->sni_leaf);
+  free(c->head);
+  free(c->pending);
+  free(c->body);
+  free(c);
+}
+
+static void on_ep_closed(cs_endpoint_t *ep) { maybe_free(ep->owner); }
+
+static void on_timer_closed(uv_handle_t *h) {
+  cs_conn_t *c = h->data;
+  c->timer_open = 0;
+  maybe_free(c);
+}
+
+static void conn_close(cs_conn_t *c) {
+  if (c->state == ST_CLOSING)
+    return;
+  c->state = ST_CLOSING;
+  cs_upstream_cancel(&c->up);
+  cs_endpoint_close(&c->client);
+  cs_endpoint_close(&c->upstream);
+  if (c->timer_open && !uv_is_closing((uv_handle_t *)&c->timer))
+    uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+  maybe_free(c);
+}
+
+/* ---- our own responses ---- */
+
+static void on_final_shutdown(cs_endpoint_t *ep, int status) {
+  (void)status;
+  cs_conn_t *c = ep->owner;
+  /* Linger for the client's EOF (closing with unread input would reset
+   * the connection and could destroy the response); the timer bounds it. */
+  touch(c);
+  if (ep->eof)
+    conn_close(c);
+}
+
+static void send_final(cs_conn_t *c, cs_http_response_t *r, int head_only) {
+  size_t len = 0;
+  uint8_t *bytes = cs_http_response_serialize(r, head_only, &len);
+  cs_http_response_free(r);
+  if (bytes == NULL) {
+    conn_close(c);
+    return;
+  }
+  c->state = ST_FINAL;
+  touch(c);
+  int rc;
+  if (c->client.has_ssl) {
+    rc = cs_endpoint_send(&c->client, bytes, len);
+    free(bytes);
+  } else {
+    rc = cs_endpoint_write_owned(&c->client, bytes, len);
+  }
+  if (rc != 0) {
+    conn_close(c);
+    return;
+  }
+  c->client.on_shutdown = on_final_shutdown;
+  cs_endpoint_shutdown(&c->client);
+  /* Keep reading (and discarding) so the client's EOF is seen. */
+  if (cs_endpoint_read_start(&c->client) != 0)
+    conn_close(c);
+}
+
+static void send_simple(cs_conn_t *c, int status, const char *msg) {
+  cs_http_response_t r;
+  cs_http_response_init(&r);
+  if (cs_http_response_json_error(&r, status, msg) != 0) {
+    conn_close(c);
+    return;
+  }
+  send_final(c, &r, 0);
+}
+
+/* The 502 page: why, and a link to the report. */
+static void send_error_page(cs_conn_t *c) {
+  cs_proxy_ctx_t *px = c->px;
+  char *why = cs_html_escape(c->fail_msg);
+  char *host = cs_html_escape(c->target.host);
+  char link[2400] = "";
+  if (c->verdict.capture_id[0] != '\0')
+    snprintf(link, sizeof link,
+             "<p>Full report: <a href=\"http://%s/api/captures/%s/report\">"
+             "http://%s/api/captures/%s/report</a> &middot; served chain: "
+             "<a href=\"http://%s/api/captures/%s/chain.pem\">chain.pem</a></p>",
+             px->self_text, c->verdict.capture_id, px->self_text, c->verdict.capture_id,
+             px->self_text, c->verdict.capture_id);
+  size_t cap = 4096 + (why ? strlen(why) : 0) + strlen(link);
+  char *page = malloc(cap); /* handed to the response */
+  if (why == NULL || host == NULL || page == NULL) {
+    free(why);
+    free(host);
+    free(page);
+    conn_close(c);
+    return;
+  }
+  int n = snprintf(page, cap,
+                   "<!doctype html><html><head><meta charset=\"utf-8\">"
+                   "<title>certskew: %s:%d rejected</title></head><body>"
+                   "<h1>certskew blocked %s:%d</h1>"
+                   "<p><strong>%s</strong></p><pre>%s</pre>%s"
+                   "<p>certskew does not hide an invalid upstream. Start the proxy with "
+                   "<code>--forward-invalid</code> to pass such traffic through anyway.</p>"
+                   "</body></html>\n",
+                   host, c->target.port, host, c->target.port, c->fail_code, why, link);
+  free(why);
+  free(host);
+  cs_http_response_t r;
+  cs_http_response_init(&r);
+  cs_http_response_adopt(&r, 502, "text/html; charset=utf-8", page,
+                         n > 0 && (size_t)n < cap ? (size_t)n : strlen(page));
+  cs_http_response_header(&r, "X-Certskew-Error", c->fail_code);
+  if (c->verdict.capture_id[0] != '\0')
+    cs_http_response_header(&r, "X-Certskew-Capture", c->verdict.capture_id);
+  send_final(c, &r, 0);
+}
+
+/* ---- API ---- */
+
+static void api_respond(cs_conn_t *c) {
+  cs_proxy_ctx_t *px = c->px;
+  cs_api_ctx_t actx = {.store = px->store,
+                       .web_dir = px->web_dir,
+                       .ca_pem = px->ca != NULL ? cs_ca_cert_pem(px->ca) : NULL,
+                       .now_ms = cs_fs_now_ms()};
+  cs_http_response_t r;
+  cs_http_response_init(&r);
+  const char *path = c->target.kind == CS_TARGET_ORIGIN ? c->url : c->target.path;
+  if (path[0] != '/')
+    path = "/";
+  if (cs_api_handle(&actx, c->method, path, c->body, c->body_len, &r) != 0) {
+    cs_http_response_free(&r);
+    send_simple(c, 500, "out of memory");
+    return;
+  }
+  send_final(c, &r, strcmp(c->method, "HEAD") == 0);
+}
+
+static void api_body_add(cs_conn_t *c, const uint8_t *data, size_t len) {
+  size_t take = c->body_want - c->body_len;
+  if (take > len)
+    take = len;
+  memcpy(c->body + c->body_len, data, take);
+  c->body_len += take;
+  if (c->body_len == c->body_want) {
+    cs_endpoint_read_stop(&c->client);
+    api_respond(c);
+  }
+}
+
+static void start_api(cs_conn_t *c) {
+  if (strcmp(c->method, "POST") != 0) {
+    api_respond(c);
+    return;
+  }
+  if (c->head->chunked || c->head->content_length < 0) {
+    send_simple(c, 411, "POST bodies need a Content-Length");
+    return;
+  }
+  if ((unsigned long long)c->head->content_length > CS_API_BODY_MAX) {
+    send_simple(c, 413, "request body too large");
+    return;
+  }
+  c->body_want = (size_t)c->head->content_length;
+  c->body = malloc(c->body_want + 1); /* owned by c */
+  if (c->body == NULL) {
+    conn_close(c);
+    return;
+  }
+  c->state = ST_API_BODY;
+  if (c->body_want == 0) {
+    api_respond(c);
+    return;
+  }
+  uint8_t *p = c->pending;
+  size_t n = c->pending_len;
+  c->pending = NULL;
+  c->pending_len = 0;
+  if (n > 0)
+    api_body_add(c, p, n);
+  free(p);
+}
+
+/* ---- relay ---- */
+
+static cs_endpoint_t *peer_of(cs_conn_t *c, cs_endpoint_t *ep) {
+  return ep == &c->client ? &c->upstream : &c->client;
+}
+
+static void on_relay_shutdown(cs_endpoint_t *ep, int status) {
+  (void)status;
+  cs_conn_t *c = ep->owner;
+  if (c->client.eof && c->upstream.eof && c->client.shut_done && c->upstream.shut_done)
+    conn_close(c);
+}
+
+static void side_eof(cs_conn_t *c, cs_endpoint_t *from) {
+  cs_endpoint_t *to = peer_of(c, from);
+  from->eof = 1;
+  cs_endpoint_read_stop(from);
+  if (!to->shut)
+    cs_endpoint_shutdown(to);
+  if (!to->shut) {
+    conn_close(c); /* cannot half-close: nothing more can be delivered */
+    return;
+  }
+  on_relay_shutdown(to, 0);
+}
+
+static void pause_side(cs_endpoint_t *from) {
+  from->paused = 1;
+  cs_endpoint_read_stop(from);
+}
+
+static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
+  cs_endpoint_t *to = peer_of(c, from);
+  unsigned char buf[16384];
+  for (;;) {
+    if (to->queued >= CS_EP_WRITE_HIGH) {
+      pause_side(from);
+      break;
+    }
+    int n = mbedtls_ssl_read(&from->ssl, buf, sizeof buf);
+    if (n > 0) {
+      if (cs_endpoint_send(to, buf, (size_t)n) != 0) {
+        conn_close(c);
+        return;
+      }
+      continue;
+    }
+    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
+      break;
+    if (n == 0 || n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == MBEDTLS_ERR_SSL_CONN_EOF) {
+      side_eof(c, from);
+      return;
+    }
+    logv(c, "TLS error from %s: -0x%04x", from->name, (unsigned)-n);
+    conn_close(c);
+    return;
+  }
+  if (cs_endpoint_flush(from) != 0)
+    conn_close(c);
+}
+
+static void on_relay_read(cs_endpoint_t *from, uint8_t *buf, ssize_t nread) {
+  cs_conn_t *c = from->owner;
+  cs_endpoint_t *to = peer_of(c, from);
+  touch(c);
+  if (nread < 0) {
+    if (nread != UV_EOF) {
+      logv(c, "%s: %s", from->name, uv_strerror((int)nread));
+      conn_close(c);
+      return;
+    }
+    if (from->has_ssl) {
+      from->bio.eof = 1;
+      relay_from(c, from);
+    } else {
+      side_eof(c, from);
+    }
+    return;
+  }
+  if (from->has_ssl) {
+    int rc = cs_tls_bio_push(&from->bio, buf, (size_t)nread);
+    free(buf);
+    if (rc != 0) {
+      conn_close(c);
+      return;
+    }
+    relay_from(c, from);
+    return;
+  }
+  int rc = to->has_ssl ? cs_endpoint_send(to, buf, (size_t)nread)
+                       : cs_endpoint_write_owned(to, buf, (size_t)nread);
+  if (to->has_ssl)
+    free(buf);
+  if (rc != 0) {
+    conn_close(c);
+    return;
+  }
+  if (to->queued >= CS_EP_WRITE_HIGH)
+    pause_side(from);
+}
+
+static void on_relay_drain(cs_endpoint_t *to) {
+  cs_conn_t *c = to->owner;
+  cs_endpoint_t *from = peer_of(c, to);
+  touch(c);
+  if (c->state != ST_RELAY || !from->paused || from->eof)
+    return;
+  from->paused = 0;
+  if (from->has_ssl)
+    relay_from(c, from); /* records already received come first */
+  if (c->state == ST_RELAY && !from->paused && !from->eof &&
+      cs_endpoint_read_start(from) != 0)
+    conn_close(c);
+}
+
+static void on_write_error(cs_endpoint_t *ep, int status) {
+  cs_conn_t *c = ep->owner;
+  logv(c, "write to %s failed: %s", ep->name, uv_strerror(status));
+  conn_close(c);
+}
+
+static void start_relay(cs_conn_t *c) {
+  c->state = ST_RELAY;
+  touch(c);
+  c->client.on_read = on_relay_read;
+  c->upstream.on_read = on_relay_read;
+  c->client.on_drain = on_relay_drain;
+  c->upstream.on_drain = on_relay_drain;
+  c->client.on_shutdown = on_relay_shutdown;
+  c->upstream.on_shutdown = on_relay_shutdown;
+  if (cs_endpoint_read_start(&c->client) != 0 || cs_endpoint_read_start(&c->upstream) != 0) {
+    conn_close(c);
+    return;
+  }
+  /* Bytes that arrived during the handshakes are already in the BIOs. */
+  if (c->client.has_ssl)
+    relay_from(c, &c->client);
+  if (c->state == ST_RELAY && c->upstream.has_ssl)
+    relay_from(c, &c->upstream);
+}
+
+/* ---- intercepted TLS with the client ---- */
+
+static int on_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len) {
+  cs_conn_t *c = arg;
+  char host[256];
+  if (len == 0 || len >= sizeof host)
+    return 0;
+  memcpy(host, name, len);
+  host[len] = '\0';
+  if (strcasecmp(host, c->target.host) == 0 || c->sni_leaf != NULL)
+    return 0;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  /* A different name than CONNECT's: present a leaf for the name asked. */
+  if (cs_mint_get(c->px->mint, host, cs_fs_now_ms(), &c->sni_leaf, &eb) != 0)
+    return 0;
+  return mbedtls_ssl_set_hs_own_cert(ssl, cs_leaf_chain(c->sni_leaf), cs_mint_key(c->px->mint));
+}
+
+static void tls_head_pump(cs_conn_t *c) {
+  unsigned char buf[4096];
+  for (;;) {
+    int n = mbedtls_ssl_read(&c->client.ssl, buf, sizeof buf);
+    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
+      return;
+    if (n <= 0) {
+      conn_close(c);
+      return;
+    }
+    size_t used = 0;
+    int rc = cs_http_head_feed(c->head, (const char *)buf, (size_t)n, &used);
+    if (rc != 0) {
+      /* Whatever the client asked (or garbage), the answer is the page. */
+      cs_endpoint_read_stop(&c->client);
+      send_error_page(c);
+      return;
+    }
+  }
+}
+
+static void client_hs_step(cs_conn_t *c) {
+  int ret = mbedtls_ssl_handshake(&c->client.ssl);
+  if (cs_endpoint_flush(&c->client) != 0) {
+    conn_close(c);
+    return;
+  }
+  if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+    return;
+  if (ret != 0) {
+    logv(c, "client TLS handshake failed: -0x%04x (is the certskew CA trusted?)",
+         (unsigned)-ret);
+    conn_close(c);
+    return;
+  }
+  touch(c);
+  if (c->failed) {
+    c->state = ST_TLS_HEAD;
+    cs_http_head_init(c->head);
+    tls_head_pump(c);
+    return;
+  }
+  start_relay(c);
+}
+
+static int setup_client_tls(cs_conn_t *c) {
+  cs_proxy_ctx_t *px = c->px;
+  mbedtls_ssl_config *conf = calloc(1, sizeof *conf); /* owned by the client endpoint */
+  if (conf == NULL)
+    return CS_ENOMEM;
+  mbedtls_ssl_config_init(conf);
+  c->client.own_conf = conf;
+  static const char *alpn[] = {"http/1.1", NULL};
+  if (mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                  MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
+      mbedtls_ssl_conf_own_cert(conf, cs_leaf_chain(c->leaf), cs_mint_key(px->mint)) != 0 ||
+      mbedtls_ssl_conf_alpn_protocols(conf, alpn) != 0)
+    return CS_ECRYPTO;
+  mbedtls_ssl_conf_rng(conf, cs_rng_fill, &px->rng);
+  mbedtls_ssl_conf_sni(conf, on_sni, c);
+  return cs_endpoint_tls_setup(&c->client, conf);
+}
+
+static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
+
+static void start_client_tls(cs_conn_t *c) {
+  static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+  if (cs_endpoint_write_copy(&c->client, ok, sizeof ok - 1) != 0 || setup_client_tls(c) != 0) {
+    conn_close(c);
+    return;
+  }
+  c->state = ST_CLIENT_HS;
+  touch(c);
+  if (c->pending_len > 0 &&
+      cs_tls_bio_push(&c->client.bio, c->pending, c->pending_len) != 0) {
+    conn_close(c);
+    return;
+  }
+  free(c->pending);
+  c->pending = NULL;
+  c->pending_len = 0;
+  if (cs_endpoint_read_start(&c->client) != 0) {
+    conn_close(c);
+    return;
+  }
+  client_hs_step(c);
+}
+
+/* ---- upstream ---- */
+
+static void forward_plain_head(cs_conn_t *c) {
+  const cs_http_head_t *h = c->head;
+  size_t cap = CS_HTTP_HEAD_MAX + 512, n = 0;
+  char *out = malloc(cap); /* handed to the upstream write */
+  if (out == NULL) {
+    conn_close(c);
+    return;
+  }
+  const char *path = c->target.path;
+  n += (size_t)snprintf(out, cap, "%s %s%s HTTP/1.1\r\n", c->method, path[0] == '/' ? "" : "/",
+                        path);
+  for (size_t i = 0; i < cs_http_head_count(h) && n < cap; i++) {
+    const char *name = cs_http_head_name(h, i);
+    /* Hop-by-hop headers stay here; we speak Connection: close upstream. */
+    if (strcasecmp(name, "Proxy-Connection") == 0 || strcasecmp(name, "Connection") == 0 ||
+        strcasecmp(name, "Keep-Alive") == 0 || strcasecmp(name, "Proxy-Authorization") == 0)
+      continue;
+    n += (size_t)snprintf(out + n, cap - n, "%s: %s\r\n", name, cs_http_head_value(h, i));
+  }
+  if (n < cap)
+    n += (size_t)snprintf(out + n, cap - n, "Connection: close\r\nVia: 1.1 certskew\r\n\r\n");
+  if (n >= cap) {
+    free(out);
+    send_simple(c, 431, "request head too large to forward");
+    return;
+  }
+  if (cs_endpoint_write_owned(&c->upstream, (uint8_t *)out, n) != 0 ||
+      (c->pending_len > 0 &&
+       cs_endpoint_write_copy(&c->upstream, c->pending, c->pending_len) != 0)) {
+    conn_close(c);
+    return;
+  }
+  free(c->pending);
+  c->pending = NULL;
+  c->pending_len = 0;
+  start_relay(c);
+}
+
+static void note_failure(cs_conn_t *c, const char *code, const char *msg) {
+  c->failed = 1;
+  snprintf(c->fail_code, sizeof c->fail_code, "%s", code);
+  snprintf(c->fail_msg, sizeof c->fail_msg, "%s", msg);
+  logv(c, "%s: %s", code, msg);
+}
+
+static void on_upstream_done(cs_upstream_t *u, int status) {
+  cs_conn_t *c = u->data;
+  if (u->cancelled) {
+    maybe_free(c);
+    return;
+  }
+  cs_proxy_ctx_t *px = c->px;
+  int64_t now_ms = cs_fs_now_ms();
+  touch(c);
+  if (status != 0) {
+    note_failure(c, u->err_code, u->err_msg);
+    cs_endpoint_close(&c->upstream);
+    if (px->store != NULL)
+      cs_capture_store_note_error(px->store, c->target.host, c->target.port, u->err_code,
+                                  u->err_msg, now_ms);
+    if (!c->is_connect) {
+      send_error_page(c);
+      return;
+    }
+  } else if (c->is_connect) {
+    if (cs_judge_chain(&px->judge, u, now_ms, 0, &c->verdict) != 0) {
+      conn_close(c);
+      return;
+    }
+    if (c->verdict.invalid && !px->cfg->forward_invalid) {
+      char code[64];
+      snprintf(code, sizeof code, "UPSTREAM_INVALID");
+      note_failure(c, code, c->verdict.reasons);
+      /* The TLS session to the server is not used any further. */
+      cs_endpoint_close(&c->upstream);
+    }
+  }
+  if (!c->is_connect) {
+    forward_plain_head(c);
+    return;
+  }
+  start_client_tls(c);
+}
+
+static int is_self_target(const cs_conn_t *c) {
+  const cs_proxy_ctx_t *px = c->px;
+  if (c->target.port != px->self_port)
+    return 0;
+  const char *h = c->target.host;
+  unsigned char ip[16];
+  size_t n = cs_x509_parse_ip(h, ip);
+  if (strcasecmp(h, "localhost") == 0 || (n == 4 && ip[0] == 127))
+    return px->listen_loopback;
+  if (n == 16) {
+    static const unsigned char lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    if (memcmp(ip, lo6, 16) == 0)
+      return px->listen_loopback;
+  }
+  char hostport[300];
+  snprintf(hostport, sizeof hostport, "%s:%d", h, c->target.port);
+  return strcasecmp(hostport, px->self_text) == 0;
+}
+
+static void start_upstream(cs_conn_t *c) {
+  cs_proxy_ctx_t *px = c->px;
+  unsigned char ip[16];
+  int is_ip = cs_x509_parse_ip(c->target.host, ip) > 0;
+  if (c->is_connect) {
+    cs_errbuf_t eb;
+    cs_errbuf_init(&eb);
+    if (cs_mint_get(px->mint, c->target.host, cs_fs_now_ms(), &c->leaf, &eb) != 0) {
+      send_simple(c, 400, eb.msg);
+      return;
+    }
+  }
+  c->state = ST_UPSTREAM;
+  cs_endpoint_read_stop(&c->client);
+  c->up.data = c;
+  if (cs_upstream_start(&c->up, px->loop, &px->up, &c->upstream, c->target.host,
+                        c->target.port, is_ip ? NULL : c->target.host, c->is_connect,
+                        on_upstream_done) != 0)
+    send_simple(c, 502, "cannot start resolving the upstream host");
+}
+
+static void handle_head(cs_conn_t *c) {
+  const cs_http_head_t *h = c->head;
+  snprintf(c->method, sizeof c->method, "%s", cs_http_head_method(h));
+  int n = snprintf(c->url, sizeof c->url, "%s", cs_http_head_url(h));
+  if (n < 0 || (size_t)n >= sizeof c->url) {
+    send_simple(c, 431, "request target too long");
+    return;
+  }
+  if (cs_http_target_parse(c->method, c->url, &c->target) != 0) {
+    send_simple(c, 400, "unsupported request target: use CONNECT host:port or http:// URLs");
+    return;
+  }
+  const char *via = cs_http_head_header(h, "Via");
+  if (via != NULL && strstr(via, "certskew") != NULL) {
+    send_simple(c, 508, "request already passed through certskew: refusing to loop");
+    return;
+  }
+  c->is_connect = c->target.kind == CS_TARGET_AUTHORITY;
+  int self = c->target.kind != CS_TARGET_ORIGIN && is_self_target(c);
+  if (c->is_connect && self) {
+    send_simple(c, 508, "CONNECT to the proxy itself: refusing to loop");
+    return;
+  }
+  if (c->target.kind == CS_TARGET_ORIGIN || self) {
+    start_api(c);
+    return;
+  }
+  start_upstream(c);
+}
+
+static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
+  cs_conn_t *c = ep->owner;
+  touch(c);
+  if (nread < 0) {
+    ep->eof = 1;
+    if (c->state == ST_FINAL && ep->shut_done)
+      conn_close(c);
+    else if (c->state != ST_FINAL)
+      conn_close(c);
+    return;
+  }
+  size_t len = (size_t)nread;
+  switch (c->state) {
+  case ST_HEAD: {
+    size_t used = 0;
+    int rc = cs_http_head_feed(c->head, (const char *)buf, len, &used);
+    if (rc == 0)
+      break;
+    if (rc < 0) {
+      send_simple(c, rc == CS_ETOOBIG ? 431 : 400,
+                  rc == CS_ETOOBIG ? "request head too large or too many headers"
+                                   : "malformed HTTP request");
+      break;
+    }
+    if (used < len) {
+      c->pending = malloc(len - used); /* owned by c */
+      if (c->pending == NULL) {
+        conn_close(c);
+        break;
+      }
+      memcpy(c->pending, buf + used, len - used);
+      c->pending_len = len - used;
+    }
+    handle_head(c);
+    break;
+  }
+  case ST_API_BODY:
+    api_body_add(c, buf, len);
+    break;
+  case ST_UPSTREAM: {
+    /* Pipelined bytes before our answer: keep a bounded amount. */
+    if (c->pending_len + len > PENDING_MAX) {
+      conn_close(c);
+      break;
+    }
+    uint8_t *p = realloc(c->pending, c->pending_len + len);
+    if (p == NULL) {
+      conn_close(c);
+      break;
+    }
+    memcpy(p + c->pending_len, buf, len);
+    c->pending = p;
+    c->pending_len += len;
+    break;
+  }
+  case ST_CLIENT_HS:
+  case ST_TLS_HEAD:
+    if (cs_tls_bio_push(&ep->bio, buf, len) != 0) {
+      conn_close(c);
+      break;
+    }
+    if (c->state == ST_CLIENT_HS)
+      client_hs_step(c);
+    else
+      tls_head_pump(c);
+    break;
+  case ST_RELAY:
+  case ST_FINAL:
+  case ST_CLOSING:
+  default:
+    break; /* discarded */
+  }
+  free(buf);
+}
+
+static void on_timer(uv_timer_t *t) {
+  cs_conn_t *c = t->data;
+  const cs_proxy_config_t *cfg = c->px->cfg;
+  uint64_t idle = uv_now(c->px->loop) - c->last_activity;
+  uint64_t limit;
+  switch (c->state) {
+  case ST_RELAY: limit = (uint64_t)cfg->idle_timeout_ms; break;
+  case ST_FINAL: limit = FINAL_LINGER_MS; break;
+  default: limit = (uint64_t)cfg->handshake_timeout_ms; break;
+  }
+  if (idle < limit)
+    return;
+  logv(c, "timed out in state %d after %llu ms", (int)c->state, (unsigned long long)idle);
+  if (c->state == ST_HEAD) {
+    send_simple(c, 408, "timed out waiting for the request");
+    return;
+  }
+  if (c->state == ST_UPSTREAM) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "no answer from %s:%d within %lld ms", c->target.host,
+             c->target.port, (long long)cfg->handshake_timeout_ms);
+    if (c->px->store != NULL)
+      cs_capture_store_note_error(c->px->store, c->target.host, c->target.port,
+                                  "UPSTREAM_TIMEOUT", msg, cs_fs_now_ms());
+    cs_upstream_cancel(&c->up);
+    cs_endpoint_close(&c->upstream);
+    send_simple(c, 504, msg);
+    return;
+  }
+  conn_close(c);
+}
+
+static int is_loopback_peer(uv_tcp_t *tcp) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
+    return 0;
+  if (ss.ss_family == AF_INET)
+    return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+  if (ss.ss_family == AF_INET6) {
+    const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(a))
+      return 1;
+    return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+  }
+  return 0;
+}
+
+static void on_refused_closed(uv_handle_t *h) { free(h); }
+
+void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
+  int over = px->stopping || px->nconns >= px->cfg->max_conns;
+  cs_conn_t *c = over ? NULL : calloc(1, sizeof *c); /* freed in maybe_free */
+  if (c == NULL) {
+    /* Accept and drop, so the backlog does not fill with waiting clients. */
+    uv_tcp_t *t = malloc(sizeof *t); /* freed in on_refused_closed */
+    if (t == NULL)
+      return;
+    uv_tcp_init(px->loop, t);
+    (void)uv_accept(server, (uv_stream_t *)t);
+    uv_close((uv_handle_t *)t, on_refused_closed);
+    px->refused++;
+    return;
+  }
+  c->px = px;
+  c->state = ST_HEAD;
+  cs_endpoint_init(&c->client, c, "client");
+  cs_endpoint_init(&c->upstream, c, "upstream");
+  cs_upstream_init(&c->up);
+  c->client.on_closed = c->upstream.on_closed = on_ep_closed;
+  c->client.on_write_error = c->upstream.on_write_error = on_write_error;
+  c->client.on_read = on_client_read;
+  c->next = px->conns;
+  if (px->conns != NULL)
+    px->conns->prev = c;
+  px->conns = c;
+  px->nconns++;
+  px->accepted++;
+  touch(c);
+  uv_timer_init(px->loop, &c->timer);
+  c->timer.data = c;
+  c->timer_open = 1;
+  c->head = malloc(sizeof *c->head); /* owned by c */
+  if (c->head == NULL || cs_endpoint_open(&c->client, px->loop) != 0 ||
+      uv_accept(server, (uv_stream_t *)&c->client.tcp) != 0) {
+    conn_close(c);
+    return;
+  }
+  cs_http_head_init(c->head);
+  uv_tcp_nodelay(&c->client.tcp, 1);
+  if (!px->cfg->allow_remote && !is_loopback_peer(&c->client.tcp)) {
+    /* Never an open proxy: remote clients need --allow-remote. */
+    px->refused++;
+    conn_close(c);
+    return;
+  }
+  int64_t tick = px->cfg->handshake_timeout_ms < px->cfg->idle_timeout_ms
+                     ? px->cfg->handshake_timeout_ms
+                     : px->cfg->idle_timeout_ms;
+  tick /= 4;
+  if (tick < 50)
+    tick = 50;
+  if (tick > 1000)
+    tick = 1000;
+  uv_timer_start(&c->timer, on_timer, (uint64_t)tick, (uint64_t)tick);
+  if (cs_endpoint_read_start(&c->client) != 0)
+    conn_close(c);
+}
+
+void cs_conn_close_all(cs_proxy_ctx_t *px) {
+  cs_conn_t *c = px->conns;
+  while (c != NULL) {
+    cs_conn_t *next = c->next; /* conn_close never frees synchronously here */
+    conn_close(c);
+    c = next;
+  }
+}

@@ -1,0 +1,48 @@
+/*
+ * One capture without a browser (`certskew diagnose`): connect to
+ * host:port with TLS exactly as the proxy does, capture the served chain
+ * and judge it. Runs its own event loop until done or the timeout.
+ */
+#ifndef CERTSKEW_PROXY_DIAGNOSE_H
+#define CERTSKEW_PROXY_DIAGNOSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certskew/capture.h"
+#include "certskew/clock.h"
+#include "certskew/error.h"
+#include "verdict.h"
+
+typedef struct cs_diagnose_opts {
+  const char *host;
+  int port;
+  const char *sni;          /* NULL: the host (none for IP literals) */
+  const char *trust_file;   /* NULL: system store */
+  const cs_clock_t *clocks; /* borrowed, >= 1 */
+  size_t nclocks;
+  cs_capture_store_t *store; /* borrowed, may be NULL */
+  int64_t timeout_ms;
+  int64_t at_ms;            /* the instant to judge at (normally now) */
+} cs_diagnose_opts_t;
+
+typedef struct cs_diagnose_result {
+  int connected;            /* 1 if the handshake completed */
+  char err_code[48];        /* UPSTREAM_* when not connected */
+  char err_msg[300];
+  char addr[80];
+  char tls_version[32];
+  char cipher[100];
+  size_t ncerts;
+  cs_verdict_t verdict;     /* report_json set when connected */
+} cs_diagnose_result_t;
+
+/* Returns 0 when a result (connected or an upstream error) is in *res;
+ * a CS_E* code for setup failures (trust store, memory), with eb. Free
+ * res with cs_diagnose_result_free. */
+int cs_diagnose_run(const cs_diagnose_opts_t *opts, cs_diagnose_result_t *res, cs_errbuf_t *eb)
+    CS_MUST_CHECK;
+/* Safe twice. */
+void cs_diagnose_result_free(cs_diagnose_result_t *res);
+
+#endif

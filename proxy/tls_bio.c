@@ -1,0 +1,83 @@
+/* Memory BIO for mbedTLS under libuv (see tls_bio.h). */
+#include "tls_bio.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/ssl.h>
+
+void cs_tls_bio_init(cs_tls_bio_t *b) { memset(b, 0, sizeof *b); }
+
+void cs_tls_bio_free(cs_tls_bio_t *b) {
+  free(b->in);
+  free(b->out);
+  b->in = b->out = NULL;
+  b->in_off = b->in_len = b->in_cap = b->out_len = b->out_cap = 0;
+}
+
+static int reserve(uint8_t **buf, size_t *cap, size_t need) {
+  if (need <= *cap)
+    return 0;
+  size_t n = *cap ? *cap : 4096;
+  while (n < need)
+    n *= 2;
+  uint8_t *p = realloc(*buf, n);
+  if (p == NULL)
+    return CS_ENOMEM;
+  *buf = p;
+  *cap = n;
+  return 0;
+}
+
+int cs_tls_bio_push(cs_tls_bio_t *b, const uint8_t *data, size_t len) {
+  if (b->nfirst < sizeof b->first) {
+    size_t k = sizeof b->first - b->nfirst;
+    if (k > len)
+      k = len;
+    memcpy(b->first + b->nfirst, data, k);
+    b->nfirst += k;
+  }
+  /* Compact consumed bytes before growing. */
+  if (b->in_off > 0) {
+    memmove(b->in, b->in + b->in_off, b->in_len - b->in_off);
+    b->in_len -= b->in_off;
+    b->in_off = 0;
+  }
+  if (reserve(&b->in, &b->in_cap, b->in_len + len) != 0)
+    return CS_ENOMEM;
+  memcpy(b->in + b->in_len, data, len);
+  b->in_len += len;
+  return 0;
+}
+
+size_t cs_tls_bio_pending_in(const cs_tls_bio_t *b) { return b->in_len - b->in_off; }
+
+uint8_t *cs_tls_bio_take(cs_tls_bio_t *b, size_t *len) {
+  *len = b->out_len;
+  if (b->out_len == 0)
+    return NULL;
+  uint8_t *p = b->out;
+  b->out = NULL;
+  b->out_len = b->out_cap = 0;
+  return p;
+}
+
+int cs_tls_bio_send(void *ctx, const unsigned char *buf, size_t len) {
+  cs_tls_bio_t *b = ctx;
+  if (reserve(&b->out, &b->out_cap, b->out_len + len) != 0)
+    return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+  memcpy(b->out + b->out_len, buf, len);
+  b->out_len += len;
+  return (int)len;
+}
+
+int cs_tls_bio_recv(void *ctx, unsigned char *buf, size_t len) {
+  cs_tls_bio_t *b = ctx;
+  size_t avail = b->in_len - b->in_off;
+  if (avail == 0)
+    return b->eof ? 0 : MBEDTLS_ERR_SSL_WANT_READ;
+  size_t n = len < avail ? len : avail;
+  memcpy(buf, b->in + b->in_off, n);
+  b->in_off += n;
+  return (int)n;
+}

@@ -1,0 +1,359 @@
+/* Connecting to the real server (see upstream.h). */
+#include "upstream.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdarg.h>
+
+#include <mbedtls/error.h>
+
+#define SYSTEM_TRUST "/etc/ssl/certs/ca-certificates.crt"
+
+int cs_upstream_conf_init(cs_upstream_conf_t *uc, const char *trust_file, cs_errbuf_t *eb) {
+  memset(uc, 0, sizeof *uc);
+  mbedtls_x509_crt_init(&uc->trust);
+  mbedtls_ssl_config_init(&uc->conf);
+  int rc = cs_rng_init(&uc->rng, "certskew-upstream");
+  if (rc != 0)
+    return cs_errbuf_set(eb, rc, "cannot seed the random generator");
+  const char *path = trust_file;
+  if (path == NULL)
+    path = getenv("SSL_CERT_FILE");
+  if (path == NULL || path[0] == '\0')
+    path = SYSTEM_TRUST;
+  /* Partial loads are fine (a bundle may hold certificates mbedTLS cannot
+   * parse); an empty store is not. */
+  int perr = mbedtls_x509_crt_parse_file(&uc->trust, path);
+  if (perr < 0 || uc->trust.version == 0)
+    return cs_errbuf_set(eb, CS_EIO, "cannot load trust anchors from %s", path);
+  if (mbedtls_ssl_config_defaults(&uc->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                  MBEDTLS_SSL_PRESET_DEFAULT) != 0)
+    return cs_errbuf_set(eb, CS_ECRYPTO, "cannot configure TLS");
+  /* OPTIONAL: the handshake completes with any chain so the proxy can
+   * capture and judge it; the verify result is kept for the verdict. */
+  mbedtls_ssl_conf_authmode(&uc->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
+  mbedtls_ssl_conf_ca_chain(&uc->conf, &uc->trust, NULL);
+  mbedtls_ssl_conf_rng(&uc->conf, cs_rng_fill, &uc->rng);
+  uc->alpn[0] = "http/1.1";
+  uc->alpn[1] = NULL;
+  if (mbedtls_ssl_conf_alpn_protocols(&uc->conf, uc->alpn) != 0)
+    return cs_errbuf_set(eb, CS_ECRYPTO, "cannot configure ALPN");
+  return 0;
+}
+
+void cs_upstream_conf_free(cs_upstream_conf_t *uc) {
+  mbedtls_ssl_config_free(&uc->conf);
+  mbedtls_x509_crt_free(&uc->trust);
+  cs_rng_free(&uc->rng);
+}
+
+void cs_upstream_init(cs_upstream_t *u) { memset(u, 0, sizeof *u); }
+
+void cs_upstream_free(cs_upstream_t *u) {
+  if (u->ai != NULL)
+    uv_freeaddrinfo(u->ai);
+  u->ai = u->ai_next = NULL;
+  free(u->chain_der);
+  u->chain_der = NULL;
+  u->chain_der_len = 0;
+}
+
+int cs_upstream_busy(const cs_upstream_t *u) {
+  return u->gai_active || u->connect_active || u->retry_closing;
+}
+
+void cs_upstream_cancel(cs_upstream_t *u) {
+  u->cancelled = 1;
+  if (u->gai_active)
+    uv_cancel((uv_req_t *)&u->gai);
+}
+
+static void finish(cs_upstream_t *u, int status, const char *code, const char *fmt, ...)
+    CS_PRINTF(4, 5);
+
+static void finish(cs_upstream_t *u, int status, const char *code, const char *fmt, ...) {
+  if (u->done)
+    return;
+  /* After cancel, only the completion of the last outstanding request is
+   * reported (status CS_ESTATE), so the owner knows it may free u. */
+  if (u->cancelled && (status != CS_ESTATE || cs_upstream_busy(u)))
+    return;
+  u->done = 1;
+  if (status != 0) {
+    snprintf(u->err_code, sizeof u->err_code, "%s", code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(u->err_msg, sizeof u->err_msg, fmt, ap);
+    va_end(ap);
+  }
+  if (u->cb != NULL)
+    u->cb(u, status);
+}
+
+static void addr_text(const struct sockaddr *sa, char *buf, size_t cap) {
+  char ip[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+    port = ntohs(in->sin_port);
+    snprintf(buf, cap, "%s:%d", ip, port);
+  } else if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+    port = ntohs(in6->sin6_port);
+    snprintf(buf, cap, "[%s]:%d", ip, port);
+  } else {
+    snprintf(buf, cap, "?");
+  }
+}
+
+/* 1 if connecting to sa would reach the proxy itself. */
+static int is_self(const cs_upstream_conf_t *uc, const struct sockaddr *sa) {
+  if (!uc->has_self || sa->sa_family != uc->self.ss_family)
+    return 0;
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+    const struct sockaddr_in *s = (const struct sockaddr_in *)&uc->self;
+    if (a->sin_port != s->sin_port)
+      return 0;
+    uint32_t aa = ntohl(a->sin_addr.s_addr), ss = ntohl(s->sin_addr.s_addr);
+    return aa == ss || ss == 0 || ((aa >> 24) == 127 && (ss >> 24) == 127);
+  }
+  const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+  const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&uc->self;
+  if (a->sin6_port != s->sin6_port)
+    return 0;
+  return memcmp(&a->sin6_addr, &s->sin6_addr, 16) == 0 ||
+         IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr);
+}
+
+static void try_next(cs_upstream_t *u);
+
+static int tls_alert_is_protocol_version(const cs_tls_bio_t *b) {
+  /* A TLS 1.3-only server answers our TLS 1.2 ClientHello with a plaintext
+   * alert record: 15 03 0x 00 02 <level> 46 (protocol_version). */
+  return b->nfirst >= 7 && b->first[0] == 0x15 && b->first[1] == 0x03 && b->first[3] == 0x00 &&
+         b->first[4] == 0x02 && b->first[6] == 70;
+}
+
+static void collect(cs_upstream_t *u) {
+  const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&u->ep->ssl);
+  size_t total = 0;
+  for (const mbedtls_x509_crt *c = peer; c != NULL && c->raw.p != NULL; c = c->next)
+    total += c->raw.len;
+  u->chain_der = malloc(total ? total : 1); /* owned by u */
+  if (u->chain_der != NULL) {
+    for (const mbedtls_x509_crt *c = peer; c != NULL && c->raw.p != NULL; c = c->next) {
+      memcpy(u->chain_der + u->chain_der_len, c->raw.p, c->raw.len);
+      u->chain_der_len += c->raw.len;
+      u->ncerts++;
+    }
+  }
+  u->verify_flags = mbedtls_ssl_get_verify_result(&u->ep->ssl);
+  snprintf(u->tls_version, sizeof u->tls_version, "%s", mbedtls_ssl_get_version(&u->ep->ssl));
+  const char *cs = mbedtls_ssl_get_ciphersuite(&u->ep->ssl);
+  snprintf(u->cipher, sizeof u->cipher, "%s", cs != NULL ? cs : "");
+  const char *alpn = mbedtls_ssl_get_alpn_protocol(&u->ep->ssl);
+  snprintf(u->alpn_chosen, sizeof u->alpn_chosen, "%s", alpn != NULL ? alpn : "");
+}
+
+static void handshake_step(cs_upstream_t *u) {
+  int ret = mbedtls_ssl_handshake(&u->ep->ssl);
+  if (cs_endpoint_flush(u->ep) != 0) {
+    finish(u, CS_ENET, "UPSTREAM_RESET", "cannot write to %s", u->addr);
+    return;
+  }
+  if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+    return;
+  if (ret == 0) {
+    cs_endpoint_read_stop(u->ep);
+    collect(u);
+    if (u->chain_der == NULL || u->ncerts == 0) {
+      finish(u, CS_EEMPTY, "UPSTREAM_TLS_FAILED", "%s served no certificate", u->addr);
+      return;
+    }
+    finish(u, 0, "", "%s", "");
+    return;
+  }
+  if (tls_alert_is_protocol_version(&u->ep->bio)) {
+    finish(u, CS_EUNSUPPORTED, "UPSTREAM_TLS13_ONLY",
+           "%s (%s:%d) refused TLS 1.2: the server speaks only TLS 1.3, which this build's "
+           "mbedTLS 2.28 cannot negotiate, so its chain cannot be captured",
+           u->addr, u->host, u->port);
+    return;
+  }
+  char why[160];
+  mbedtls_strerror(ret, why, sizeof why);
+  finish(u, CS_ECRYPTO, "UPSTREAM_TLS_FAILED", "TLS handshake with %s (%s:%d) failed: %s",
+         u->addr, u->host, u->port, why);
+}
+
+static void on_tls_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
+  cs_upstream_t *u = ep->aux;
+  if (nread < 0) {
+    free(buf);
+    if (tls_alert_is_protocol_version(&ep->bio)) {
+      handshake_step(u);
+      return;
+    }
+    finish(u, CS_ENET, "UPSTREAM_RESET",
+           "%s (%s:%d) closed the connection during the TLS handshake (%s)", u->addr, u->host,
+           u->port, nread == UV_EOF ? "end of stream" : uv_strerror((int)nread));
+    return;
+  }
+  int rc = cs_tls_bio_push(&ep->bio, buf, (size_t)nread);
+  free(buf);
+  if (rc != 0) {
+    finish(u, rc, "UPSTREAM_TLS_FAILED", "out of memory");
+    return;
+  }
+  handshake_step(u);
+}
+
+static void start_tls(cs_upstream_t *u) {
+  if (cs_endpoint_tls_setup(u->ep, &u->uc->conf) != 0) {
+    finish(u, CS_ENOMEM, "UPSTREAM_TLS_FAILED", "cannot set up TLS for %s", u->addr);
+    return;
+  }
+  if (mbedtls_ssl_set_hostname(&u->ep->ssl, u->sni[0] ? u->sni : NULL) != 0) {
+    finish(u, CS_EINVAL, "UPSTREAM_TLS_FAILED", "invalid server name %s", u->sni);
+    return;
+  }
+  u->ep->on_read = on_tls_read;
+  if (cs_endpoint_read_start(u->ep) != 0) {
+    finish(u, CS_ENET, "UPSTREAM_RESET", "cannot read from %s", u->addr);
+    return;
+  }
+  handshake_step(u);
+}
+
+static void try_next(cs_upstream_t *u);
+
+/* A failed attempt's handle is closed before the next address is tried
+ * with a fresh one (libuv handles cannot be reused before their close). */
+static void retry_after_close(cs_endpoint_t *ep) {
+  cs_upstream_t *u = ep->aux;
+  u->retry_closing = 0;
+  ep->on_closed = u->saved_on_closed;
+  ep->closing = 0;
+  if (u->cancelled) {
+    finish(u, CS_ESTATE, "CANCELLED", "%s", "cancelled");
+    return;
+  }
+  try_next(u);
+}
+
+static void connect_cb(uv_connect_t *req, int status) {
+  cs_upstream_t *u = req->data;
+  u->connect_active = 0;
+  if (u->cancelled) {
+    finish(u, CS_ESTATE, "CANCELLED", "%s", "cancelled");
+    return;
+  }
+  if (status != 0) {
+    u->last_connect_error = status;
+    u->saved_on_closed = u->ep->on_closed;
+    u->ep->on_closed = retry_after_close;
+    u->retry_closing = 1;
+    cs_endpoint_close(u->ep);
+    return;
+  }
+  if (!u->tls) {
+    finish(u, 0, "", "%s", "");
+    return;
+  }
+  start_tls(u);
+}
+
+static void try_next(cs_upstream_t *u) {
+  while (u->ai_next != NULL) {
+    struct addrinfo *ai = u->ai_next;
+    u->ai_next = ai->ai_next;
+    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+      continue;
+    addr_text(ai->ai_addr, u->addr, sizeof u->addr);
+    if (is_self(u->uc, ai->ai_addr)) {
+      finish(u, CS_EINVAL, "UPSTREAM_LOOP",
+             "%s:%d resolves to %s, the proxy itself: refusing to loop", u->host, u->port,
+             u->addr);
+      return;
+    }
+    if (cs_endpoint_open(u->ep, u->loop) != 0)
+      break;
+    u->connect_req.data = u;
+    int rc = uv_tcp_connect(&u->connect_req, &u->ep->tcp, ai->ai_addr, connect_cb);
+    if (rc != 0) {
+      u->last_connect_error = rc;
+      u->saved_on_closed = u->ep->on_closed;
+      u->ep->on_closed = retry_after_close;
+      u->retry_closing = 1;
+      cs_endpoint_close(u->ep);
+      return;
+    }
+    u->connect_active = 1;
+    return;
+  }
+  int e = u->last_connect_error;
+  if (e == UV_ECONNREFUSED)
+    finish(u, CS_ENET, "UPSTREAM_REFUSED", "%s:%d (%s) refused the connection", u->host,
+           u->port, u->addr);
+  else
+    finish(u, CS_ENET, "UPSTREAM_UNREACHABLE", "cannot connect to %s:%d (%s): %s", u->host,
+           u->port, u->addr[0] ? u->addr : "no address",
+           e != 0 ? uv_strerror(e) : "no usable address");
+}
+
+static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
+  cs_upstream_t *u = req->data;
+  u->gai_active = 0;
+  u->ai = res;
+  u->ai_next = res;
+  if (u->cancelled) {
+    finish(u, CS_ESTATE, "CANCELLED", "%s", "cancelled");
+    return;
+  }
+  if (status != 0) {
+    finish(u, CS_ENET, "UPSTREAM_DNS_FAILED", "cannot resolve %s: %s", u->host,
+           uv_strerror(status));
+    return;
+  }
+  try_next(u);
+}
+
+int cs_upstream_start(cs_upstream_t *u, uv_loop_t *loop, const cs_upstream_conf_t *uc,
+                      cs_endpoint_t *ep, const char *host, int port, const char *sni, int tls,
+                      cs_upstream_cb cb) {
+  u->ep = ep;
+  u->uc = uc;
+  u->loop = loop;
+  u->port = port;
+  u->tls = tls;
+  u->cb = cb;
+  ep->aux = u;
+  snprintf(u->host, sizeof u->host, "%s", host);
+  snprintf(u->sni, sizeof u->sni, "%s", sni != NULL ? sni : "");
+  char service[8];
+  snprintf(service, sizeof service, "%d", port);
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+  u->gai.data = u;
+  /* Strip the brackets of an IPv6 literal for getaddrinfo. */
+  char name[256];
+  size_t n = strlen(host);
+  if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+    snprintf(name, sizeof name, "%.*s", (int)(n - 2), host + 1);
+  else
+    snprintf(name, sizeof name, "%s", host);
+  if (uv_getaddrinfo(loop, &u->gai, gai_cb, name, service, &hints) != 0)
+    return CS_ENET;
+  u->gai_active = 1;
+  return 0;
+}

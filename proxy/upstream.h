@@ -1,0 +1,102 @@
+/*
+ * Connecting to the real server: DNS (uv_getaddrinfo), TCP (trying each
+ * address), and for TLS an mbedTLS client handshake over the memory BIO
+ * (SNI, ALPN http/1.1, authmode OPTIONAL so the handshake completes and the
+ * served chain is kept exactly as sent; certskew's analyzers judge it).
+ *
+ * Failures carry a stable code (UPSTREAM_DNS_FAILED, UPSTREAM_REFUSED,
+ * UPSTREAM_UNREACHABLE, UPSTREAM_RESET, UPSTREAM_TLS13_ONLY,
+ * UPSTREAM_TLS_FAILED, UPSTREAM_LOOP) and a sentence for people.
+ */
+#ifndef CERTSKEW_PROXY_UPSTREAM_H
+#define CERTSKEW_PROXY_UPSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#include <uv.h>
+
+#include "certskew/error.h"
+#include "endpoint.h"
+#include "proxy_rng.h"
+
+/* Shared client configuration (one per process). */
+typedef struct cs_upstream_conf {
+  cs_rng_t rng;
+  mbedtls_x509_crt trust;
+  mbedtls_ssl_config conf;
+  const char *alpn[2];
+  /* The proxy's own listening address, to refuse connecting to itself. */
+  struct sockaddr_storage self;
+  int has_self;
+} cs_upstream_conf_t;
+
+/* trust_file NULL: the system store (/etc/ssl/certs/ca-certificates.crt,
+ * or $SSL_CERT_FILE). A trust store that loads no certificate is an error.
+ * On error the conf is still safe to free. */
+int cs_upstream_conf_init(cs_upstream_conf_t *uc, const char *trust_file, cs_errbuf_t *eb)
+    CS_MUST_CHECK;
+/* Safe twice. */
+void cs_upstream_conf_free(cs_upstream_conf_t *uc);
+
+typedef struct cs_upstream cs_upstream_t;
+/* status 0: connected (and for TLS, handshake done, reading stopped);
+ * otherwise a CS_E* code with u->err_code / u->err_msg set. */
+typedef void (*cs_upstream_cb)(cs_upstream_t *u, int status);
+
+struct cs_upstream {
+  cs_endpoint_t *ep;            /* borrowed: initialised, not opened */
+  const cs_upstream_conf_t *uc; /* borrowed */
+  uv_loop_t *loop;
+  char host[256];
+  int port;
+  char sni[256];                /* "" for none (IP literal hosts) */
+  int tls;
+  void *data;                   /* for the caller */
+  cs_upstream_cb cb;
+  uv_getaddrinfo_t gai;
+  int gai_active;
+  uv_connect_t connect_req;
+  int connect_active;
+  struct addrinfo *ai;          /* owned list from getaddrinfo */
+  struct addrinfo *ai_next;
+  int last_connect_error;
+  int cancelled;
+  int done;
+  int retry_closing;            /* a failed attempt's handle is closing */
+  cs_ep_cb saved_on_closed;
+  char addr[80];                /* "ip:port" connected */
+  char err_code[48];
+  char err_msg[300];
+  /* Results after a TLS handshake. */
+  uint8_t *chain_der;           /* owned: the served certificates, DER, concatenated */
+  size_t chain_der_len;
+  size_t ncerts;
+  uint32_t verify_flags;
+  char tls_version[32];
+  char cipher[100];
+  char alpn_chosen[32];
+};
+
+/* Prepares u. Cannot fail. */
+void cs_upstream_init(cs_upstream_t *u);
+/* Starts; cb runs exactly once. After cs_upstream_cancel it runs only if a
+ * request was outstanding, with status CS_ESTATE, when that request has
+ * completed (then u may be freed). host must be a name or IP literal
+ * (brackets allowed); sni may be NULL or "". */
+int cs_upstream_start(cs_upstream_t *u, uv_loop_t *loop, const cs_upstream_conf_t *uc,
+                      cs_endpoint_t *ep, const char *host, int port, const char *sni, int tls,
+                      cs_upstream_cb cb) CS_MUST_CHECK;
+/* Cancels DNS; results are no longer reported. The caller still closes ep
+ * (unless a retry is closing it) and waits while cs_upstream_busy(u). */
+void cs_upstream_cancel(cs_upstream_t *u);
+/* 1 while a libuv request that points at u is outstanding (u must not be
+ * freed before it completes). */
+int cs_upstream_busy(const cs_upstream_t *u);
+/* Frees results. Safe twice. */
+void cs_upstream_free(cs_upstream_t *u);
+
+#endif

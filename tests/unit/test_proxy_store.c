@@ -1,0 +1,188 @@
+/* The capture store: atomic files, dedup with seen counts, retention,
+ * reopening, refusing symlinks, and write failures that do not stop it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "certskew/capture.h"
+#include "cs_test.h"
+#include "proxy_fs.h"
+
+static char root[256];
+
+static void make_root(void) {
+  snprintf(root, sizeof root, "%s/cs_store_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  if (mkdtemp(root) == NULL)
+    abort();
+}
+
+static void rm_rf(const char *path) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cleanup of %s failed\n", path);
+}
+
+static const cs_capture_meta_t META = {.host = "Example.COM",
+                                       .port = 443,
+                                       .sni = "example.com",
+                                       .upstream = "127.0.0.1:443",
+                                       .tls_version = "TLSv1.2",
+                                       .cipher = "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
+                                       .worst = 2};
+
+static void fp_of(int n, uint8_t fp[32]) {
+  memset(fp, 0, 32);
+  fp[0] = (uint8_t)n;
+  fp[31] = 0xab;
+}
+
+static void test_put_and_dedup(void) {
+  make_root();
+  cs_capture_store_t *s = NULL;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  CS_REQUIRE(cs_capture_store_open(&s, root, 10, &eb) == 0);
+  uint8_t fp[32];
+  fp_of(1, fp);
+  char id[CS_CAPTURE_ID_MAX];
+  int is_new = 0;
+  CS_CHECK_EQ_I64(cs_capture_store_put(s, &META, fp, "PEM1", "{\"r\":1}", 1000, id, &is_new, &eb), 0);
+  CS_CHECK_EQ_I64(is_new, 1);
+  CS_CHECK_EQ_STR(id, "example.com_443_0100000000000000");
+  /* The same chain again: no new directory, a higher seen count; files unchanged. */
+  CS_CHECK_EQ_I64(cs_capture_store_put(s, &META, fp, "PEM2", "{\"r\":2}", 2000, id, &is_new, &eb), 0);
+  CS_CHECK_EQ_I64(is_new, 0);
+  CS_CHECK_EQ_I64(cs_capture_store_count(s), 1);
+  char *text = NULL;
+  size_t len = 0;
+  CS_REQUIRE(cs_capture_store_read(s, id, "chain.pem", &text, &len) == 0);
+  CS_CHECK_EQ_STR(text, "PEM1");
+  free(text);
+  CS_REQUIRE(cs_capture_store_read(s, id, "report.json", &text, &len) == 0);
+  CS_CHECK_EQ_STR(text, "{\"r\":1}");
+  free(text);
+  char *list = cs_capture_store_list_json(s);
+  CS_REQUIRE(list != NULL);
+  CS_CHECK(strstr(list, "\"seen_count\":\t2") != NULL);
+  CS_CHECK(strstr(list, "\"worst\":\t\"error\"") != NULL);
+  free(list);
+  /* Unknown ids and file names are not found; ids are never paths. */
+  CS_CHECK_EQ_I64(cs_capture_store_read(s, "../etc", "chain.pem", &text, &len), CS_ENOTFOUND);
+  CS_CHECK_EQ_I64(cs_capture_store_read(s, id, "../../x", &text, &len), CS_ENOTFOUND);
+  /* A different chain from the same host is a second capture. */
+  fp_of(2, fp);
+  CS_CHECK_EQ_I64(cs_capture_store_put(s, &META, fp, "PEM3", "{}", 3000, id, &is_new, &eb), 0);
+  CS_CHECK_EQ_I64(is_new, 1);
+  CS_CHECK_EQ_I64(cs_capture_store_count(s), 2);
+  cs_capture_store_free(s); /* flushes the seen count */
+  /* Reopen: the index comes back from meta.json, counts included. */
+  CS_REQUIRE(cs_capture_store_open(&s, root, 10, &eb) == 0);
+  CS_CHECK_EQ_I64(cs_capture_store_count(s), 2);
+  list = cs_capture_store_list_json(s);
+  CS_CHECK(list != NULL && strstr(list, "\"seen_count\":\t2") != NULL);
+  free(list);
+  cs_capture_store_free(s);
+  cs_capture_store_free(NULL);
+  rm_rf(root);
+}
+
+static void test_retention(void) {
+  make_root();
+  cs_capture_store_t *s = NULL;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  CS_REQUIRE(cs_capture_store_open(&s, root, 3, &eb) == 0);
+  uint8_t fp[32];
+  char ids[6][CS_CAPTURE_ID_MAX];
+  for (int i = 0; i < 6; i++) {
+    fp_of(i + 1, fp);
+    CS_CHECK_EQ_I64(cs_capture_store_put(s, &META, fp, "P", "{}", 1000 * (i + 1), ids[i], NULL, &eb), 0);
+    CS_CHECK(cs_capture_store_count(s) <= 3);
+  }
+  /* The three least recently seen are gone, from disk too. */
+  char path[600];
+  for (int i = 0; i < 6; i++) {
+    snprintf(path, sizeof path, "%s/%s", root, ids[i]);
+    struct stat st;
+    int exists = lstat(path, &st) == 0;
+    CS_CHECK_EQ_I64(exists, i >= 3);
+  }
+  cs_capture_store_free(s);
+  rm_rf(root);
+}
+
+static void test_symlink_and_failures(void) {
+  make_root();
+  char store[400], target[400], link[600];
+  snprintf(store, sizeof store, "%s/store", root);
+  snprintf(target, sizeof target, "%s/elsewhere", root);
+  CS_REQUIRE(mkdir(target, 0700) == 0);
+  /* A store path that is a symlink is refused. */
+  CS_REQUIRE(symlink(target, store) == 0);
+  cs_capture_store_t *s = NULL;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  CS_CHECK(cs_capture_store_open(&s, store, 10, &eb) != 0);
+  CS_CHECK(s == NULL);
+  CS_REQUIRE(unlink(store) == 0);
+  CS_REQUIRE(cs_capture_store_open(&s, store, 10, &eb) == 0);
+  /* A symlink planted inside the store is never indexed. */
+  snprintf(link, sizeof link, "%s/planted_443_00", store);
+  CS_REQUIRE(symlink(target, link) == 0);
+  cs_capture_store_free(s);
+  CS_REQUIRE(cs_capture_store_open(&s, store, 10, &eb) == 0);
+  CS_CHECK_EQ_I64(cs_capture_store_count(s), 0);
+  /* The store directory replaced by a file: writes fail, are reported,
+   * and the sighting is still indexed (the proxy keeps serving). */
+  rm_rf(store);
+  FILE *f = fopen(store, "w");
+  CS_REQUIRE(f != NULL);
+  fclose(f);
+  uint8_t fp[32];
+  fp_of(9, fp);
+  char id[CS_CAPTURE_ID_MAX];
+  int rc = cs_capture_store_put(s, &META, fp, "P", "{}", 5000, id, NULL, &eb);
+  CS_CHECK(rc == CS_EIO || rc == CS_ENOSPACE);
+  CS_CHECK(eb.msg[0] != '\0');
+  CS_CHECK_EQ_I64(cs_capture_store_count(s), 1);
+  char *list = cs_capture_store_list_json(s);
+  CS_CHECK(list != NULL && strstr(list, "\"store_error\":\tnull") == NULL);
+  free(list);
+  cs_capture_store_free(s);
+  rm_rf(root);
+}
+
+static void test_atomic_write(void) {
+  make_root();
+  char path[400];
+  snprintf(path, sizeof path, "%s/file", root);
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  CS_CHECK_EQ_I64(cs_fs_write_atomic(path, "one", 3, 0600, &eb), 0);
+  CS_CHECK_EQ_I64(cs_fs_write_atomic(path, "two!", 4, 0600, &eb), 0);
+  char *text = NULL;
+  size_t len = 0;
+  CS_REQUIRE(cs_fs_read_file(path, 100, &text, &len) == 0);
+  CS_CHECK_EQ_STR(text, "two!");
+  free(text);
+  struct stat st;
+  CS_REQUIRE(stat(path, &st) == 0);
+  CS_CHECK_EQ_I64(st.st_mode & 0777, 0600);
+  CS_CHECK_EQ_I64(cs_fs_read_file(path, 2, &text, &len), CS_ETOOBIG);
+  /* Reading through a symlink is refused. */
+  char link[500];
+  snprintf(link, sizeof link, "%s/link", root);
+  CS_REQUIRE(symlink(path, link) == 0);
+  CS_CHECK(cs_fs_read_file(link, 100, &text, &len) != 0);
+  /* No temp file is left behind. */
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "ls '%s' | grep -q tmp", root);
+  CS_CHECK(system(cmd) != 0);
+  rm_rf(root);
+}
+
+CS_TEST_MAIN(CS_TEST(test_put_and_dedup), CS_TEST(test_retention),
+             CS_TEST(test_symlink_and_failures), CS_TEST(test_atomic_write))
