@@ -39,9 +39,9 @@ static const cs_lab_scenario_info_t INFOS[CS_LAB_SC_COUNT] = {
     {"expired-intermediate", "the issuing intermediate expired a day before issuance",
      "INTERMEDIATE_EXPIRED"},
     {"expired-root-cross-sign",
-     "the served chain ends in a cross-sign by a legacy root that expired a day ago (DST Root CA "
-     "X3, 2021)",
-     "CROSS_SIGN_EXPIRED"},
+     "the served chain ends in the root's cross-sign by a legacy root, expired a day ago; old "
+     "clients that only trust the legacy root fail (DST Root CA X3, 2021)",
+     "EXPIRED,INTERMEDIATE_EXPIRED"},
     {"crl-stale", "the CA's CRL nextUpdate passed a day before issuance", "CRL_STALE"},
     {"revoked", "the certificate is revoked (OCSP and CRL)", "REVOKED"},
 };
@@ -81,6 +81,7 @@ void cs_lab_scenario_free(cs_lab_scenario_t *s) {
   free(s->cross_der);
   free(s->chain_pem);
   free(s->trust_pem);
+  free(s->legacy_trust_pem);
   free(s->intermediate_pem);
   free(s->leaf_key_pem);
   free(s->ocsp_der);
@@ -250,12 +251,10 @@ static int make_pems(cs_lab_scenario_t *s) {
     err = append_pem(&s->chain_pem, s->intermediate.der, s->intermediate.der_len);
   if (err == 0 && s->cross_der != NULL)
     err = append_pem(&s->chain_pem, s->cross_der, s->cross_der_len);
-  /* The cross-sign scenario's client is an old one that only knows the
-   * legacy root: it must follow the served (expired) cross-sign. */
-  if (err == 0 && s->legacy_root.der != NULL)
-    err = append_pem(&s->trust_pem, s->legacy_root.der, s->legacy_root.der_len);
-  else if (err == 0)
+  if (err == 0)
     err = append_pem(&s->trust_pem, s->root.der, s->root.der_len);
+  if (err == 0 && s->legacy_root.der != NULL)
+    err = append_pem(&s->legacy_trust_pem, s->legacy_root.der, s->legacy_root.der_len);
   if (err == 0)
     err = append_pem(&s->intermediate_pem, s->intermediate.der, s->intermediate.der_len);
   if (err == 0)

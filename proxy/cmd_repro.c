@@ -85,9 +85,12 @@ static cJSON *case_json(const cs_repro_case_t *c, const cs_repro_outcome_t *o) {
     cJSON_AddItemToObject(exp, "codes_include", codes_json(c->include, c->ninclude));
   if (c->nexclude)
     cJSON_AddItemToObject(exp, "codes_exclude", codes_json(c->exclude, c->nexclude));
+  if (c->nwarnings)
+    cJSON_AddItemToObject(exp, "warnings_include", codes_json(c->warnings, c->nwarnings));
   cJSON *got = cJSON_AddObjectToObject(j, "got");
   cJSON_AddStringToObject(got, "verdict", o->pass ? "pass" : "fail");
   cJSON_AddItemToObject(got, "codes", codes_json(o->codes, o->ncodes));
+  cJSON_AddItemToObject(got, "warnings", codes_json(o->warnings, o->nwarnings));
   cJSON_AddBoolToObject(j, "ok", o->ok);
   if (!o->ok)
     cJSON_AddStringToObject(j, "diff", o->diff);

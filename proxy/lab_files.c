@@ -14,6 +14,7 @@
 const char cs_lab_files_help[] =
     "  chain.pem         the served chain (leaf first)    leaf.key    its private key\n"
     "  trust.pem         the trust anchor(s) for clients  intermediate.pem / .der\n"
+    "  legacy-trust.pem  expired-root-cross-sign: an old client's store (the legacy root)\n"
     "  log_list.json     Chrome v3 log list of the lab CT logs (--log-list)\n"
     "  ct_logs.cnf       the same for openssl s_client -ct -ctlogfile\n"
     "  ocsp.der          the responder's answer            crl.der   the CA's CRL\n"
@@ -75,6 +76,8 @@ int cs_lab_files_write(const char *dir, const cs_lab_scenario_t *sc, const cs_la
     err = put_str(dir, "trust.pem", sc->trust_pem, eb);
   if (err == 0)
     err = put_str(dir, "intermediate.pem", sc->intermediate_pem, eb);
+  if (err == 0 && sc->legacy_trust_pem != NULL)
+    err = put_str(dir, "legacy-trust.pem", sc->legacy_trust_pem, eb);
   if (err == 0)
     err = put(dir, "intermediate.der", sc->intermediate.der, sc->intermediate.der_len, 0644, eb);
   if (err == 0)

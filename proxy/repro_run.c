@@ -69,24 +69,22 @@ int cs_repro_material_scenario(cs_repro_material_t *m, const cs_repro_script_t *
   err = CS_ENOMEM;
   if ((m->chain = dup_bytes(sc.chain_pem, m->chain_len)) == NULL)
     goto done;
-  if (s->use_trust &&
-      (err = add_store(m, "lab trust", (const uint8_t *)sc.trust_pem, strlen(sc.trust_pem), eb)) != 0)
+  /* The client that fails: in expired-root-cross-sign an old one that only
+   * knows the legacy root (with the current root too, the short path to it
+   * passes and nothing fails). */
+  const char *anchors = sc.legacy_trust_pem != NULL ? sc.legacy_trust_pem : sc.trust_pem;
+  if ((err = add_store(m, "lab trust", (const uint8_t *)anchors, strlen(anchors), eb)) != 0)
     goto done;
-  if (s->use_log_list && (err = load_log_list(m, (const uint8_t *)sc.log_list_json,
+  if ((err = load_log_list(m, (const uint8_t *)sc.log_list_json,
                                               strlen(sc.log_list_json), eb)) != 0)
     goto done;
   err = CS_ENOMEM;
-  if (s->ocsp != CS_REPRO_OCSP_NONE) {
-    if ((m->ocsp = dup_bytes(sc.ocsp_der, sc.ocsp_der_len)) == NULL)
-      goto done;
-    m->ocsp_len = sc.ocsp_der_len;
-    m->ocsp_stapled = s->ocsp == CS_REPRO_OCSP_STAPLED;
-  }
-  if (s->use_crl) {
-    if ((m->crl = dup_bytes(sc.crl_der, sc.crl_der_len)) == NULL)
-      goto done;
-    m->crl_len = sc.crl_der_len;
-  }
+  if ((m->ocsp = dup_bytes(sc.ocsp_der, sc.ocsp_der_len)) == NULL)
+    goto done;
+  m->ocsp_len = sc.ocsp_der_len;
+  if ((m->crl = dup_bytes(sc.crl_der, sc.crl_der_len)) == NULL)
+    goto done;
+  m->crl_len = sc.crl_der_len;
   err = 0;
 done:
   if (err == CS_ENOMEM)
@@ -143,7 +141,6 @@ int cs_repro_material_files(cs_repro_material_t *m, const cs_repro_script_t *s, 
   }
   if (err == 0 && s->ocsp_path[0] != '\0') {
     err = read_rel(dir, s->ocsp_path, CS_OCSP_MAX_INPUT, &m->ocsp, &m->ocsp_len, eb);
-    m->ocsp_stapled = s->ocsp == CS_REPRO_OCSP_STAPLED;
   }
   if (err == 0 && s->crl_path[0] != '\0')
     err = read_rel(dir, s->crl_path, CS_CRL_MAX_INPUT, &m->crl, &m->crl_len, eb);
@@ -185,6 +182,9 @@ static void compare(const cs_repro_case_t *c, cs_repro_outcome_t *o) {
   for (size_t i = 0; i < c->nexclude; i++)
     if (has_code(o->codes, o->ncodes, c->exclude[i]))
       diff_add(o, "unexpected", c->exclude[i]);
+  for (size_t i = 0; i < c->nwarnings; i++)
+    if (!has_code(o->warnings, o->nwarnings, c->warnings[i]))
+      diff_add(o, "missing warning", c->warnings[i]);
   o->ok = o->diff[0] == '\0';
 }
 
@@ -204,19 +204,22 @@ int cs_repro_run_case(const cs_repro_material_t *m, const cs_repro_script_t *s,
   opts.nclocks = 1;
   opts.has_at = 1;
   opts.at_ms = out->at_ms;
-  opts.log_list = m->log_list;
+  /* The case says which of the material its client has. */
+  opts.log_list = c->use_log_list ? m->log_list : NULL;
   opts.trust_stores = (const cs_trust_store_t *const *)m->stores;
-  opts.ntrust_stores = m->nstores;
+  opts.ntrust_stores = c->use_trust ? m->nstores : 0;
   opts.hostname = s->host[0] ? s->host : NULL;
-  if (m->ocsp_stapled) {
+  if (c->ocsp == CS_REPRO_OCSP_STAPLED) {
     opts.stapled_ocsp = m->ocsp;
     opts.stapled_ocsp_len = m->ocsp_len;
-  } else {
+  } else if (c->ocsp == CS_REPRO_OCSP_FETCHED) {
     opts.fetched_ocsp = m->ocsp;
     opts.fetched_ocsp_len = m->ocsp_len;
   }
-  opts.crl = m->crl;
-  opts.crl_len = m->crl_len;
+  if (c->use_crl) {
+    opts.crl = m->crl;
+    opts.crl_len = m->crl_len;
+  }
   cs_analysis_t *a = NULL;
   int err = cs_analyze(&a, m->chain, m->chain_len, &opts, eb);
   if (err != 0)
@@ -224,13 +227,14 @@ int cs_repro_run_case(const cs_repro_material_t *m, const cs_repro_script_t *s,
   cs_findings_t *f = cs_analysis_findings(a);
   for (size_t i = 0; i < cs_findings_count(f); i++) {
     const cs_finding_t *fi = cs_findings_get(f, i);
-    if (fi->severity != CS_SEV_ERROR || has_code(out->codes, out->ncodes, fi->code))
+    char(*set)[CS_REPRO_CODE_MAX] = fi->severity == CS_SEV_ERROR ? out->codes : out->warnings;
+    size_t *n = fi->severity == CS_SEV_ERROR ? &out->ncodes : &out->nwarnings;
+    if (fi->severity == CS_SEV_INFO || has_code(set, *n, fi->code) || *n == CS_REPRO_MAX_CODES)
       continue;
-    if (out->ncodes == CS_REPRO_MAX_CODES)
-      break;
-    (void)snprintf(out->codes[out->ncodes++], CS_REPRO_CODE_MAX, "%s", fi->code);
+    (void)snprintf(set[(*n)++], CS_REPRO_CODE_MAX, "%s", fi->code);
   }
   qsort(out->codes, out->ncodes, sizeof(out->codes[0]), cmp_code);
+  qsort(out->warnings, out->nwarnings, sizeof(out->warnings[0]), cmp_code);
   out->pass = out->ncodes == 0;
   compare(c, out);
   cs_analysis_free(a);

@@ -22,7 +22,6 @@ typedef struct cs_repro_material {
   cs_ct_log_list_t *log_list;     /* owned, may be NULL */
   uint8_t *ocsp;                  /* owned, may be NULL */
   size_t ocsp_len;
-  int ocsp_stapled;
   uint8_t *crl;                   /* owned, may be NULL */
   size_t crl_len;
   int64_t issued_ms;              /* what "issued" means in the cases */
@@ -34,8 +33,8 @@ void cs_repro_material_init(cs_repro_material_t *m);
 void cs_repro_material_free(cs_repro_material_t *m);
 
 /* Issues the script's scenario at its "issued" instant with fresh keys
- * (verdicts depend on times, never on key bytes) and keeps what the
- * script's "material" gives the client. */
+ * (verdicts depend on times, never on key bytes) and keeps all of its
+ * material; each case's "material" selects what its client has. */
 int cs_repro_material_scenario(cs_repro_material_t *m, const cs_repro_script_t *s,
                                cs_errbuf_t *eb) CS_MUST_CHECK;
 /* Reads a chain script's files; relative paths are taken from dir (the
@@ -50,6 +49,8 @@ typedef struct cs_repro_outcome {
   int pass;                       /* no error finding */
   char codes[CS_REPRO_MAX_CODES][CS_REPRO_CODE_MAX]; /* error codes, sorted, unique */
   size_t ncodes;
+  char warnings[CS_REPRO_MAX_CODES][CS_REPRO_CODE_MAX]; /* warning codes, sorted, unique */
+  size_t nwarnings;
   int ok;                         /* matches the expectation */
   char diff[600];                 /* what differs, "" when ok */
 } cs_repro_outcome_t;

@@ -98,7 +98,8 @@ static int parse_at(const char *text, cs_repro_case_t *c) {
 }
 
 static int parse_expect(const cJSON *e, const char *path, cs_repro_case_t *c, cs_errbuf_t *eb) {
-  static const char *const KEYS[] = {"verdict", "codes", "codes_include", "codes_exclude", NULL};
+  static const char *const KEYS[] = {"verdict", "codes", "codes_include", "codes_exclude",
+                                     "warnings_include", NULL};
   char p[96], verdict[16];
   (void)snprintf(p, sizeof(p), "%s.expect", path);
   if (!cJSON_IsObject(e))
@@ -114,7 +115,8 @@ static int parse_expect(const cJSON *e, const char *path, cs_repro_case_t *c, cs
   c->expect_pass = verdict[0] == 'p';
   if ((err = get_codes(e, "codes", p, c->codes, &c->ncodes, &c->has_codes, eb)) != 0 ||
       (err = get_codes(e, "codes_include", p, c->include, &c->ninclude, NULL, eb)) != 0 ||
-      (err = get_codes(e, "codes_exclude", p, c->exclude, &c->nexclude, NULL, eb)) != 0)
+      (err = get_codes(e, "codes_exclude", p, c->exclude, &c->nexclude, NULL, eb)) != 0 ||
+      (err = get_codes(e, "warnings_include", p, c->warnings, &c->nwarnings, NULL, eb)) != 0)
     return err;
   if (c->expect_pass && (c->ncodes > 0 || c->ninclude > 0))
     return cs_errbuf_set(eb, CS_EPARSE, "%s: a passing case has no error codes", p);
@@ -123,9 +125,38 @@ static int parse_expect(const cJSON *e, const char *path, cs_repro_case_t *c, cs
   return 0;
 }
 
+/* A "material" object: which of the client material to use. */
+static int parse_material(const cJSON *m, const char *path, int *trust, int *log_list, int *crl,
+                          cs_repro_ocsp_t *ocsp, cs_errbuf_t *eb) {
+  static const char *const KEYS[] = {"trust", "log_list", "ocsp", "crl", NULL};
+  char text[16] = "";
+  if (!cJSON_IsObject(m))
+    return cs_errbuf_set(eb, CS_EPARSE, "%s: must be an object", path);
+  int err = only_keys(m, path, KEYS, eb);
+  if (err == 0)
+    err = get_bool(m, "trust", path, trust, eb);
+  if (err == 0)
+    err = get_bool(m, "log_list", path, log_list, eb);
+  if (err == 0)
+    err = get_bool(m, "crl", path, crl, eb);
+  if (err == 0)
+    err = get_string(m, "ocsp", path, 0, text, sizeof(text), eb);
+  if (err != 0)
+    return err;
+  if (strcmp(text, "none") == 0)
+    *ocsp = CS_REPRO_OCSP_NONE;
+  else if (strcmp(text, "stapled") == 0)
+    *ocsp = CS_REPRO_OCSP_STAPLED;
+  else if (strcmp(text, "fetched") == 0)
+    *ocsp = CS_REPRO_OCSP_FETCHED;
+  else if (text[0] != '\0')
+    return cs_errbuf_set(eb, CS_EPARSE, "%s.ocsp: \"none\", \"fetched\" or \"stapled\"", path);
+  return 0;
+}
+
 /* One case, expanded over its clocks into s->cases. */
 static int parse_case(const cJSON *o, size_t idx, cs_repro_script_t *s, cs_errbuf_t *eb) {
-  static const char *const KEYS[] = {"name", "clock", "clocks", "at", "expect", NULL};
+  static const char *const KEYS[] = {"name", "clock", "clocks", "at", "material", "expect", NULL};
   char path[48];
   (void)snprintf(path, sizeof(path), "cases[%zu]", idx);
   if (!cJSON_IsObject(o))
@@ -144,6 +175,16 @@ static int parse_case(const cJSON *o, size_t idx, cs_repro_script_t *s, cs_errbu
                          "%s.at: \"%s\" is neither an RFC 3339 time nor issued[+-]DURATION", path,
                          base.at_text);
   if ((err = parse_expect(cJSON_GetObjectItemCaseSensitive(o, "expect"), path, &base, eb)) != 0)
+    return err;
+  base.use_trust = s->use_trust;
+  base.use_log_list = s->use_log_list;
+  base.use_crl = s->use_crl;
+  base.ocsp = s->ocsp;
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "material");
+  char mpath[64];
+  (void)snprintf(mpath, sizeof(mpath), "%s.material", path);
+  if (m != NULL && (err = parse_material(m, mpath, &base.use_trust, &base.use_log_list,
+                                         &base.use_crl, &base.ocsp, eb)) != 0)
     return err;
   const cJSON *one = cJSON_GetObjectItemCaseSensitive(o, "clock");
   const cJSON *many = cJSON_GetObjectItemCaseSensitive(o, "clocks");
@@ -183,8 +224,7 @@ static int parse_case(const cJSON *o, size_t idx, cs_repro_script_t *s, cs_errbu
 }
 
 static int parse_scenario_inputs(const cJSON *root, cs_repro_script_t *s, cs_errbuf_t *eb) {
-  static const char *const KEYS[] = {"trust", "log_list", "ocsp", "crl", NULL};
-  char name[64], issued[64], ocsp[16];
+  char name[64], issued[64];
   int err = get_string(root, "scenario", "$", 1, name, sizeof(name), eb);
   if (err != 0)
     return err;
@@ -202,23 +242,8 @@ static int parse_scenario_inputs(const cJSON *root, cs_repro_script_t *s, cs_err
   const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "material");
   if (m == NULL)
     return 0;
-  if (!cJSON_IsObject(m))
-    return cs_errbuf_set(eb, CS_EPARSE, "$.material: must be an object");
-  if ((err = only_keys(m, "$.material", KEYS, eb)) != 0 ||
-      (err = get_bool(m, "trust", "$.material", &s->use_trust, eb)) != 0 ||
-      (err = get_bool(m, "log_list", "$.material", &s->use_log_list, eb)) != 0 ||
-      (err = get_bool(m, "crl", "$.material", &s->use_crl, eb)) != 0)
-    return err;
-  ocsp[0] = '\0';
-  if ((err = get_string(m, "ocsp", "$.material", 0, ocsp, sizeof(ocsp), eb)) != 0)
-    return err;
-  if (strcmp(ocsp, "none") == 0)
-    s->ocsp = CS_REPRO_OCSP_NONE;
-  else if (strcmp(ocsp, "stapled") == 0)
-    s->ocsp = CS_REPRO_OCSP_STAPLED;
-  else if (ocsp[0] != '\0' && strcmp(ocsp, "fetched") != 0)
-    return cs_errbuf_set(eb, CS_EPARSE, "$.material.ocsp: \"none\", \"fetched\" or \"stapled\"");
-  return 0;
+  return parse_material(m, "$.material", &s->use_trust, &s->use_log_list, &s->use_crl, &s->ocsp,
+                        eb);
 }
 
 static int parse_chain_inputs(const cJSON *root, cs_repro_script_t *s, cs_errbuf_t *eb) {

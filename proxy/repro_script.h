@@ -49,6 +49,12 @@ typedef struct cs_repro_case {
   size_t ninclude;
   char exclude[CS_REPRO_MAX_CODES][CS_REPRO_CODE_MAX]; /* "codes_exclude" */
   size_t nexclude;
+  char warnings[CS_REPRO_MAX_CODES][CS_REPRO_CODE_MAX]; /* "warnings_include" */
+  size_t nwarnings;
+  /* What this case's client has: the script's "material", overridden by
+   * the case's own "material". */
+  int use_trust, use_log_list, use_crl;
+  cs_repro_ocsp_t ocsp;
 } cs_repro_case_t;
 
 typedef struct cs_repro_script {

@@ -71,8 +71,9 @@ typedef struct cs_lab_scenario {
   size_t cross_der_len;
   cs_lab_ct_leaf_t leaf;
   char *chain_pem;                 /* what the TLS server sends, leaf first */
-  char *trust_pem;                 /* the client's anchors: root (legacy_root only in
-                                      expired-root-cross-sign: an old client) */
+  char *trust_pem;                 /* the trust anchor: root */
+  char *legacy_trust_pem;          /* expired-root-cross-sign only: an old client's store
+                                      holding just legacy_root (NULL otherwise) */
   char *intermediate_pem;          /* also served at BASE/intermediate.der as DER */
   char *leaf_key_pem;              /* the TLS server's key */
   uint8_t *ocsp_der;               /* what the responder answers for the leaf */
