@@ -168,7 +168,8 @@ static void compare(const cs_repro_case_t *c, cs_repro_outcome_t *o) {
   o->diff[0] = '\0';
   if (c->expect_pass != o->pass)
     diff_add(o, "verdict: expected", c->expect_pass ? "pass, got fail" : "fail, got pass");
-  if (c->has_codes) {
+  /* A passing expectation means "no error codes": name the ones that came. */
+  if (c->has_codes || c->expect_pass) {
     for (size_t i = 0; i < c->ncodes; i++)
       if (!has_code(o->codes, o->ncodes, c->codes[i]))
         diff_add(o, "missing", c->codes[i]);
