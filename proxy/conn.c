@@ -508,6 +508,8 @@ static int setup_client_tls(cs_conn_t *c) {
       mbedtls_ssl_conf_alpn_protocols(conf, alpn) != 0)
     return CS_ECRYPTO;
   mbedtls_ssl_conf_rng(conf, cs_rng_fill, &px->rng);
+  mbedtls_ssl_conf_curves(conf, cs_upstream_curves());
+  mbedtls_ssl_conf_ciphersuites(conf, cs_upstream_ciphersuites());
   mbedtls_ssl_conf_sni(conf, on_sni, c);
   return cs_endpoint_tls_setup(&c->client, conf);
 }
@@ -609,9 +611,7 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
       return;
     }
     if (c->verdict.invalid && !px->cfg->forward_invalid) {
-      char code[64];
-      snprintf(code, sizeof code, "UPSTREAM_INVALID");
-      note_failure(c, code, c->verdict.reasons);
+      note_failure(c, "UPSTREAM_INVALID", c->verdict.reasons);
       /* The TLS session to the server is not used any further. */
       cs_endpoint_close(&c->upstream);
     }

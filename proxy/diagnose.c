@@ -72,7 +72,7 @@ int cs_diagnose_run(const cs_diagnose_opts_t *opts, cs_diagnose_result_t *res,
     free(r);
     return rc != 0 ? rc : CS_ENOMEM;
   }
-  cs_judge_init(&r->judge, opts->clocks, opts->nclocks, opts->store);
+  cs_judge_init(&r->judge, opts->clocks, opts->nclocks, opts->store, &r->uc.trust);
   cs_endpoint_init(&r->ep, r, "upstream");
   cs_upstream_init(&r->up);
   r->up.data = r;

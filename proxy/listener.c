@@ -114,7 +114,7 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
     clocks = &r->exact;
     nclocks = 1;
   }
-  cs_judge_init(&px->judge, clocks, nclocks, px->store);
+  cs_judge_init(&px->judge, clocks, nclocks, px->store, &px->up.trust);
   px->web_dir = cfg->web_dir != NULL ? cfg->web_dir : CS_WEB_DIR;
   return 0;
 }
@@ -170,7 +170,16 @@ int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
   r->px.cfg = cfg;
   r->px.loop = &r->loop;
   int loop_ok = uv_loop_init(&r->loop) == 0;
-  int rc = loop_ok ? open_state(r, cfg, eb) : cs_errbuf_set(eb, CS_ENOMEM, "no event loop");
+  /* A bad address is refused before anything is created on disk. */
+  struct sockaddr_storage probe;
+  int rc = 0;
+  if (uv_ip4_addr(cfg->listen_host, 0, (struct sockaddr_in *)&probe) != 0 &&
+      uv_ip6_addr(cfg->listen_host, 0, (struct sockaddr_in6 *)&probe) != 0)
+    rc = cs_errbuf_set(eb, CS_EINVAL, "--listen needs an IP address, not '%s'", cfg->listen_host);
+  else if (!loop_ok)
+    rc = cs_errbuf_set(eb, CS_ENOMEM, "no event loop");
+  else
+    rc = open_state(r, cfg, eb);
   if (rc == 0)
     rc = start_listening(r, cfg, eb);
   if (rc == 0) {

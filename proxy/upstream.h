@@ -1,8 +1,9 @@
 /*
  * Connecting to the real server: DNS (uv_getaddrinfo), TCP (trying each
  * address), and for TLS an mbedTLS client handshake over the memory BIO
- * (SNI, ALPN http/1.1, authmode OPTIONAL so the handshake completes and the
- * served chain is kept exactly as sent; certskew's analyzers judge it).
+ * (SNI, ALPN http/1.1, no verification during the handshake so it completes
+ * and the served chain is kept exactly as sent; verdict.c verifies it
+ * against the trust anchors and certskew's analyzers judge its dates).
  *
  * Failures carry a stable code (UPSTREAM_DNS_FAILED, UPSTREAM_REFUSED,
  * UPSTREAM_UNREACHABLE, UPSTREAM_RESET, UPSTREAM_TLS13_ONLY,
@@ -41,6 +42,10 @@ int cs_upstream_conf_init(cs_upstream_conf_t *uc, const char *trust_file, cs_err
     CS_MUST_CHECK;
 /* Safe twice. */
 void cs_upstream_conf_free(cs_upstream_conf_t *uc);
+/* ECDHE curves in browsers' preference order (NONE-terminated, static). */
+const mbedtls_ecp_group_id *cs_upstream_curves(void);
+/* Cipher suites, fastest relay first (0-terminated, static). */
+const int *cs_upstream_ciphersuites(void);
 
 typedef struct cs_upstream cs_upstream_t;
 /* status 0: connected (and for TLS, handshake done, reading stopped);
@@ -75,7 +80,6 @@ struct cs_upstream {
   uint8_t *chain_der;           /* owned: the served certificates, DER, concatenated */
   size_t chain_der_len;
   size_t ncerts;
-  uint32_t verify_flags;
   char tls_version[32];
   char cipher[100];
   char alpn_chosen[32];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/asn1.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509.h>
 
@@ -18,8 +19,9 @@
    MBEDTLS_X509_BADCRL_FUTURE)
 
 void cs_judge_init(cs_judge_t *j, const cs_clock_t *clocks, size_t nclocks,
-                   cs_capture_store_t *store) {
+                   cs_capture_store_t *store, const mbedtls_x509_crt *trust) {
   memset(j, 0, sizeof *j);
+  j->trust = trust;
   j->clocks = clocks;
   j->nclocks = nclocks;
   j->store = store;
@@ -46,9 +48,36 @@ static void add_reason(cs_verdict_t *v, const char *code, const char *summary) {
   snprintf(v->reasons + used, sizeof v->reasons - used, "%s: %s\n", code, summary);
 }
 
+/* Verifies the served chain (leaf first, the rest as sent) against the
+ * trust anchors and the server name, as the handshake would have. */
+static uint32_t verify_chain(const cs_judge_t *j, const cs_upstream_t *u) {
+  mbedtls_x509_crt chain;
+  mbedtls_x509_crt_init(&chain);
+  uint32_t flags = 0;
+  const uint8_t *p = u->chain_der, *end = u->chain_der + u->chain_der_len;
+  /* Each certificate is a DER SEQUENCE; its length gives the next start. */
+  while (p < end) {
+    size_t len = 0;
+    unsigned char *q = (unsigned char *)p + 1;
+    if (p[0] != 0x30 || mbedtls_asn1_get_len(&q, (unsigned char *)end, &len) != 0 ||
+        mbedtls_x509_crt_parse_der(&chain, p, (size_t)(q - p) + len) != 0) {
+      flags = MBEDTLS_X509_BADCERT_OTHER;
+      goto out;
+    }
+    p = q + len;
+  }
+  if (mbedtls_x509_crt_verify(&chain, (mbedtls_x509_crt *)j->trust, NULL,
+                              u->sni[0] ? u->sni : NULL, &flags, NULL, NULL) != 0 &&
+      flags == 0)
+    flags = MBEDTLS_X509_BADCERT_OTHER;
+out:
+  mbedtls_x509_crt_free(&chain);
+  return flags;
+}
+
 /* Folds mbedTLS's trust/name result into the findings as one error. */
-static int add_verify_finding(cs_findings_t *f, const cs_upstream_t *u) {
-  uint32_t flags = u->verify_flags & ~(uint32_t)TIME_FLAGS;
+static int add_verify_finding(cs_findings_t *f, const cs_upstream_t *u, uint32_t all_flags) {
+  uint32_t flags = all_flags & ~(uint32_t)TIME_FLAGS;
   if (flags == 0)
     return 0;
   char info[512];
@@ -123,7 +152,7 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
     add_reason(v, "CHAIN_UNREADABLE", eb.msg[0] ? eb.msg : cs_strerror(rc));
   } else {
     cs_findings_t *f = cs_analysis_findings(a);
-    if (add_verify_finding(f, u) != 0) {
+    if (add_verify_finding(f, u, verify_chain(j, u)) != 0) {
       rc = CS_ENOMEM;
       goto out;
     }

@@ -16,6 +16,8 @@
 #include "certskew/error.h"
 #include "upstream.h"
 
+#include <mbedtls/x509_crt.h>
+
 #define CS_VERDICT_REASONS 2048
 #define CS_JUDGE_CACHE 64
 
@@ -41,6 +43,7 @@ typedef struct cs_judge {
   const cs_clock_t *clocks; /* borrowed; nclocks >= 1 */
   size_t nclocks;
   cs_capture_store_t *store; /* borrowed; NULL to capture nothing */
+  const mbedtls_x509_crt *trust; /* borrowed trust anchors */
   cs_judge_cache_entry_t cache[CS_JUDGE_CACHE];
   size_t cache_next;
   uint64_t analyses;         /* cs_analyze calls (cache misses) */
@@ -48,7 +51,7 @@ typedef struct cs_judge {
 
 /* Cannot fail. */
 void cs_judge_init(cs_judge_t *j, const cs_clock_t *clocks, size_t nclocks,
-                   cs_capture_store_t *store);
+                   cs_capture_store_t *store, const mbedtls_x509_crt *trust);
 /* Judges u's served chain at now_ms. want_report: fill v->report_json
  * (bypasses the cache). Store write errors are logged to stderr, never
  * fatal. Returns 0, or CS_ENOMEM. */

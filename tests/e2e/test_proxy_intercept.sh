@@ -81,6 +81,30 @@ echo | openssl s_client -proxy "127.0.0.1:$MAIN" -connect "localhost:$SPORT" -se
   | openssl x509 -noout -ext subjectAltName > "$T/minted_dns.txt" 2>/dev/null
 px_check "minted leaf for a name has DNS SAN" grep -q "DNS:localhost" "$T/minted_dns.txt"
 
+echo | openssl s_client -proxy "127.0.0.1:$MAIN" -connect "127.0.0.1:$SPORT" -servername other.test 2>/dev/null \
+  | openssl x509 -noout -ext subjectAltName > "$T/minted_sni.txt" 2>/dev/null
+px_check "SNI different from the CONNECT host: leaf for the SNI name" grep -q "DNS:other.test" "$T/minted_sni.txt"
+
+# ---- limits: handshake timeout and max connections ----
+px_proxy limits --trust "$T/root.pem" --handshake-timeout 1s --max-conns 1 || exit 1
+LIM=$PPORT
+start=$(date +%s%N)
+got=$(curl -sS --max-time 10 telnet://127.0.0.1:$LIM < /dev/null 2>/dev/null | head -1)
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+px_check "silent client: 408 after the handshake timeout ($got, ${ms} ms)" grep -q " 408 " <<< "$got"
+px_check "silent client: closed within 1-5 s (${ms} ms)" test "$ms" -ge 900 -a "$ms" -le 5000
+( sleep 3 | curl -sS --max-time 5 telnet://127.0.0.1:$LIM > /dev/null 2>&1 ) &
+holder=$!
+sleep 0.5
+got=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$LIM/api/captures" 2>/dev/null)
+px_check "over --max-conns: the extra connection is closed (got '$got')" test "$got" = 000
+wait "$holder"
+got=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$LIM/api/captures")
+px_check "after the first leaves, a new connection is served (got $got)" test "$got" = 200
+CERTSKEW_HOME="$T/home-badlisten" "$CS_BIN" proxy --listen not-an-address --port 0 > /dev/null 2>&1
+px_check "--listen with a non-address is refused (exit $?)" test $? -ne 0
+px_check "... before creating anything" test ! -e "$T/home-badlisten"
+
 # ---- upstream failures: clear 502 page and an error entry ----
 px_s_server "$T/s_tls13.log" -cert "$T/valid.pem" -key "$T/valid.key" -cert_chain "$T/inter.pem" -tls1_3 -WWW || exit 1
 got=$(curl_px -o "$T/out_tls13" -w '%{http_code}' "https://127.0.0.1:$SPORT/")
