@@ -248,8 +248,12 @@ int cs_lab_ct_leaf_issue(cs_lab_ct_leaf_t *leaf, const cs_lab_ct_ca_t *ca,
   cs_lab_ct_leaf_free(leaf);
   cs_lab_ct_leaf_init(leaf);
   mbedtls_x509_crt_init(&issuer);
+  if (spec->nexts > 8 || (spec->nexts > 0 && spec->exts == NULL))
+    return CS_EINVAL;
   int err = gen_p256(&leaf->key, f_rng, p_rng);
-  if (err == 0)
+  if (err == 0 && spec->serial != NULL)
+    memcpy(serial, spec->serial, sizeof(serial));
+  else if (err == 0)
     err = random_serial(serial, f_rng, p_rng);
   if (err == 0 && mbedtls_x509_crt_parse_der(&issuer, ca->der, ca->der_len) != 0)
     err = CS_EINVAL;
@@ -272,19 +276,25 @@ int cs_lab_ct_leaf_issue(cs_lab_ct_leaf_t *leaf, const cs_lab_ct_ca_t *ca,
       (err = san_value(spec->dns_name, san_fin, sizeof(san_fin), &fin_v, &fin_len)) != 0)
     goto done;
   static const uint8_t ASN1_NULL[] = {0x05, 0x00};
-  extra_ext_t pre_exts[2] = {
-      {MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, pre_v,
-       pre_len},
-      {(const char *)CS_CT_OID_POISON, sizeof(CS_CT_OID_POISON), 1, ASN1_NULL, sizeof(ASN1_NULL)}};
-  if ((err = write_cert(&f, pre_exts, 2, &leaf->precert_der, &leaf->precert_der_len, f_rng,
+  /* SAN, the caller's extensions, then the poison (precertificate) or the
+   * SCT list (final certificate). */
+  extra_ext_t pre_exts[10], fin_exts[10];
+  pre_exts[0] = (extra_ext_t){MBEDTLS_OID_SUBJECT_ALT_NAME,
+                              MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, pre_v, pre_len};
+  fin_exts[0] = (extra_ext_t){MBEDTLS_OID_SUBJECT_ALT_NAME,
+                              MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, fin_v, fin_len};
+  size_t npre = 1, nfin = 1;
+  for (size_t i = 0; i < spec->nexts; i++) {
+    const cs_lab_ct_ext_t *e = &spec->exts[i];
+    pre_exts[npre++] = fin_exts[nfin++] =
+        (extra_ext_t){(const char *)e->oid, e->oid_len, e->critical, e->value, e->value_len};
+  }
+  pre_exts[npre++] = (extra_ext_t){(const char *)CS_CT_OID_POISON, sizeof(CS_CT_OID_POISON), 1,
+                                   ASN1_NULL, sizeof(ASN1_NULL)};
+  if ((err = write_cert(&f, pre_exts, npre, &leaf->precert_der, &leaf->precert_der_len, f_rng,
                         p_rng)) != 0 ||
       (err = precert_tbs(leaf->precert_der, leaf->precert_der_len, &tbs, &tbs_len)) != 0)
     goto done;
-  extra_ext_t fin_exts[2] = {
-      {MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, fin_v,
-       fin_len},
-      {0}};
-  size_t nfin = 1;
   if (spec->nlogs > 0) {
     if ((err = sign_scts(leaf, spec, tbs, tbs_len, issuer_hash, now_ms, f_rng, p_rng)) != 0)
       goto done;
@@ -295,9 +305,8 @@ int cs_lab_ct_leaf_issue(cs_lab_ct_leaf_t *leaf, const cs_lab_ct_ca_t *ca,
       err = CS_ETOOBIG;
       goto done;
     }
-    fin_exts[1] = (extra_ext_t){(const char *)CS_CT_OID_SCT_LIST, sizeof(CS_CT_OID_SCT_LIST), 0,
-                                p, (size_t)a};
-    nfin = 2;
+    fin_exts[nfin++] = (extra_ext_t){(const char *)CS_CT_OID_SCT_LIST,
+                                     sizeof(CS_CT_OID_SCT_LIST), 0, p, (size_t)a};
   }
   err = write_cert(&f, fin_exts, nfin, &leaf->der, &leaf->der_len, f_rng, p_rng);
 done:

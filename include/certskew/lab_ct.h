@@ -78,6 +78,16 @@ int cs_lab_ct_ca_generate(cs_lab_ct_ca_t *ca, const char *common_name, int64_t n
 /* Safe on an initialised CA and twice. */
 void cs_lab_ct_ca_free(cs_lab_ct_ca_t *ca);
 
+/* One extra certificate extension: DER OID content bytes and extnValue
+ * content (what the OCTET STRING wraps). */
+typedef struct cs_lab_ct_ext {
+  const uint8_t *oid;
+  size_t oid_len;
+  int critical;
+  const uint8_t *value;
+  size_t value_len;
+} cs_lab_ct_ext_t;
+
 /* What leaf to issue. Zero-initialise, then set. */
 typedef struct cs_lab_ct_leaf_spec {
   const char *dns_name;           /* subject CN and SAN of the final certificate */
@@ -93,6 +103,13 @@ typedef struct cs_lab_ct_leaf_spec {
   /* Bit i set: log i signs with a wrong issuer key hash (a log bug), so
    * that one SCT fails while the others verify. */
   uint32_t bad_log_mask;
+  /* Further extensions for both the precertificate and the final
+   * certificate (e.g. AIA, CRL distribution points), each a DER OID and a
+   * DER extnValue content; borrowed for the call. NULL/0: none. */
+  const cs_lab_ct_ext_t *exts;
+  size_t nexts;
+  /* Serial number (16 bytes, first byte < 0x80); NULL: random. */
+  const uint8_t *serial;
 } cs_lab_ct_leaf_spec_t;
 
 typedef struct cs_lab_ct_leaf {
