@@ -115,7 +115,9 @@ static int prepare_revocation(cs_analysis_t *a, const cs_analysis_opts_t *opts) 
   memset(in, 0, sizeof(*in));
   in->leaf = leaf->crt;
   in->issuer = served_issuer(a->chain);
-  in->leaf_not_before_ms = leaf->not_before_ms;
+  const char *issued_basis;
+  if ((err = cs_replay_issuance(a->chain, &in->leaf_issued_ms, &issued_basis)) != 0)
+    return err;
   in->stapled = a->stapled;
   in->stapling_observable = opts->stapling_probed ? opts->stapling_observable : 1;
   in->fetched = a->fetched;

@@ -206,7 +206,7 @@ int cs_revocation_diagnose(const cs_revocation_input_t *in, cs_findings_t *f) {
     return CS_EINVAL;
   ctx_t c = {in, f, 0, in->provisioning_ms > 0 ? in->provisioning_ms
                                                 : CS_REVOCATION_DEFAULT_PROVISIONING_MS};
-  if (cs_time_sub(in->at_ms, in->leaf_not_before_ms, &c.age_ms) != 0)
+  if (cs_time_sub(in->at_ms, in->leaf_issued_ms, &c.age_ms) != 0)
     return CS_EOVERFLOW;
   int ret = judge_context(&c);
   const char *st_stapled = NULL, *st_fetched = NULL;

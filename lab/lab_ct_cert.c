@@ -169,15 +169,26 @@ int cs_lab_ct_ca_generate(cs_lab_ct_ca_t *ca, const char *common_name, int64_t n
   return write_cert(&f, NULL, 0, &ca->der, &ca->der_len, f_rng, p_rng);
 }
 
-/* SubjectAltName ::= SEQUENCE { dNSName [2] IA5String } into buf (written
- * backwards by mbedTLS); returns the start and length through out/len. */
-static int san_value(const char *dns, uint8_t *buf, size_t cap, const uint8_t **out, size_t *len) {
+/* SubjectAltName ::= SEQUENCE { dNSName [2] IA5String, [iPAddress [7]] }
+ * into buf (written backwards by mbedTLS, so the address goes first);
+ * returns the start and length through out/len. ip4 may be NULL. */
+static int san_value(const char *dns, const uint8_t *ip4, uint8_t *buf, size_t cap,
+                     const uint8_t **out, size_t *len) {
   unsigned char *p = buf + cap;
   size_t n = strlen(dns);
+  int ip = 0;
+  if (ip4 != NULL) {
+    int i1 = mbedtls_asn1_write_raw_buffer(&p, buf, ip4, 4);
+    int i2 = i1 < 0 ? i1 : mbedtls_asn1_write_len(&p, buf, 4);
+    int i3 = i2 < 0 ? i2 : mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7);
+    if (i3 < 0)
+      return CS_EINVAL;
+    ip = i1 + i2 + i3;
+  }
   int a = mbedtls_asn1_write_raw_buffer(&p, buf, (const unsigned char *)dns, n);
   int b = a < 0 ? a : mbedtls_asn1_write_len(&p, buf, n);
   int c = b < 0 ? b : mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2);
-  int d = c < 0 ? c : mbedtls_asn1_write_len(&p, buf, (size_t)(a + b + c));
+  int d = c < 0 ? c : mbedtls_asn1_write_len(&p, buf, (size_t)(a + b + c + ip));
   int e = d < 0 ? d : mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
   if (e < 0)
     return CS_EINVAL;
@@ -271,9 +282,9 @@ int cs_lab_ct_leaf_issue(cs_lab_ct_leaf_t *leaf, const cs_lab_ct_ca_t *ca,
   na -= ((na % 1000) + 1000) % 1000;
   cert_fields_t f = {subject, ca->subject, &leaf->key, (mbedtls_pk_context *)&ca->key, serial,
                      nb, na, 0};
-  if ((err = san_value(spec->precert_dns_name ? spec->precert_dns_name : spec->dns_name, san_pre,
-                       sizeof(san_pre), &pre_v, &pre_len)) != 0 ||
-      (err = san_value(spec->dns_name, san_fin, sizeof(san_fin), &fin_v, &fin_len)) != 0)
+  if ((err = san_value(spec->precert_dns_name ? spec->precert_dns_name : spec->dns_name,
+                       spec->ipv4_san, san_pre, sizeof(san_pre), &pre_v, &pre_len)) != 0 ||
+      (err = san_value(spec->dns_name, spec->ipv4_san, san_fin, sizeof(san_fin), &fin_v, &fin_len)) != 0)
     goto done;
   static const uint8_t ASN1_NULL[] = {0x05, 0x00};
   /* SAN, the caller's extensions, then the poison (precertificate) or the

@@ -175,6 +175,8 @@ static int make_leaf(cs_lab_scenario_t *s, const char *dns, int64_t t, cs_lab_rn
     offsets[0] = 5 * CS_MS_PER_MINUTE;
   cs_lab_ct_leaf_spec_t spec = {0};
   spec.dns_name = dns;
+  static const uint8_t loopback[4] = {127, 0, 0, 1};
+  spec.ipv4_san = loopback; /* the lab serves on 127.0.0.1 */
   spec.backdate_ms = s->id == CS_LAB_SC_FUTURE_NOTBEFORE ? -HOUR : HOUR;
   spec.lifetime_ms = 90 * DAY;
   spec.logs = logs;

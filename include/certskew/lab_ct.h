@@ -91,6 +91,9 @@ typedef struct cs_lab_ct_ext {
 /* What leaf to issue. Zero-initialise, then set. */
 typedef struct cs_lab_ct_leaf_spec {
   const char *dns_name;           /* subject CN and SAN of the final certificate */
+  const uint8_t *ipv4_san;        /* optional 4-byte IP address SAN (both certificates);
+                                     the lab adds 127.0.0.1 so clients that connect to the
+                                     address, not the name, see a matching certificate */
   int64_t backdate_ms;            /* notBefore = now_ms - backdate_ms */
   int64_t lifetime_ms;            /* notAfter = notBefore + lifetime_ms (whole seconds) */
   const cs_lab_ct_log_t *const *logs; /* logs that sign embedded SCTs, in list order */

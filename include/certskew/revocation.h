@@ -52,7 +52,10 @@ int cs_aia_parse_certs(const uint8_t *buf, size_t len, mbedtls_x509_crt *out,
 typedef struct cs_revocation_input {
   const mbedtls_x509_crt *leaf;       /* required */
   const mbedtls_x509_crt *issuer;     /* NULL if the chain lacks it (see aia_*) */
-  int64_t leaf_not_before_ms;         /* the leaf's notBefore (its "age" origin) */
+  int64_t leaf_issued_ms;             /* when the leaf was issued (its "age" origin): the
+                                         latest embedded SCT timestamp if any, else notBefore.
+                                         notBefore alone is usually backdated an hour, which
+                                         would make every brand-new leaf look an hour old. */
   const cs_ocsp_response_t *stapled;  /* NULL if none was stapled */
   int stapling_observable;            /* 0 when the probe could not see (TLS 1.3 only) */
   const cs_ocsp_response_t *fetched;  /* NULL if not fetched (--no-fetch or no URL) */

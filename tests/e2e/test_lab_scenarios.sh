@@ -156,7 +156,7 @@ check "missing-intermediate: with the AIA certificate openssl verifies" grep -q 
 start_lab ocsp-unauthorized
 fetch_all
 check "ocsp-unauthorized: openssl ocsp: unauthorized" grep -q "Responder Error: unauthorized (6)" "$D/ocsp.out"
-CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "ocsp-unauthorized: report" has_codes OCSP_UNAUTHORIZED
+CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "ocsp-unauthorized: report" has_codes OCSP_NOT_PROVISIONED
 
 start_lab ocsp-stale
 fetch_all
