@@ -103,7 +103,7 @@ int cs_enrich_start(uv_loop_t *loop, const cs_enrich_opts_t *opts, cs_enrich_cb 
 void cs_enrich_result_free(cs_enrich_result_t *res);
 
 /* Points opts' revocation and CT fields (stapled_ocsp, stapling_probed,
- * stapling_observable, fetched_ocsp, crl, extra_scts) at res's material;
+ * stapling_observable, fetched_ocsp, crl, aia_issuer, extra_scts) at res's material;
  * res must outlive the cs_analyze call. Other fields are left alone. */
 void cs_enrich_apply(const cs_enrich_result_t *res, cs_analysis_opts_t *opts);
 

@@ -35,6 +35,10 @@ void cs_enrich_apply(const cs_enrich_result_t *res, cs_analysis_opts_t *opts) {
     opts->crl = res->crl_der;
     opts->crl_len = res->crl_der_len;
   }
+  if (res->issuer_der != NULL) {
+    opts->aia_issuer = res->issuer_der;
+    opts->aia_issuer_len = res->issuer_der_len;
+  }
   size_t n = res->ntls_scts + res->nocsp_scts;
   opts->extra_scts = n ? res->scts : NULL;
   opts->nextra_scts = n;

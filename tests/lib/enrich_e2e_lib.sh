@@ -128,3 +128,4 @@ en_j() {
 }
 # en_codes FILE: the report's finding codes, one per line.
 en_codes() { en_j "$1" '"\n".join(f["code"] for f in d["findings"])'; }
+export -f en_j en_codes
