@@ -230,7 +230,8 @@ static void start_ocsp(job_t *j) {
   cs_enrich_result_t *res = j->res;
   const mbedtls_x509_crt *leaf = cs_chain_cert(j->chain, 0)->crt;
   if (j->issuer == NULL) {
-    step_set(&res->ocsp, CS_ENRICH_SKIPPED, 0, "no issuer certificate to build the request with (not served, not fetched)", NULL);
+    step_set(&res->ocsp, CS_ENRICH_SKIPPED, 0,
+             "no issuer certificate to build the request with (not served, not fetched)", NULL);
     return;
   }
   j->ocsp_t0 = uv_now(j->loop);
@@ -344,7 +345,8 @@ static void start_fetches(job_t *j, int want_issuer) {
   cs_enrich_result_t *res = j->res;
   const mbedtls_x509_crt *leaf = cs_chain_cert(j->chain, 0)->crt;
   if (cs_revocation_urls_get(leaf, &j->urls) != 0) {
-    step_set(&res->ocsp, CS_ENRICH_FAILED, CS_EPARSE, "the leaf's AIA or CRL distribution point extension is malformed", NULL);
+    step_set(&res->ocsp, CS_ENRICH_FAILED, CS_EPARSE,
+             "the leaf's AIA or CRL distribution point extension is malformed", NULL);
     res->crl = res->aia = res->ocsp;
     return;
   }
@@ -355,7 +357,9 @@ static void start_fetches(job_t *j, int want_issuer) {
   int err;
   /* caIssuers first: the OCSP request may need its answer. */
   if (res->aia.url[0] == '\0') {
-    step_set(&res->aia, CS_ENRICH_SKIPPED, 0, j->issuer != NULL ? "the issuer was served" : "the leaf names no caIssuers URL", NULL);
+    step_set(&res->aia, CS_ENRICH_SKIPPED, 0,
+             j->issuer != NULL ? "the issuer was served" : "the leaf names no caIssuers URL",
+             NULL);
   } else {
     j->aia_t0 = uv_now(j->loop);
     j->refs++;

@@ -83,8 +83,8 @@ static void complete(cs_enrich_queue_t *q, item_t *it, const cs_enrich_result_t 
   if (rc == 0 && v.report_json != NULL) {
     cs_errbuf_t eb;
     cs_errbuf_init(&eb);
-    if (cs_capture_store_update_report(q->conf.store, it->id, v.report_json, v.worst, now_ms, &eb) !=
-        0)
+    if (cs_capture_store_update_report(q->conf.store, it->id, v.report_json, v.worst, now_ms,
+                                       &eb) != 0)
       note(q, it, "ENRICH_STORE_FAILED", eb.msg[0] ? eb.msg : "cannot rewrite the report");
     else if (q->conf.verbose)
       fprintf(stderr, "certskew: enrich %s: report rewritten\n", it->id);
