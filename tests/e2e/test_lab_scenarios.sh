@@ -59,6 +59,14 @@ replay_codes() { # [extra args]
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
 print(" ".join(sorted({f["code"] for f in r["findings"] if f["severity"]=="error"})))' "$D/report.json"
 }
+# certskew's own capture of the scenario: diagnose with its stapling probe
+# and its OCSP/CRL/AIA fetches from the lab's URLs, the lab's logs and trust.
+diagnose_codes() {
+  "$CS_BIN" diagnose "$LAB_TLS" --trust "$D/trust.pem" --log-list "$D/log_list.json" \
+    --host localhost --no-store --json > "$D/diag_full.json" 2>"$D/diag_full.err" || true
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
+print(" ".join(sorted({f["code"] for f in r["findings"] if f["severity"]=="error"})))' "$D/diag_full.json"
+}
 has_codes() { # EXPECTED... (each must be in $CODES)
   local c; for c in "$@"; do [[ " $CODES " == *" $c "* ]] || { echo "missing $c in: $CODES"; return 1; }; done
 }
@@ -104,6 +112,7 @@ check "future-notbefore: curl via proxy: page names NOT_YET_VALID" grep -q "NOT_
 check "future-notbefore: diagnose names NOT_YET_VALID" grep -q "NOT_YET_VALID" \
   <("$CS_BIN" diagnose "$LAB_TLS" --trust "$D/trust.pem" --no-store || true)
 CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "future-notbefore: report" has_codes NOT_YET_VALID
+CODES=$(diagnose_codes); check "future-notbefore: diagnose (own probe and fetches) names it" has_codes NOT_YET_VALID
 
 start_lab sct-future --issued-ago 2s
 fetch_all
@@ -117,6 +126,7 @@ check "sct-future: curl via proxy: page names SCT_IN_FUTURE" grep -q "SCT_IN_FUT
 check "sct-future: diagnose names SCT_IN_FUTURE" grep -q "SCT_IN_FUTURE" \
   <("$CS_BIN" diagnose "$LAB_TLS" --trust "$D/trust.pem" --no-store || true)
 CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "sct-future: report" has_codes SCT_IN_FUTURE
+CODES=$(diagnose_codes); check "sct-future: diagnose (own probe and fetches) names it" has_codes SCT_IN_FUTURE
 
 start_lab expired-intermediate
 fetch_all
@@ -124,6 +134,7 @@ check "expired-intermediate: s_client: expired" grep -q "certificate has expired
 start_proxy exi "$D/trust.pem"
 check "expired-intermediate: curl via proxy: page names EXPIRED" grep -q "EXPIRED" <(proxy_page exi)
 CODES=$(replay_codes); check "expired-intermediate: report" has_codes EXPIRED INTERMEDIATE_EXPIRED
+CODES=$(diagnose_codes); check "expired-intermediate: diagnose (own probe and fetches) names it" has_codes EXPIRED INTERMEDIATE_EXPIRED
 
 start_lab expired-root-cross-sign
 s_client "$D/legacy-trust.pem" > "$D/sc.out"
@@ -141,12 +152,14 @@ fetch_all
 s_client "$D/trust.pem" -ct -ctlogfile "$D/ct_logs.cnf" > "$D/ct.out"
 check "precert-mismatch: s_client -ct: both SCTs invalid" test "$(grep -c 'SCT validation status: invalid' "$D/ct.out")" = 2
 CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "precert-mismatch: report" has_codes SCT_SIGNATURE_INVALID_ALL
+CODES=$(diagnose_codes); check "precert-mismatch: diagnose (own probe and fetches) names it" has_codes SCT_SIGNATURE_INVALID_ALL
 
 # ---- chain: missing intermediate, fetched from AIA ----
 start_lab missing-intermediate
 fetch_all
 check "missing-intermediate: s_client: no local issuer" grep -q "unable to get local issuer certificate" "$D/sc.out"
 CODES=$(replay_codes); check "missing-intermediate: report" has_codes MISSING_INTERMEDIATE
+CODES=$(diagnose_codes); check "missing-intermediate: diagnose (own probe and fetches) names it" has_codes MISSING_INTERMEDIATE
 check "missing-intermediate: report names the AIA URL" grep -q "$LAB_CA_ISSUERS_URL" "$D/report.json"
 curl -sS -o "$D/aia.der" "$LAB_CA_ISSUERS_URL"
 check "missing-intermediate: with the AIA certificate openssl verifies" grep -q ": OK" \
@@ -157,17 +170,20 @@ start_lab ocsp-unauthorized
 fetch_all
 check "ocsp-unauthorized: openssl ocsp: unauthorized" grep -q "Responder Error: unauthorized (6)" "$D/ocsp.out"
 CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "ocsp-unauthorized: report" has_codes OCSP_NOT_PROVISIONED
+CODES=$(diagnose_codes); check "ocsp-unauthorized: diagnose (own probe and fetches) names it" has_codes OCSP_NOT_PROVISIONED
 
 start_lab ocsp-stale
 fetch_all
 check "ocsp-stale: openssl ocsp: signature OK" grep -q "Response verify OK" "$D/ocsp.out"
 check "ocsp-stale: openssl ocsp: status times invalid" grep -q "Status times invalid" "$D/ocsp.out"
 CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "ocsp-stale: report" has_codes OCSP_STALE
+CODES=$(diagnose_codes); check "ocsp-stale: diagnose (own probe and fetches) names it" has_codes OCSP_STALE
 
 start_lab crl-stale
 fetch_all
 check "crl-stale: openssl verify -crl_check: CRL has expired" grep -q "CRL has expired" <(openssl_verify_crl)
 CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "crl-stale: report" has_codes CRL_STALE
+CODES=$(diagnose_codes); check "crl-stale: diagnose (own probe and fetches) names it" has_codes CRL_STALE
 
 start_lab revoked
 fetch_all
@@ -175,6 +191,7 @@ check "revoked: openssl ocsp: revoked" grep -q "leaf.pem: revoked" "$D/ocsp.out"
 check "revoked: openssl ocsp: reason keyCompromise" grep -q "Reason: keyCompromise" "$D/ocsp.out"
 check "revoked: openssl verify -crl_check: revoked" grep -q "certificate revoked" <(openssl_verify_crl)
 CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "revoked: report" has_codes REVOKED
+CODES=$(diagnose_codes); check "revoked: diagnose (own probe and fetches) names it" has_codes REVOKED
 
 # ---- bad usage ----
 set +e; "$CS_BIN" lab nope > /dev/null 2>&1; rc=$?; set -e
