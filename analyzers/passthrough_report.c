@@ -172,13 +172,13 @@ static const char *summary_of(const cs_tls_sniff_info_t *info) {
 
 cJSON *cs_passthrough_capture_json(const cs_tls_sniff_info_t *info, const char *method) {
   cJSON *o = cJSON_CreateObject(); /* owned by the caller */
-  cJSON *t = cJSON_AddObjectToObject(o, "tunnel");
-  cJSON *c = cJSON_AddObjectToObject(o, "client");
+  int ok = o != NULL && cJSON_AddStringToObject(o, "mode", "passthrough") != NULL &&
+           cJSON_AddStringToObject(o, "method", method) != NULL;
+  cJSON *t = ok ? cJSON_AddObjectToObject(o, "tunnel") : NULL;
+  cJSON *c = ok ? cJSON_AddObjectToObject(o, "client") : NULL;
   char suite[8];
   snprintf(suite, sizeof(suite), "0x%04x", (unsigned)info->cipher_suite);
-  int ok = o != NULL && t != NULL && c != NULL &&
-           cJSON_AddStringToObject(o, "mode", "passthrough") != NULL &&
-           cJSON_AddStringToObject(o, "method", method) != NULL &&
+  ok = ok && t != NULL && c != NULL &&
            cJSON_AddStringToObject(t, "version", cs_tls_version_name(info->version)) != NULL &&
            cJSON_AddStringToObject(t, "cipher_suite", suite) != NULL &&
            cJSON_AddStringToObject(t, "sni", info->sni) != NULL &&
@@ -190,7 +190,9 @@ cJSON *cs_passthrough_capture_json(const cs_tls_sniff_info_t *info, const char *
                NULL &&
            cJSON_AddStringToObject(c, "summary", summary_of(info)) != NULL &&
            cJSON_AddStringToObject(c, "detail", info->detail) != NULL &&
-           cJSON_AddBoolToObject(c, "alert_observable", info->flight != CS_SNIFF_FLIGHT_TLS13) !=
+           cJSON_AddBoolToObject(c, "alert_observable",
+                                 info->reaction == CS_SNIFF_CLIENT_ALERT ||
+                                     info->flight != CS_SNIFF_FLIGHT_TLS13) !=
                NULL &&
            cJSON_AddNumberToObject(c, "encrypted_records", (double)info->client_encrypted_records) !=
                NULL;

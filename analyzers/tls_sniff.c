@@ -330,6 +330,8 @@ static void client_record_end(cs_tls_sniff_t *s) {
     snprintf(why, sizeof(why), "the client sent a %s alert %s(%d) %s",
              alert_level_word(d->alert[0]), cs_tls_alert_name(d->alert[1]), d->alert[1],
              s->info.flight == CS_SNIFF_FLIGHT_TLS12 ? "right after the server's certificate"
+             : tls13(s) ? "after the server's flight (unencrypted: this client had not yet "
+                          "switched to its TLS 1.3 handshake keys)"
              : flight_final(s) ? "after the server's flight"
                                : "before the server's flight was complete");
     decide(s, CS_SNIFF_CLIENT_ALERT, why);
