@@ -6,7 +6,8 @@
 # thread per connection, TLS 1.2). Figures: handshakes/s and per-request
 # latency p50/p99 at 1, 16 and 64 concurrent clients, with full and with
 # resumed client handshakes; request latency on a kept-alive connection;
-# bulk MB/s (median of 3 downloads). Warm-up is excluded. The CPU seconds
+# bulk MB/s (median of 3 downloads). Warm-up is excluded. Each phase runs
+# for the three targets back to back. The CPU seconds
 # of the client, the proxy and the upstream are recorded for every phase,
 # so the JSON shows which process was the bottleneck.
 #
@@ -93,27 +94,20 @@ if command -v mitmdump > /dev/null; then
   done
 fi
 
-run() { # run LABEL PROXYPID ARGS...
-  local label=$1 ppid=$2; shift 2
-  local pids=(--pid "upstream=$SPID")
-  [ -n "$ppid" ] && pids+=(--pid "proxy=$ppid")
-  "$CLIENT" --label "$label" --port "$SPORT" --duration "$DURATION" --conc "$CONC" \
-    "${pids[@]}" "$@" 2> "$label.err" \
-    || echo "{\"label\": \"$label\", \"error\": \"client failed: $(head -c 200 "$label.err" | tr '"\n' "' ")\"}"
-}
-DIRECTJ=$(run direct "" --ca root.pem)
-CERTSKEWJ=$(run certskew "$CSPID" --proxy "$CSPORT" --ca "$T/home/ca.pem")
-if [ -n "$MITM" ]; then
-  MITMJ=$(run mitmproxy "$MPID" --proxy "$MPORT" --ca "$T/mitm/mitmproxy-ca-cert.pem")
-else
-  MITMJ='{"label": "mitmproxy", "error": "mitmdump not installed (Debian package mitmproxy)"}'
-fi
+TARGETS=(--target "direct,0,root.pem" --target "certskew,$CSPORT,$T/home/ca.pem,$CSPID")
+[ -n "$MITM" ] && TARGETS+=(--target "mitmproxy,$MPORT,$T/mitm/mitmproxy-ca-cert.pem,$MPID")
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+RESULTS=$("$CLIENT" --port "$SPORT" --duration "$DURATION" --conc "$CONC" --pid "upstream=$SPID" \
+  "${TARGETS[@]}" 2> client.err) \
+  || { echo "{\"error\": \"client failed: $(head -c 300 client.err | tr '"\n' "' ")\"}"; exit 1; }
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+[ -n "$MITM" ] || RESULTS=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"label": "mitmproxy", "error": "mitmdump not installed (Debian package mitmproxy)"}); print(json.dumps(r))' "$RESULTS")
 
-python3 - "$DIRECTJ" "$CERTSKEWJ" "$MITMJ" "$BIN" "$SRC" "$DURATION" "$CONC" "$BULK_MB" \
+python3 - "$RESULTS" "$SRC" "$DURATION" "$CONC" "$BULK_MB" "$LOAD_BEFORE" "$LOAD_AFTER" \
   > "$OUT" <<'PY'
 import json, os, platform, re, subprocess, sys, datetime
-d, c, m = (json.loads(x) for x in sys.argv[1:4])
-binpath, src, duration, conc, bulk_mb = sys.argv[4:9]
+d, c, m = json.loads(sys.argv[1])
+src, duration, conc, bulk_mb, load_before, load_after = sys.argv[2:8]
 
 def sh(*cmd):
     try:
@@ -199,6 +193,8 @@ out = {
   "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
   "machine": {"cpu": cpu_model(), "cpus": os.cpu_count(), "arch": platform.machine(),
               "kernel": platform.release(), "memory_gb": mem_gb(),
+              # other work on the machine during the run (1/5/15-min load averages)
+              "loadavg_before": load_before, "loadavg_after": load_after,
               "cpu_flags": {f: (f" {f} " in flags) for f in ("aes", "pclmulqdq", "avx2", "sha_ni")}},
   "versions": {
     "certskew": sh("git", "-C", src, "describe", "--always", "--dirty"),
@@ -220,7 +216,9 @@ out = {
     "bulk_phase": "3 sequential downloads of /bulk on new connections; MB/s = bytes / (connect..last byte); median reported",
     "warmup": "%s clients resuming for 1 s before measuring (not reported): leaves minted, chains judged" % max(levels),
     "cpu": "per phase CPU seconds of client, proxy and upstream from getrusage and /proc/PID/stat; util = CPU s per wall s",
-    "machine_sharing": "client, proxy and upstream all run on the same %s CPUs; the proxy is not pinned" % os.cpu_count(),
+    "machine_sharing": "client, proxy and upstream all run on the same %s CPUs; the proxy is not pinned; "
+                       "every phase runs for the three targets back to back (interleaved) so background load "
+                       "hits them alike; see machine.loadavg_*" % os.cpu_count(),
     "mitmproxy_options": "mitmdump -q --set stream_large_bodies=1m --set ssl_verify_upstream_trusted_ca=<bench root>",
     "certskew_options": "certskew proxy --port 0 --trust <bench root> (default clocks, captures on)"},
   "results": [d, c, m],

@@ -19,9 +19,14 @@
  *   bulk                  --bulk-runs downloads of /bulk, MB/s each; the
  *                         median is the figure.
  *
- * usage: bench_proxy_client --port P [--proxy PORT] --ca FILE [--label L]
+ * Every phase runs for all --target's back to back (interleaved), so a
+ * change in the machine's background load affects them alike. Prints a
+ * JSON array with one object per target.
+ *
+ * usage: bench_proxy_client --port P --target LABEL,PROXYPORT,CAFILE[,PID]...
  *          [--conc 1,16,64] [--duration S] [--warmup S] [--ka-requests N]
  *          [--bulk-runs N] [--pid NAME=PID]...
+ *   PROXYPORT 0 connects directly; PID is the proxy's, for its CPU time.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -45,8 +50,7 @@
 #define MAX_PIDS 4
 
 typedef struct opts {
-  int port, proxy;
-  const char *ca, *label;
+  int port;
   int conc[MAX_CONC];
   int nconc;
   double duration_s, warmup_s;
@@ -56,8 +60,24 @@ typedef struct opts {
   int npids;
 } opts_t;
 
+#define MAX_TARGETS 4
+
+/* One target: the upstream directly (proxy 0) or through a proxy. */
+typedef struct target {
+  const char *label, *ca;
+  int proxy, proxy_pid;
+  SSL_CTX *ctx;
+  FILE *out; /* its JSON object, in buf */
+  char *buf;
+  size_t len;
+} target_t;
+
 static opts_t g_o;
-static SSL_CTX *g_ctx;
+static target_t g_t[MAX_TARGETS];
+static int g_nt;
+static target_t *g_cur; /* the target being measured (read by workers) */
+
+#define out(...) fprintf(g_cur->out, __VA_ARGS__)
 
 static double now_s(void) {
   struct timespec ts;
@@ -69,6 +89,7 @@ static double now_s(void) {
 
 typedef struct cpu_snap {
   double proc[MAX_PIDS];
+  double proxy;
   double self;
   double wall;
 } cpu_snap_t;
@@ -95,6 +116,7 @@ static double proc_cpu_s(int pid) {
 static void snap(cpu_snap_t *s) {
   for (int i = 0; i < g_o.npids; i++)
     s->proc[i] = proc_cpu_s(g_o.pid[i]);
+  s->proxy = g_cur->proxy_pid > 0 ? proc_cpu_s(g_cur->proxy_pid) : 0;
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   s->self = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
@@ -106,13 +128,17 @@ static void snap(cpu_snap_t *s) {
  * wall second (1.0 = one core busy the whole phase). */
 static void print_cpu(const cpu_snap_t *a, const cpu_snap_t *b) {
   double wall = b->wall - a->wall;
-  printf("\"cpu\": {\"client\": {\"s\": %.3f, \"util\": %.2f}", b->self - a->self,
+  out("\"cpu\": {\"client\": {\"s\": %.3f, \"util\": %.2f}", b->self - a->self,
          wall > 0 ? (b->self - a->self) / wall : 0);
   for (int i = 0; i < g_o.npids; i++) {
     double d = b->proc[i] - a->proc[i];
-    printf(", \"%s\": {\"s\": %.3f, \"util\": %.2f}", g_o.pid_name[i], d, wall > 0 ? d / wall : 0);
+    out(", \"%s\": {\"s\": %.3f, \"util\": %.2f}", g_o.pid_name[i], d, wall > 0 ? d / wall : 0);
   }
-  printf("}");
+  if (g_cur->proxy_pid > 0) {
+    double d = b->proxy - a->proxy;
+    out(", \"proxy\": {\"s\": %.3f, \"util\": %.2f}", d, wall > 0 ? d / wall : 0);
+  }
+  out("}");
 }
 
 /* ---- one connection ---- */
@@ -134,12 +160,12 @@ static int tcp_connect(void) {
   memset(&sa, 0, sizeof sa);
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = htons((uint16_t)(g_o.proxy ? g_o.proxy : g_o.port));
+  sa.sin_port = htons((uint16_t)(g_cur->proxy ? g_cur->proxy : g_o.port));
   if (set_timeouts(fd) != 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
     close(fd);
     return -1;
   }
-  if (!g_o.proxy)
+  if (!g_cur->proxy)
     return fd;
   char req[160];
   int len = snprintf(req, sizeof req, "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
@@ -207,7 +233,7 @@ static int send_get(SSL *ssl, const char *path, int keep) {
 }
 
 static SSL *tls_open(int fd, SSL_SESSION *resume) {
-  SSL *ssl = SSL_new(g_ctx);
+  SSL *ssl = SSL_new(g_cur->ctx);
   if (ssl == NULL)
     return NULL;
   X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
@@ -340,14 +366,14 @@ static void load(int c, int resume, double duration_s, int print) {
   if (all != NULL)
     qsort(all, total, sizeof *all, cmp_double);
   if (print && all != NULL)
-    printf("{\"concurrency\": %d, \"seconds\": %.2f, \"completed\": %zu, \"errors\": %ld, "
+    out("{\"concurrency\": %d, \"seconds\": %.2f, \"completed\": %zu, \"errors\": %ld, "
            "\"resumed_fraction\": %.3f, \"handshakes_per_s\": %.1f, "
            "\"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, ",
            c, elapsed, total, errors, total ? (double)resumed / (double)total : 0,
            elapsed > 0 ? (double)total / elapsed : 0, pct(all, total, 50), pct(all, total, 99));
   if (print) {
     print_cpu(&a, &b);
-    printf("}");
+    out("}");
   }
   free(all);
   for (int i = 0; i < c; i++)
@@ -375,12 +401,12 @@ static void keepalive(void) {
     tls_close(ssl, fd);
   if (lat != NULL)
     qsort(lat, (size_t)ok, sizeof *lat, cmp_double);
-  printf("{\"requests\": %d, \"errors\": %d, \"requests_per_s\": %.1f, "
+  out("{\"requests\": %d, \"errors\": %d, \"requests_per_s\": %.1f, "
          "\"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f}, ",
          ok, n - ok, b.wall > a.wall ? ok / (b.wall - a.wall) : 0,
          lat ? pct(lat, (size_t)ok, 50) : -1, lat ? pct(lat, (size_t)ok, 99) : -1);
   print_cpu(&a, &b);
-  printf("}");
+  out("}");
   free(lat);
 }
 
@@ -403,16 +429,15 @@ static void bulk(void) {
   double sorted[16];
   memcpy(sorted, mbps, sizeof sorted);
   qsort(sorted, (size_t)ok, sizeof *sorted, cmp_double);
-  printf("{\"bytes\": %lld, \"runs\": %d, \"errors\": %d, \"runs_MBps\": [", bytes, ok, n - ok);
+  out("{\"bytes\": %lld, \"runs\": %d, \"errors\": %d, \"runs_MBps\": [", bytes, ok, n - ok);
   for (int i = 0; i < ok; i++)
-    printf("%s%.1f", i ? ", " : "", mbps[i]);
-  printf("], \"MBps\": %.1f, ", ok ? sorted[ok / 2] : -1.0);
+    out("%s%.1f", i ? ", " : "", mbps[i]);
+  out("], \"MBps\": %.1f, ", ok ? sorted[ok / 2] : -1.0);
   print_cpu(&a, &b);
-  printf("}");
+  out("}");
 }
 
 static int parse_args(int argc, char **argv) {
-  g_o.label = "run";
   g_o.duration_s = 3;
   g_o.warmup_s = 1;
   g_o.ka_requests = 2000;
@@ -424,9 +449,19 @@ static int parse_args(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (strcmp(k, "--port") == 0) g_o.port = atoi(v);
-    else if (strcmp(k, "--proxy") == 0) g_o.proxy = atoi(v);
-    else if (strcmp(k, "--ca") == 0) g_o.ca = v;
-    else if (strcmp(k, "--label") == 0) g_o.label = v;
+    else if (strcmp(k, "--target") == 0 && g_nt < MAX_TARGETS) {
+      /* LABEL,PROXYPORT,CAFILE[,PROXYPID]; PROXYPORT 0 = direct */
+      char *t = strdup(v), *save = NULL;
+      target_t *x = &g_t[g_nt++];
+      x->label = strtok_r(t, ",", &save);
+      char *pp = strtok_r(NULL, ",", &save);
+      x->ca = strtok_r(NULL, ",", &save);
+      char *pid = strtok_r(NULL, ",", &save);
+      if (x->label == NULL || pp == NULL || x->ca == NULL)
+        return -1;
+      x->proxy = atoi(pp);
+      x->proxy_pid = pid != NULL ? atoi(pid) : 0;
+    }
     else if (strcmp(k, "--duration") == 0) g_o.duration_s = atof(v);
     else if (strcmp(k, "--warmup") == 0) g_o.warmup_s = atof(v);
     else if (strcmp(k, "--ka-requests") == 0) g_o.ka_requests = atoi(v);
@@ -450,47 +485,77 @@ static int parse_args(int argc, char **argv) {
   for (int i = 0; i < g_o.nconc; i++)
     if (g_o.conc[i] < 1 || g_o.conc[i] > 1024)
       return -1;
-  return g_o.port > 0 && g_o.ca != NULL && g_o.duration_s > 0 && g_o.ka_requests > 0 ? 0 : -1;
+  return g_o.port > 0 && g_nt > 0 && g_o.duration_s > 0 && g_o.ka_requests > 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv) {
   if (parse_args(argc, argv) != 0) {
-    fprintf(stderr, "usage: bench_proxy_client --port P [--proxy PORT] --ca FILE [--label L] "
+    fprintf(stderr, "usage: bench_proxy_client --port P --target LABEL,PROXYPORT,CAFILE[,PID]... "
                     "[--conc 1,16,64] [--duration S] [--warmup S] [--ka-requests N] "
                     "[--bulk-runs N] [--pid NAME=PID]...\n");
     return 2;
   }
-  g_ctx = SSL_CTX_new(TLS_client_method());
-  if (g_ctx == NULL || SSL_CTX_set_max_proto_version(g_ctx, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_load_verify_locations(g_ctx, g_o.ca, NULL) != 1) {
-    fprintf(stderr, "bench_proxy_client: cannot set up TLS (CA file %s)\n", g_o.ca);
-    return 1;
+  for (int i = 0; i < g_nt; i++) {
+    target_t *t = &g_t[i];
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    t->out = open_memstream(&t->buf, &t->len);
+    if (t->ctx == NULL || t->out == NULL ||
+        SSL_CTX_set_max_proto_version(t->ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_load_verify_locations(t->ctx, t->ca, NULL) != 1) {
+      fprintf(stderr, "bench_proxy_client: cannot set up TLS (CA file %s)\n", t->ca);
+      return 1;
+    }
+    SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+    /* Sessions are kept per simulated client by the caller, never by a
+     * shared cache, so "full" runs really are full handshakes. */
+    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
   }
-  SSL_CTX_set_verify(g_ctx, SSL_VERIFY_PEER, NULL);
-  /* Sessions are kept per simulated client by the caller, never by a
-   * shared cache, so "full" runs really are full handshakes. */
-  SSL_CTX_set_session_cache_mode(g_ctx, SSL_SESS_CACHE_OFF);
-  /* Warm-up (not measured): leaves minted, chains judged, caches filled. */
   int maxc = 1;
   for (int i = 0; i < g_o.nconc; i++)
     maxc = g_o.conc[i] > maxc ? g_o.conc[i] : maxc;
-  load(maxc, 1, g_o.warmup_s, 0);
-  printf("{\"label\": \"%s\", \"handshakes\": {", g_o.label);
-  for (int r = 0; r < 2; r++) {
-    printf("%s\"%s\": [", r ? ", " : "", r ? "resumed" : "full");
-    for (int i = 0; i < g_o.nconc; i++) {
-      if (i)
-        printf(", ");
-      load(g_o.conc[i], r, g_o.duration_s, 1);
-      fflush(stdout);
-    }
-    printf("]");
+  /* Warm-up (not measured): leaves minted, chains judged, caches filled. */
+  for (int i = 0; i < g_nt; i++) {
+    g_cur = &g_t[i];
+    load(maxc, 1, g_o.warmup_s, 0);
+    out("{\"label\": \"%s\", \"handshakes\": {", g_cur->label);
   }
-  printf("}, \"keepalive\": ");
-  keepalive();
-  printf(", \"bulk\": ");
-  bulk();
-  printf("}\n");
-  SSL_CTX_free(g_ctx);
+  /* Every phase runs for all targets back to back, so a change in the
+   * machine's background load hits them alike. */
+  for (int r = 0; r < 2; r++) {
+    for (int i = 0; i < g_nt; i++) {
+      g_cur = &g_t[i];
+      out("%s\"%s\": [", r ? ", " : "", r ? "resumed" : "full");
+    }
+    for (int c = 0; c < g_o.nconc; c++)
+      for (int i = 0; i < g_nt; i++) {
+        g_cur = &g_t[i];
+        if (c)
+          out(", ");
+        load(g_o.conc[c], r, g_o.duration_s, 1);
+      }
+    for (int i = 0; i < g_nt; i++) {
+      g_cur = &g_t[i];
+      out("]");
+    }
+  }
+  for (int i = 0; i < g_nt; i++) {
+    g_cur = &g_t[i];
+    out("}, \"keepalive\": ");
+    keepalive();
+  }
+  for (int i = 0; i < g_nt; i++) {
+    g_cur = &g_t[i];
+    out(", \"bulk\": ");
+    bulk();
+    out("}");
+  }
+  printf("[");
+  for (int i = 0; i < g_nt; i++) {
+    fclose(g_t[i].out);
+    printf("%s%s", i ? ",\n" : "", g_t[i].buf);
+    free(g_t[i].buf);
+    SSL_CTX_free(g_t[i].ctx);
+  }
+  printf("]\n");
   return 0;
 }
