@@ -520,6 +520,10 @@ static int setup_client_tls(cs_conn_t *c) {
   mbedtls_ssl_conf_curves(conf, cs_upstream_curves());
   mbedtls_ssl_conf_ciphersuites(conf, cs_upstream_ciphersuites());
   mbedtls_ssl_conf_sni(conf, on_sni, c);
+  /* Clients resume with a ticket, as with the real server: no key
+   * exchange and no signature for the proxy on their next connections. */
+  mbedtls_ssl_conf_session_tickets_cb(conf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
+                                      &px->up.tickets);
   return cs_endpoint_tls_setup(&c->client, conf);
 }
 
@@ -625,6 +629,14 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
       conn_close(c);
       return;
     }
+    /* Only a chain judged usable is resumed later; a failing one is
+     * captured again by a full handshake on every connection. */
+    if (c->verdict.invalid)
+      cs_upstream_forget_session(u);
+    else
+      cs_upstream_keep_session(u);
+    if (u->resumed)
+      logv(c, "upstream TLS session resumed (chain from its full handshake)");
     if (c->verdict.invalid && !px->cfg->forward_invalid) {
       note_failure(c, "UPSTREAM_INVALID", c->verdict.reasons);
       /* The TLS session to the server is not used any further. */
