@@ -86,7 +86,7 @@ static int parse_ocsp(cs_analysis_t *a, const char *which, const uint8_t *der, s
 
 static int prepare_revocation(cs_analysis_t *a, const cs_analysis_opts_t *opts) {
   a->has_revocation = opts->stapling_probed || opts->stapled_ocsp_len || opts->fetched_ocsp_len ||
-                      opts->crl_len;
+                      opts->crl_len || opts->aia_issuer_len;
   if (!a->has_revocation)
     return 0;
   int err;
@@ -115,6 +115,15 @@ static int prepare_revocation(cs_analysis_t *a, const cs_analysis_opts_t *opts) 
   memset(in, 0, sizeof(*in));
   in->leaf = leaf->crt;
   in->issuer = served_issuer(a->chain);
+  /* A fetched issuer stands in only for a missing one, and only if it is
+   * named as the leaf's issuer (it is not trusted for anything else). */
+  if (in->issuer == NULL && opts->aia_issuer_len &&
+      mbedtls_x509_crt_parse(&a->aia_issuer, opts->aia_issuer, opts->aia_issuer_len) == 0 &&
+      a->aia_issuer.subject_raw.len == leaf->crt->issuer_raw.len &&
+      memcmp(a->aia_issuer.subject_raw.p, leaf->crt->issuer_raw.p, leaf->crt->issuer_raw.len) == 0) {
+    in->issuer = &a->aia_issuer;
+    in->issuer_from_aia = 1;
+  }
   in->leaf_not_before_ms = leaf->not_before_ms;
   in->stapled = a->stapled;
   in->stapling_observable = opts->stapling_probed ? opts->stapling_observable : 1;
@@ -152,11 +161,12 @@ int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_ana
   a->opts.source = a->source;
   a->opts.clocks = a->clocks;
   cs_crl_info_init(&a->crl);
+  mbedtls_x509_crt_init(&a->aia_issuer);
   /* Borrowed for this call only: never kept past it. */
   a->opts.extra_scts = NULL;
   a->opts.trust_stores = NULL;
   a->opts.hostname = NULL;
-  a->opts.stapled_ocsp = a->opts.fetched_ocsp = a->opts.crl = NULL;
+  a->opts.stapled_ocsp = a->opts.fetched_ocsp = a->opts.crl = a->opts.aia_issuer = NULL;
   if ((err = cs_chain_load(&a->chain, buf, len, eb)) != 0)
     goto fail;
   cs_replay_opts_t ro = {a->clocks, opts->nclocks, opts->has_at, opts->at_ms,
@@ -192,6 +202,7 @@ void cs_analysis_free(cs_analysis_t *a) {
   cs_ocsp_response_free(a->stapled);
   cs_ocsp_response_free(a->fetched);
   cs_crl_info_free(&a->crl);
+  mbedtls_x509_crt_free(&a->aia_issuer);
   cs_replay_free(a->replay);
   cs_chain_free(a->chain);
   cs_findings_free(a->findings);

@@ -337,6 +337,25 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
   return rc;
 }
 
+int cs_capture_store_update_report(cs_capture_store_t *s, const char *id,
+                                   const char *report_json, int worst, int64_t now_ms,
+                                   cs_errbuf_t *eb) {
+  entry_t *e = find(s, id);
+  if (e == NULL)
+    return cs_errbuf_set(eb, CS_ENOTFOUND, "capture %.200s is no longer stored", id);
+  char path[4400];
+  int rc = entry_path(s, e, "report.json", path, sizeof path);
+  if (rc == 0)
+    rc = cs_fs_write_atomic(path, report_json, strlen(report_json), 0644, eb);
+  if (rc == 0 && e->worst != worst) {
+    e->worst = worst;
+    rc = write_meta(s, e, now_ms, eb);
+  }
+  if (rc != 0)
+    remember_error(s, eb, rc);
+  return rc;
+}
+
 void cs_capture_store_note_error(cs_capture_store_t *s, const char *host, int port,
                                  const char *code, const char *message, int64_t now_ms) {
   upstream_error_t *u = &s->errors[s->error_head];

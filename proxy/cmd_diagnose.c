@@ -7,7 +7,7 @@
 
 #include "certskew/ca.h"
 #include "certskew/capture.h"
-#include "certskew/time.h"
+#include "analysis_args.h"
 #include "cli_commands.h"
 #include "cmd_args.h"
 #include "diagnose.h"
@@ -19,20 +19,27 @@ static void usage(FILE *out) {
           "usage: certskew diagnose HOST[:PORT] [OPTIONS]\n"
           "\n"
           "Connects to HOST (port 443 by default) the way the proxy does, captures the\n"
-          "chain exactly as served and judges it at the real clock and every --clock.\n"
+          "chain exactly as served, probes stapling (stapled OCSP, TLS-extension SCTs)\n"
+          "and fetches the OCSP response, CRL and missing intermediate the certificates\n"
+          "name (http:// only), then judges it all at the real clock and every --clock.\n"
           "\n"
           "options:\n"
-          "  --sni NAME        server name to send (default HOST; none for IP addresses)\n"
-          "  --clock MODEL     also judge at this client clock (repeatable)\n"
-          "  --at TIME         judge as if now were TIME (RFC 3339)\n"
-          "  --trust FILE      trust anchors (PEM; default: system store)\n"
-          "  --timeout D       give up after D (default 10s)\n"
-          "  --json            print the JSON report\n"
-          "  --store DIR       capture store (default: the proxy's, under CERTSKEW_HOME)\n"
-          "  --no-store        do not record the capture\n"
+          "  --sni NAME         server name to send (default HOST; none for IP addresses)\n"
+          "  --timeout D        give up on the capture, and on each probe or fetch, after D\n"
+          "                     (default 10s)\n"
+          "  --no-fetch         probe stapling only: fetch no OCSP, CRL or caIssuers URL\n"
+          "  --json             print the JSON report\n"
+          "  --store DIR        capture store (default: the proxy's, under CERTSKEW_HOME)\n"
+          "  --no-store         do not record the capture\n"
+          "%s"
+          "\n"
+          "The real clock (exact) is always judged, then each --clock (no default set).\n"
+          "Without --at/--now the instant judged is the current time. --host defaults to\n"
+          "the SNI (or HOST). --ocsp/--crl files replace what the probe and fetches found.\n"
           "\n"
           "exit status: 0 valid at the real clock, 1 invalid, 3 connection or TLS failure,\n"
-          "2 usage error.\n");
+          "2 usage error.\n",
+          cs_analysis_args_help);
 }
 
 static void print_error_json(const cs_diagnose_result_t *res, const char *target) {
@@ -41,11 +48,40 @@ static void print_error_json(const cs_diagnose_result_t *res, const char *target
   cJSON_AddStringToObject(o, "target", target);
   cJSON_AddStringToObject(e, "code", res->err_code);
   cJSON_AddStringToObject(e, "message", res->err_msg);
+  if (strcmp(res->err_code, "UPSTREAM_TLS13_ONLY") == 0)
+    /* The chain and any staple travel encrypted in TLS 1.3. */
+    cJSON_AddBoolToObject(o, "stapling_observable", 0);
   char *text = cJSON_Print(o);
   if (text != NULL)
     printf("%s\n", text);
   free(text);
   cJSON_Delete(o);
+}
+
+static const char *state_text(cs_enrich_state_t s) {
+  static const char *const names[] = {"not run", "ok", "FAILED", "skipped"};
+  return (unsigned)s < 4 ? names[s] : "?";
+}
+
+static void print_step(const char *name, const cs_enrich_step_t *s) {
+  printf("  %-6s %s%s%s%s%s\n", name, state_text(s->state), s->url[0] ? " " : "", s->url,
+         s->detail[0] ? ": " : "", s->detail);
+}
+
+static void print_enrichment(const cs_enrich_result_t *e) {
+  if (e == NULL)
+    return;
+  printf("enrichment:\n");
+  if (e->probe.state == CS_ENRICH_OK && !e->stapling_observable)
+    printf("  probe  ok: stapling not observable (TLS 1.3 only)\n");
+  else if (e->probe.state == CS_ENRICH_OK)
+    printf("  probe  ok: %s, %zu TLS-extension SCT(s)\n",
+           e->staple != NULL ? "OCSP response stapled" : "no staple", e->ntls_scts);
+  else
+    print_step("probe", &e->probe);
+  print_step("ocsp", &e->ocsp);
+  print_step("crl", &e->crl);
+  print_step("aia", &e->aia);
 }
 
 static void print_text(const cs_diagnose_result_t *res, const char *target) {
@@ -56,6 +92,7 @@ static void print_text(const cs_diagnose_result_t *res, const char *target) {
     printf("INVALID at the real clock:\n%s", v->reasons);
   else
     printf("valid at the real clock%s\n", v->worst == 1 ? " (warnings: see --json)" : "");
+  print_enrichment(res->enrich);
   if (v->capture_id[0] != '\0')
     printf("capture: %s\n", v->capture_id);
 }
@@ -81,51 +118,45 @@ static int open_store(const char *dir, cs_capture_store_t **out) {
 
 int cs_cmd_diagnose(int argc, char **argv) {
   const char *cmd = "diagnose", *target = NULL, *store_dir = NULL;
-  int json = 0, no_store = 0;
-  cs_clock_t clocks[CS_CMD_MAX_CLOCKS + 1];
-  size_t nclocks = 0;
-  cs_clock_init_exact(&clocks[nclocks++]);
+  int json = 0, no_store = 0, status = 2;
+  cs_analysis_args_t args;
+  cs_analysis_args_init(&args);
   cs_diagnose_opts_t opts;
   memset(&opts, 0, sizeof opts);
   opts.timeout_ms = 10000;
-  opts.at_ms = cs_fs_now_ms();
+  opts.fetch = 1;
+  cs_capture_store_t *store = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = NULL;
+    int shared = cs_analysis_args_option(&args, cmd, argc, argv, &i);
+    if (shared < 0)
+      goto out;
+    if (shared > 0)
+      continue;
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
-      return 0;
+      status = 0;
+      goto out;
     }
     if (strcmp(a, "--json") == 0) {
       json = 1;
     } else if (strcmp(a, "--no-store") == 0) {
       no_store = 1;
+    } else if (strcmp(a, "--no-fetch") == 0) {
+      opts.fetch = 0;
     } else if (strcmp(a, "--sni") == 0) {
       if ((opts.sni = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
-        return 2;
-    } else if (strcmp(a, "--trust") == 0) {
-      if ((opts.trust_file = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
-        return 2;
+        goto out;
     } else if (strcmp(a, "--store") == 0) {
       if ((store_dir = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
-        return 2;
-    } else if (strcmp(a, "--clock") == 0) {
-      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
-          cs_cmd_clock(cmd, v, clocks, &nclocks) != 0)
-        return 2;
+        goto out;
     } else if (strcmp(a, "--timeout") == 0) {
       if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
           cs_cmd_duration(cmd, a, v, &opts.timeout_ms) != 0)
-        return 2;
-    } else if (strcmp(a, "--at") == 0) {
-      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
-        return 2;
-      if (cs_time_parse(v, &opts.at_ms) != 0) {
-        fprintf(stderr, "certskew diagnose: --at needs an RFC 3339 time, not '%s'\n", v);
-        return 2;
-      }
+        goto out;
     } else if (a[0] == '-' || target != NULL) {
       fprintf(stderr, "certskew diagnose: unexpected argument '%s' (see --help)\n", a);
-      return 2;
+      goto out;
     } else {
       target = a;
     }
@@ -134,28 +165,36 @@ int cs_cmd_diagnose(int argc, char **argv) {
   if (target == NULL ||
       cs_http_authority_parse(target, strlen(target), 443, host, sizeof host, &opts.port) != 0) {
     fprintf(stderr, "certskew diagnose: need HOST[:PORT] (e.g. example.com or 127.0.0.1:8443)\n");
-    return 2;
+    goto out;
   }
+  /* The real clock is always judged first (the exit status is its
+   * verdict), then each --clock; not replay's default set. */
+  if (args.opts.nclocks >= CS_REPLAY_MAX_CLOCKS) {
+    fprintf(stderr, "certskew diagnose: at most %d --clock models\n", CS_REPLAY_MAX_CLOCKS - 1);
+    goto out;
+  }
+  memmove(&args.clocks[1], &args.clocks[0], args.opts.nclocks * sizeof args.clocks[0]);
+  cs_clock_init_exact(&args.clocks[0]);
+  args.opts.nclocks++;
+  status = 3;
+  if (cs_analysis_args_load(&args, cmd) != 0)
+    goto out;
   opts.host = host;
-  opts.clocks = clocks;
-  opts.nclocks = nclocks;
-  cs_capture_store_t *store = NULL;
+  opts.analysis = &args.opts;
+  opts.trust_file = args.ntrust_paths ? args.trust_paths[0] : NULL;
   if (!no_store && open_store(store_dir, &store) == 0)
     opts.store = store;
   cs_diagnose_result_t res;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
   int rc = cs_diagnose_run(&opts, &res, &eb);
-  int status;
   if (rc != 0) {
     fprintf(stderr, "certskew diagnose: %s\n", eb.msg[0] ? eb.msg : cs_strerror(rc));
-    status = 3;
   } else if (!res.connected) {
     if (json)
       print_error_json(&res, target);
     else
       printf("%s: %s: %s\n", target, res.err_code, res.err_msg);
-    status = 3;
   } else {
     if (json && res.verdict.report_json != NULL)
       printf("%s\n", res.verdict.report_json);
@@ -164,6 +203,8 @@ int cs_cmd_diagnose(int argc, char **argv) {
     status = res.verdict.invalid ? 1 : 0;
   }
   cs_diagnose_result_free(&res);
+out:
   cs_capture_store_free(store);
+  cs_analysis_args_free(&args);
   return status;
 }

@@ -40,6 +40,16 @@ static void usage(FILE *out) {
           "  --handshake-timeout D  connect + handshakes deadline (default 10s)\n"
           "  --idle-timeout D       close a tunnel idle this long (default 120s)\n"
           "  --verbose              log each connection's events to stderr\n"
+          "  --log-list FILE        Chrome v3 CT log list (JSON): verify SCTs in every report\n"
+          "\n"
+          "Each chain captured for the first time is then enriched in the background: a\n"
+          "stapling probe (stapled OCSP, TLS-extension SCTs) and the OCSP, CRL and caIssuers\n"
+          "URLs the certificate names (http:// only); its report.json is rewritten with\n"
+          "the result. Never in any connection's path.\n"
+          "  --no-fetch             probe only: fetch no OCSP, CRL or caIssuers URL\n"
+          "  --no-enrich            neither probe nor fetch\n"
+          "  --fetch-timeout D      per probe/fetch step (default 5s)\n"
+          "  --max-enrich N         enrichments at once (default 4)\n"
           "\n"
           "Local API on the same port: GET /api/captures, /api/captures/ID/report,\n"
           "/api/captures/ID/chain.pem, /api/ca.pem; POST /api/replay.\n");
@@ -86,6 +96,22 @@ int cs_cmd_proxy(int argc, char **argv) {
       cfg.allow_remote = 1;
     } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
       cfg.verbose = 1;
+    } else if (strcmp(a, "--no-fetch") == 0) {
+      cfg.no_fetch = 1;
+    } else if (strcmp(a, "--no-enrich") == 0) {
+      cfg.no_enrich = 1;
+    } else if (strcmp(a, "--log-list") == 0) {
+      if ((cfg.log_list_path = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
+        return 2;
+    } else if (strcmp(a, "--fetch-timeout") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
+          cs_cmd_duration(cmd, a, v, &cfg.fetch_timeout_ms) != 0)
+        return 2;
+    } else if (strcmp(a, "--max-enrich") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
+          cs_cmd_uint(cmd, a, v, 1, 64, &n) != 0)
+        return 2;
+      cfg.max_enrich = (size_t)n;
     } else if (strcmp(a, "--listen") == 0) {
       if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
         return 2;

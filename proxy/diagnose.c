@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "proxy_fs.h"
 #include "proxy_x509.h"
 #include "upstream.h"
 
@@ -28,6 +29,32 @@ static void stop(run_t *r) {
   cs_endpoint_close(&r->ep);
 }
 
+/* The instant judged: the one asked for, else now (after the material
+ * arrived: a responder's thisUpdate is its "now", later than the capture). */
+static int64_t judged_at(const run_t *r) {
+  const cs_analysis_opts_t *a = r->opts->analysis;
+  return a->has_at ? a->at_ms : cs_fs_now_ms();
+}
+
+static void judge_final(run_t *r, const cs_enrich_result_t *extra) {
+  cs_upstream_t *u = &r->up;
+  char source[300];
+  snprintf(source, sizeof source, "%s:%d", u->host, u->port);
+  cs_verdict_free(&r->res->verdict);
+  r->rc = cs_judge_enriched(&r->judge, source, u->sni[0] ? u->sni : u->host, u->chain_der,
+                            u->chain_der_len, judged_at(r), extra, &r->res->verdict);
+  if (r->rc == 0) {
+    r->judge.store = r->opts->store;
+    cs_judge_record(&r->judge, u, cs_fs_now_ms(), &r->res->verdict);
+  }
+}
+
+static void on_enriched(cs_enrich_result_t *er, void *ud) {
+  run_t *r = ud;
+  r->res->enrich = er;
+  judge_final(r, er);
+}
+
 static void on_done(cs_upstream_t *u, int status) {
   run_t *r = u->data;
   if (u->cancelled)
@@ -44,8 +71,25 @@ static void on_done(cs_upstream_t *u, int status) {
   snprintf(res->tls_version, sizeof res->tls_version, "%s", u->tls_version);
   snprintf(res->cipher, sizeof res->cipher, "%s", u->cipher);
   res->ncerts = u->ncerts;
-  r->rc = cs_judge_chain(&r->judge, u, r->opts->at_ms, 1, &res->verdict);
+  /* A first judgement says whether an intermediate is missing (then
+   * caIssuers is worth fetching); the capture is stored after enrichment. */
+  r->rc = cs_judge_chain(&r->judge, u, judged_at(r), 1, &res->verdict);
   stop(r);
+  if (r->rc != 0)
+    return;
+  cs_enrich_opts_t eo = {u->chain_der,
+                         u->chain_der_len,
+                         u->addr,
+                         u->sni,
+                         r->opts->fetch,
+                         res->verdict.missing_intermediate,
+                         (uint64_t)r->opts->timeout_ms};
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  if (cs_enrich_start(&r->loop, &eo, on_enriched, r, &eb) != 0) {
+    fprintf(stderr, "certskew diagnose: cannot enrich: %s\n", eb.msg);
+    judge_final(r, NULL);
+  }
 }
 
 static void on_timeout(uv_timer_t *t) {
@@ -60,6 +104,8 @@ int cs_diagnose_run(const cs_diagnose_opts_t *opts, cs_diagnose_result_t *res,
                     cs_errbuf_t *eb) {
   memset(res, 0, sizeof *res);
   res->verdict.worst = -1;
+  if (opts->analysis == NULL || opts->analysis->nclocks == 0)
+    return cs_errbuf_set(eb, CS_EINVAL, "diagnose needs the analysis options");
   signal(SIGPIPE, SIG_IGN);
   run_t *r = calloc(1, sizeof *r); /* freed below */
   if (r == NULL)
@@ -72,7 +118,8 @@ int cs_diagnose_run(const cs_diagnose_opts_t *opts, cs_diagnose_result_t *res,
     free(r);
     return rc != 0 ? rc : CS_ENOMEM;
   }
-  cs_judge_init(&r->judge, opts->clocks, opts->nclocks, opts->store, r->uc.trust);
+  /* No store until the enriched judgement (judge_final). */
+  cs_judge_init(&r->judge, opts->analysis, NULL);
   cs_endpoint_init(&r->ep, r, "upstream");
   cs_upstream_init(&r->up);
   r->up.data = r;
@@ -100,4 +147,8 @@ int cs_diagnose_run(const cs_diagnose_opts_t *opts, cs_diagnose_result_t *res,
   return rc;
 }
 
-void cs_diagnose_result_free(cs_diagnose_result_t *res) { cs_verdict_free(&res->verdict); }
+void cs_diagnose_result_free(cs_diagnose_result_t *res) {
+  cs_verdict_free(&res->verdict);
+  cs_enrich_result_free(res->enrich);
+  res->enrich = NULL;
+}

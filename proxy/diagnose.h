@@ -1,7 +1,10 @@
 /*
  * One capture without a browser (`certskew diagnose`): connect to
- * host:port with TLS exactly as the proxy does, capture the served chain
- * and judge it. Runs its own event loop until done or the timeout.
+ * host:port with TLS exactly as the proxy does, capture the served chain,
+ * then enrich it (stapling probe; unless fetching is off, OCSP, CRL and a
+ * missing intermediate from the URLs the certificates name) and judge it
+ * with everything found. Runs its own event loop until done; every network
+ * step is bounded by the timeout.
  */
 #ifndef CERTSKEW_PROXY_DIAGNOSE_H
 #define CERTSKEW_PROXY_DIAGNOSE_H
@@ -9,21 +12,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "certskew/analysis.h"
 #include "certskew/capture.h"
-#include "certskew/clock.h"
 #include "certskew/error.h"
+#include "enrich.h"
 #include "verdict.h"
 
 typedef struct cs_diagnose_opts {
   const char *host;
   int port;
   const char *sni;          /* NULL: the host (none for IP literals) */
-  const char *trust_file;   /* NULL: system store */
-  const cs_clock_t *clocks; /* borrowed, >= 1 */
-  size_t nclocks;
+  const char *trust_file;   /* the upstream connector's anchors (NULL: system store);
+                               judging uses analysis->trust_stores */
+  const cs_analysis_opts_t *analysis; /* borrowed: clocks, trust stores, log list,
+                               hostname (NULL: the SNI or host), sweep; has_at/at_ms
+                               fix the instant, else the time the material arrived */
   cs_capture_store_t *store; /* borrowed, may be NULL */
-  int64_t timeout_ms;
-  int64_t at_ms;            /* the instant to judge at (normally now) */
+  int64_t timeout_ms;       /* the capture, and each probe/fetch step */
+  int fetch;                /* 0: probe only (--no-fetch) */
 } cs_diagnose_opts_t;
 
 typedef struct cs_diagnose_result {
@@ -35,6 +41,7 @@ typedef struct cs_diagnose_result {
   char cipher[100];
   size_t ncerts;
   cs_verdict_t verdict;     /* report_json set when connected */
+  cs_enrich_result_t *enrich; /* owned; NULL when no enrichment ran */
 } cs_diagnose_result_t;
 
 /* Returns 0 when a result (connected or an upstream error) is in *res;

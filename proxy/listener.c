@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "certskew/proxy.h"
+#include "enrich.h"
+#include "enrich_queue.h"
+#include "file_io.h"
 #include "proxy_ctx.h"
 #include "proxy_fs.h"
 
@@ -25,6 +28,8 @@ void cs_proxy_config_init(cs_proxy_config_t *cfg) {
   cfg->max_captures = 1000;
   cfg->handshake_timeout_ms = 10000;
   cfg->idle_timeout_ms = 120000;
+  cfg->fetch_timeout_ms = CS_ENRICH_DEFAULT_TIMEOUT_MS;
+  cfg->max_enrich = CS_ENRICH_QUEUE_DEFAULT_INFLIGHT;
 }
 
 typedef struct runner {
@@ -34,6 +39,10 @@ typedef struct runner {
   uv_signal_t sigint, sigterm;
   uv_timer_t flush;
   cs_clock_t exact;
+  uint8_t *log_list_json;      /* owned */
+  size_t log_list_len;
+  cs_ct_log_list_t *log_list;  /* owned; NULL without --log-list */
+  cs_enrich_queue_t *enrich;   /* owned; NULL without a store or with no_enrich */
 } runner_t;
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -55,6 +64,12 @@ static void on_signal(uv_signal_t *s, int signum) {
   runner_t *r = s->data;
   fprintf(stderr, "certskew: signal %d, stopping\n", signum);
   r->px.stopping = 1;
+  /* Enrichments in flight end by their own timeouts, keeping the loop
+   * alive at most that long; nothing waiting is started. */
+  cs_enrich_queue_stop(r->enrich);
+  if (cs_enrich_queue_inflight(r->enrich) > 0)
+    fprintf(stderr, "certskew: waiting for %zu enrichment(s) to end\n",
+            cs_enrich_queue_inflight(r->enrich));
   cs_conn_close_all(&r->px);
   uv_close((uv_handle_t *)&r->server, NULL);
   uv_close((uv_handle_t *)&r->sigint, NULL);
@@ -114,7 +129,37 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
     clocks = &r->exact;
     nclocks = 1;
   }
-  cs_judge_init(&px->judge, clocks, nclocks, px->store, px->up.trust);
+  if (cfg->log_list_path != NULL) {
+    if ((rc = cs_file_read(cfg->log_list_path, CS_CT_LOGLIST_MAX_INPUT, &r->log_list_json,
+                           &r->log_list_len, eb)) != 0)
+      return rc;
+    cs_errbuf_t leb;
+    cs_errbuf_init(&leb);
+    if ((rc = cs_ct_log_list_load(&r->log_list, r->log_list_json, r->log_list_len, &leb)) != 0)
+      return cs_errbuf_set(eb, rc, "--log-list %s: %s", cfg->log_list_path, leb.msg);
+  }
+  cs_analysis_opts_t base = {.clocks = clocks,
+                             .nclocks = nclocks,
+                             /* trust and name, judged by the trust analyzer at every clock */
+                             .trust_stores = (const cs_trust_store_t *const *)&px->up.trust,
+                             .ntrust_stores = px->up.trust != NULL,
+                             .log_list = r->log_list};
+  cs_judge_init(&px->judge, &base, px->store);
+  if (px->store != NULL && !cfg->no_enrich) {
+    cs_enrich_queue_conf_t qc = {.loop = &r->loop,
+                                 .judge = &px->judge,
+                                 .store = px->store,
+                                 .fetch = !cfg->no_fetch,
+                                 .timeout_ms = cfg->fetch_timeout_ms > 0
+                                                   ? (uint64_t)cfg->fetch_timeout_ms
+                                                   : 0,
+                                 .max_inflight = cfg->max_enrich,
+                                 .verbose = cfg->verbose};
+    if ((rc = cs_enrich_queue_new(&r->enrich, &qc)) != 0)
+      return cs_errbuf_set(eb, rc, "cannot set up enrichment: %s", cs_strerror(rc));
+    px->judge.on_new = cs_enrich_queue_on_new;
+    px->judge.on_new_ud = r->enrich;
+  }
   px->web_dir = cfg->web_dir != NULL ? cfg->web_dir : CS_WEB_DIR;
   return 0;
 }
@@ -200,6 +245,10 @@ int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
     if (uv_loop_close(&r->loop) != 0)
       fprintf(stderr, "certskew: warning: event loop not fully closed\n");
   }
+  if (cs_enrich_queue_free(r->enrich) != 0)
+    fprintf(stderr, "certskew: warning: enrichments still in flight at exit\n");
+  cs_ct_log_list_free(r->log_list);
+  free(r->log_list_json);
   cs_capture_store_free(r->px.store);
   cs_upstream_conf_free(&r->px.up);
   cs_rng_free(&r->px.rng);

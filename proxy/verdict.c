@@ -14,18 +14,16 @@
 
 /* Time is the analyzers' business; mbedTLS's view of it is ignored. */
 
-void cs_judge_init(cs_judge_t *j, const cs_clock_t *clocks, size_t nclocks,
-                   cs_capture_store_t *store, const cs_trust_store_t *trust) {
+void cs_judge_init(cs_judge_t *j, const cs_analysis_opts_t *base, cs_capture_store_t *store) {
   memset(j, 0, sizeof *j);
-  j->trust = trust;
-  j->clocks = clocks;
-  j->nclocks = nclocks;
+  j->base = *base;
   j->store = store;
 }
 
 void cs_verdict_free(cs_verdict_t *v) {
   free(v->report_json);
-  v->report_json = NULL;
+  free(v->chain_pem);
+  v->report_json = v->chain_pem = NULL;
 }
 
 static cs_judge_cache_entry_t *cache_find(cs_judge_t *j, const cs_upstream_t *u,
@@ -44,11 +42,12 @@ static void add_reason(cs_verdict_t *v, const char *code, const char *summary) {
   snprintf(v->reasons + used, sizeof v->reasons - used, "%s: %s\n", code, summary);
 }
 
-static void store_put(cs_judge_t *j, const cs_upstream_t *u, const uint8_t fp[32],
-                      const char *pem, const char *report, int64_t now_ms, int worst,
-                      char id[CS_CAPTURE_ID_MAX]) {
+/* Returns 1 when the chain was stored for the first time. */
+static int store_put(cs_judge_t *j, const cs_upstream_t *u, const uint8_t fp[32],
+                     const char *pem, const char *report, int64_t now_ms, int worst,
+                     char id[CS_CAPTURE_ID_MAX]) {
   if (j->store == NULL)
-    return;
+    return 0;
   cs_capture_meta_t meta = {.host = u->host,
                             .port = u->port,
                             .sni = u->sni,
@@ -58,9 +57,71 @@ static void store_put(cs_judge_t *j, const cs_upstream_t *u, const uint8_t fp[32
                             .worst = worst};
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
-  if (cs_capture_store_put(j->store, &meta, fp, pem != NULL ? pem : "", report, now_ms, id, NULL,
-                           &eb) != 0)
+  int is_new = 0;
+  if (cs_capture_store_put(j->store, &meta, fp, pem != NULL ? pem : "", report, now_ms, id,
+                           &is_new, &eb) != 0)
     fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
+  return is_new;
+}
+
+/* Runs cs_analyze and fills v: reasons, worst, the report (with the
+ * enrichment section when extra is given) and the chain's PEM. */
+static int analyze(cs_judge_t *j, const char *source, const char *hostname, const uint8_t *chain,
+                   size_t len, int64_t at_ms, const cs_enrich_result_t *extra, cs_verdict_t *v) {
+  j->analyses++;
+  cs_analysis_opts_t opts = j->base;
+  opts.source = source;
+  opts.has_at = 1;
+  opts.at_ms = at_ms;
+  if (opts.hostname == NULL)
+    opts.hostname = hostname;
+  if (extra != NULL)
+    cs_enrich_apply(extra, &opts);
+  cs_analysis_t *a = NULL;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  int rc = cs_analyze(&a, chain, len, &opts, &eb);
+  if (rc == CS_ENOMEM)
+    return rc;
+  if (rc != 0) {
+    v->invalid = 1;
+    v->worst = 2;
+    add_reason(v, "CHAIN_UNREADABLE", eb.msg[0] ? eb.msg : cs_strerror(rc));
+    return 0;
+  }
+  cs_findings_t *f = cs_analysis_findings(a);
+  v->worst = cs_findings_worst(f);
+  v->invalid = v->worst == CS_SEV_ERROR;
+  v->missing_intermediate = cs_findings_has(f, "MISSING_INTERMEDIATE");
+  for (size_t i = 0; i < cs_findings_count(f); i++) {
+    const cs_finding_t *fi = cs_findings_get(f, i);
+    if (fi != NULL && fi->severity == CS_SEV_ERROR)
+      add_reason(v, fi->code, fi->summary);
+  }
+  char *report = cs_analysis_report_json(a, 1); /* owned here until moved to v */
+  v->chain_pem = cs_chain_to_pem(cs_analysis_chain(a));
+  v->report_json = report != NULL && extra != NULL ? cs_enrich_report_merge(report, extra) : report;
+  if (v->report_json != report)
+    free(report);
+  rc = v->report_json == NULL || v->chain_pem == NULL ? CS_ENOMEM : 0;
+  cs_analysis_free(a);
+  return rc;
+}
+
+int cs_judge_enriched(cs_judge_t *j, const char *source, const char *hostname,
+                      const uint8_t *chain, size_t len, int64_t at_ms,
+                      const cs_enrich_result_t *extra, cs_verdict_t *v) {
+  memset(v, 0, sizeof *v);
+  v->worst = -1;
+  return analyze(j, source, hostname, chain, len, at_ms, extra, v);
+}
+
+void cs_judge_record(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, cs_verdict_t *v) {
+  if (j->store == NULL || v->chain_pem == NULL)
+    return;
+  uint8_t fp[32];
+  mbedtls_sha256_ret(u->chain_der, u->chain_der_len, fp, 0);
+  (void)store_put(j, u, fp, v->chain_pem, v->report_json, now_ms, v->worst, v->capture_id);
 }
 
 int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int want_report,
@@ -74,47 +135,21 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
     v->worst = hit->worst;
     v->invalid = hit->invalid;
     memcpy(v->reasons, hit->reasons, sizeof v->reasons);
-    store_put(j, u, fp, NULL, NULL, now_ms, hit->worst, v->capture_id);
+    (void)store_put(j, u, fp, NULL, NULL, now_ms, hit->worst, v->capture_id);
     return 0;
   }
-  j->analyses++;
   char source[300];
   snprintf(source, sizeof source, "%s:%d", u->host, u->port);
-  cs_analysis_opts_t opts = {.source = source,
-                             .clocks = j->clocks,
-                             .nclocks = j->nclocks,
-                             .has_at = 1,
-                             .at_ms = now_ms,
-                             /* trust and name, judged by the trust analyzer at every clock */
-                             .trust_stores = &j->trust,
-                             .ntrust_stores = j->trust != NULL,
-                             .hostname = u->sni[0] ? u->sni : u->host};
-  cs_analysis_t *a = NULL;
-  cs_errbuf_t eb;
-  cs_errbuf_init(&eb);
-  char *report = NULL, *pem = NULL;
-  int rc = cs_analyze(&a, u->chain_der, u->chain_der_len, &opts, &eb);
+  /* The report and PEM are needed for a store (first sighting) or the caller. */
+  int rc = analyze(j, source, u->sni[0] ? u->sni : u->host, u->chain_der, u->chain_der_len, now_ms,
+                   NULL, v);
   if (rc != 0) {
-    v->invalid = 1;
-    v->worst = 2;
-    add_reason(v, "CHAIN_UNREADABLE", eb.msg[0] ? eb.msg : cs_strerror(rc));
-  } else {
-    cs_findings_t *f = cs_analysis_findings(a);
-    v->worst = cs_findings_worst(f);
-    v->invalid = v->worst == CS_SEV_ERROR;
-    for (size_t i = 0; i < cs_findings_count(f); i++) {
-      const cs_finding_t *fi = cs_findings_get(f, i);
-      if (fi != NULL && fi->severity == CS_SEV_ERROR)
-        add_reason(v, fi->code, fi->summary);
-    }
-    report = cs_analysis_report_json(a, 1);
-    pem = cs_chain_to_pem(cs_analysis_chain(a));
-    if (report == NULL || pem == NULL) {
-      rc = CS_ENOMEM;
-      goto out;
-    }
+    cs_verdict_free(v);
+    return rc;
   }
-  store_put(j, u, fp, pem, report, now_ms, v->worst, v->capture_id);
+  int is_new = store_put(j, u, fp, v->chain_pem, v->report_json, now_ms, v->worst, v->capture_id);
+  if (is_new && j->on_new != NULL)
+    j->on_new(j->on_new_ud, u, v->capture_id, v);
   cs_judge_cache_entry_t *e = &j->cache[j->cache_next];
   j->cache_next = (j->cache_next + 1) % CS_JUDGE_CACHE;
   snprintf(e->host, sizeof e->host, "%s", u->host);
@@ -125,14 +160,11 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
   e->invalid = v->invalid;
   memcpy(e->capture_id, v->capture_id, sizeof e->capture_id);
   memcpy(e->reasons, v->reasons, sizeof e->reasons);
-  if (want_report) {
-    v->report_json = report;
-    report = NULL;
+  if (!want_report) {
+    free(v->report_json);
+    v->report_json = NULL;
   }
-  rc = 0;
-out:
-  free(report);
-  free(pem);
-  cs_analysis_free(a);
-  return rc;
+  free(v->chain_pem);
+  v->chain_pem = NULL;
+  return 0;
 }

@@ -1,9 +1,11 @@
 /*
  * Judging a served chain: runs cs_analyze at the real clock (and every
- * configured clock model), folds in mbedTLS's non-time verification result
- * (trust, name), records the capture, and says whether the browser may be
- * given the traffic. Verdicts are cached per host:port and chain for one
- * second so a burst of connections analyzes once.
+ * configured clock model) with the shared analysis options (trust stores,
+ * CT log list, ...), records the capture, and says whether the browser may
+ * be given the traffic. Verdicts are cached per host:port and chain for one
+ * second so a burst of connections analyzes once. A chain stored for the
+ * first time is announced through on_new (the proxy enriches it there);
+ * cs_judge_enriched judges it again with the enrichment's material.
  */
 #ifndef CERTSKEW_PROXY_VERDICT_H
 #define CERTSKEW_PROXY_VERDICT_H
@@ -14,6 +16,7 @@
 #include "certskew/capture.h"
 #include "certskew/clock.h"
 #include "certskew/error.h"
+#include "enrich.h"
 #include "upstream.h"
 
 #include <mbedtls/x509_crt.h>
@@ -24,9 +27,11 @@
 typedef struct cs_verdict {
   int worst;   /* cs_findings_worst, -1 if no finding */
   int invalid; /* 1: fails at the real clock (or does not verify) */
+  int missing_intermediate; /* the trust analysis found MISSING_INTERMEDIATE */
   char capture_id[CS_CAPTURE_ID_MAX]; /* "" if not stored */
   char reasons[CS_VERDICT_REASONS];   /* "CODE: summary\n" per error finding */
   char *report_json;                  /* owned, only when asked for */
+  char *chain_pem;                    /* owned, with report_json from cs_judge_enriched */
 } cs_verdict_t;
 
 typedef struct cs_judge_cache_entry {
@@ -39,24 +44,44 @@ typedef struct cs_judge_cache_entry {
   char reasons[CS_VERDICT_REASONS];
 } cs_judge_cache_entry_t;
 
+/* A chain was stored for the first time (capture_id), after u was judged. */
+typedef void (*cs_judge_new_cb)(void *ud, const cs_upstream_t *u, const char *capture_id,
+                                const cs_verdict_t *v);
+
 typedef struct cs_judge {
-  const cs_clock_t *clocks; /* borrowed; nclocks >= 1 */
-  size_t nclocks;
+  /* What every analysis shares (all borrowed): clocks (>= 1), trust stores,
+   * log list, sweep; hostname NULL means each chain's SNI (else its host).
+   * source, has_at/at_ms and the revocation/SCT fields are set per call. */
+  cs_analysis_opts_t base;
   cs_capture_store_t *store; /* borrowed; NULL to capture nothing */
-  const cs_trust_store_t *trust; /* borrowed trust anchors */
+  cs_judge_new_cb on_new;    /* optional */
+  void *on_new_ud;
   cs_judge_cache_entry_t cache[CS_JUDGE_CACHE];
   size_t cache_next;
   uint64_t analyses;         /* cs_analyze calls (cache misses) */
 } cs_judge_t;
 
-/* Cannot fail. */
-void cs_judge_init(cs_judge_t *j, const cs_clock_t *clocks, size_t nclocks,
-                   cs_capture_store_t *store, const cs_trust_store_t *trust);
+/* Copies *base (its pointers stay borrowed). Cannot fail. */
+void cs_judge_init(cs_judge_t *j, const cs_analysis_opts_t *base, cs_capture_store_t *store);
 /* Judges u's served chain at now_ms. want_report: fill v->report_json
  * (bypasses the cache). Store write errors are logged to stderr, never
- * fatal. Returns 0, or CS_ENOMEM. */
+ * fatal. Calls on_new when the chain was stored for the first time.
+ * Returns 0, or CS_ENOMEM. */
 int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int want_report,
                    cs_verdict_t *v) CS_MUST_CHECK;
+/* Judges a chain (PEM or DER) of source ("host:port") for hostname (NULL:
+ * the base's) at at_ms with the enrichment's material (extra may be NULL),
+ * filling v->report_json (with the "enrichment" section when extra is
+ * given) and v->chain_pem. Touches neither the cache nor the store.
+ * Returns 0, or CS_ENOMEM; an unreadable chain is a CHAIN_UNREADABLE
+ * reason with no report. */
+int cs_judge_enriched(cs_judge_t *j, const char *source, const char *hostname,
+                      const uint8_t *chain, size_t len, int64_t at_ms,
+                      const cs_enrich_result_t *extra, cs_verdict_t *v) CS_MUST_CHECK;
+/* Stores a chain judged by cs_judge_enriched (v->chain_pem and
+ * v->report_json) as u's capture, filling v->capture_id; store errors are
+ * logged, never fatal. No-op without a store. */
+void cs_judge_record(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, cs_verdict_t *v);
 /* Safe twice. */
 void cs_verdict_free(cs_verdict_t *v);
 

@@ -52,6 +52,11 @@ typedef struct cs_analysis_opts {
   size_t fetched_ocsp_len;
   const uint8_t *crl;
   size_t crl_len;
+  /* The leaf's issuer fetched from its AIA caIssuers URL, for
+   * a chain served without it (DER): OCSP and CRL are checked against it and
+   * AIA_FETCHED_INTERMEDIATE is reported. Ignored when the issuer was served. */
+  const uint8_t *aia_issuer;
+  size_t aia_issuer_len;
 } cs_analysis_opts_t;
 
 typedef struct cs_analysis cs_analysis_t;

@@ -58,6 +58,14 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
                          int64_t now_ms, char id_out[CS_CAPTURE_ID_MAX], int *is_new,
                          cs_errbuf_t *eb) CS_MUST_CHECK;
 
+/* Replaces capture id's report.json (atomically) and its worst severity,
+ * e.g. once the capture has been enriched (stapling probe, OCSP, CRL).
+ * CS_ENOTFOUND if id is not (or no longer) indexed; write errors as for
+ * cs_capture_store_put. */
+int cs_capture_store_update_report(cs_capture_store_t *s, const char *id,
+                                   const char *report_json, int worst, int64_t now_ms,
+                                   cs_errbuf_t *eb) CS_MUST_CHECK;
+
 /* Remembers an upstream failure for the API (bounded ring, memory only). */
 void cs_capture_store_note_error(cs_capture_store_t *s, const char *host, int port,
                                  const char *code, const char *message, int64_t now_ms);

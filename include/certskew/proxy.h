@@ -48,6 +48,13 @@ typedef struct cs_proxy_config {
   int64_t handshake_timeout_ms; /* default 10 s: DNS + connect + both handshakes */
   int64_t idle_timeout_ms;   /* default 120 s without a byte either way */
   int verbose;
+  /* Enrichment of each new capture (stapling probe, OCSP/CRL/caIssuers
+   * fetches), in the background, rewriting its report.json: */
+  const char *log_list_path; /* Chrome v3 CT log list: SCTs verified in every report */
+  int no_fetch;              /* probe only: fetch no OCSP, CRL or caIssuers URL */
+  int no_enrich;             /* neither probe nor fetch */
+  int64_t fetch_timeout_ms;  /* per probe/fetch step; default 5 s */
+  size_t max_enrich;         /* enrichments at once (default 4) */
 } cs_proxy_config_t;
 
 /* Defaults above. Cannot fail. */
