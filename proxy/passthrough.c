@@ -137,10 +137,65 @@ out:
   free(pem);
 }
 
+/* The capture id certskew/capture.h documents ("<host>_<port>_<16 hex>",
+ * host lower-cased with other characters than [a-z0-9.-] as '_'). Only used
+ * to look a chain up: a mismatch merely costs one more analysis. */
+static void capture_id(const cs_passthrough_t *pt, const uint8_t fp[32],
+                       char id[CS_CAPTURE_ID_MAX]) {
+  char clean[256];
+  size_t j = 0;
+  for (size_t i = 0; pt->host[i] != '\0' && j < sizeof(clean) - 1; i++) {
+    char c = pt->host[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    clean[j++] = ok ? c : '_';
+  }
+  clean[j] = '\0';
+  if (clean[0] == '.')
+    clean[0] = '_';
+  snprintf(id, CS_CAPTURE_ID_MAX, "%s_%d_%02x%02x%02x%02x%02x%02x%02x%02x", clean, pt->port,
+           fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7]);
+}
+
+/* A chain already captured for this host:port keeps its first report (the
+ * store writes it once): record the sighting without analysing again, so a
+ * burst of connections to one server costs one analysis. */
+static int seen_before(cs_passthrough_t *pt, int64_t now_ms) {
+  cs_capture_store_t *st = pt->px->store;
+  if (st == NULL)
+    return 0;
+  uint8_t fp[32];
+  char id[CS_CAPTURE_ID_MAX], *meta = NULL;
+  size_t len = 0;
+  mbedtls_sha256_ret(pt->chain_der, pt->chain_der_len, fp, 0);
+  capture_id(pt, fp, id);
+  if (cs_capture_store_read(st, id, "meta.json", &meta, &len) != 0)
+    return 0;
+  free(meta);
+  const cs_tls_sniff_info_t *info = cs_tls_sniff_info(pt->sniff);
+  char suite[16];
+  cs_capture_meta_t m = {.host = pt->host,
+                         .port = pt->port,
+                         .sni = info->sni,
+                         .upstream = pt->addr,
+                         .tls_version = cs_tls_version_name(info->version),
+                         .cipher = cipher_name(info->cipher_suite, suite, sizeof(suite)),
+                         .worst = -1};
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  if (cs_capture_store_put(st, &m, fp, "", NULL, now_ms, id, NULL, &eb) != 0)
+    fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
+  logv(pt, "seen %s again; the client: %s", id, cs_sniff_reaction_name(info->reaction));
+  return 1;
+}
+
 static void analyze(cs_passthrough_t *pt) {
   cs_proxy_ctx_t *px = pt->px;
   const cs_tls_sniff_info_t *info = cs_tls_sniff_info(pt->sniff);
   int64_t now_ms = cs_fs_now_ms();
+  if (seen_before(pt, now_ms))
+    return;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
   cs_sct_t scts[CS_SCT_LIST_MAX];
@@ -153,21 +208,20 @@ static void analyze(cs_passthrough_t *pt) {
   }
   char source[300];
   snprintf(source, sizeof(source), "%s:%d", pt->host, pt->port);
-  const cs_trust_store_t *trust = px->up.trust;
-  cs_analysis_opts_t opts = {.source = source,
-                             .clocks = px->judge.clocks,
-                             .nclocks = px->judge.nclocks,
-                             .has_at = 1,
-                             .at_ms = now_ms,
-                             .extra_scts = nscts > 0 ? scts : NULL,
-                             .nextra_scts = nscts,
-                             .trust_stores = &trust,
-                             .ntrust_stores = trust != NULL,
-                             .hostname = info->sni[0] != '\0' ? info->sni : pt->host,
-                             .stapled_ocsp = pt->ocsp,
-                             .stapled_ocsp_len = pt->ocsp_len,
-                             .stapling_probed = pt->stapling_asked,
-                             .stapling_observable = 1};
+  /* What every analysis of this proxy shares (clocks, trust, log list), then
+   * this capture's own facts. */
+  cs_analysis_opts_t opts = px->judge.base;
+  opts.source = source;
+  opts.has_at = 1;
+  opts.at_ms = now_ms;
+  opts.extra_scts = nscts > 0 ? scts : NULL;
+  opts.nextra_scts = nscts;
+  if (opts.hostname == NULL)
+    opts.hostname = info->sni[0] != '\0' ? info->sni : pt->host;
+  opts.stapled_ocsp = pt->ocsp;
+  opts.stapled_ocsp_len = pt->ocsp_len;
+  opts.stapling_probed = pt->stapling_asked;
+  opts.stapling_observable = 1;
   cs_analysis_t *a = NULL;
   int rc = cs_analyze(&a, pt->chain_der, pt->chain_der_len, &opts, &eb);
   if (rc != 0) {
