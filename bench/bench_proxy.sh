@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
-# Side-by-side proxy benchmark on loopback, one run:
-#   direct  vs  through certskew proxy  vs  through mitmproxy (mitmdump)
-# for handshakes/s and p50/p99 latency (sequential full HTTPS requests:
-# TCP + CONNECT + TLS + small GET) and bulk MB/s (one 256 MB download).
-# Upstream: openssl s_server -WWW with a root -> leaf chain made here.
+# Side-by-side proxy benchmark on loopback, in one run:
+#   direct  vs  through certskew  vs  through mitmproxy (mitmdump)
+# with the same client (bench_proxy_client: OpenSSL, one thread per
+# simulated client) and the same upstream (bench_proxy_server: OpenSSL,
+# thread per connection, TLS 1.2). Figures: handshakes/s and per-request
+# latency p50/p99 at 1, 16 and 64 concurrent clients, with full and with
+# resumed client handshakes; request latency on a kept-alive connection;
+# bulk MB/s (median of 3 downloads). Warm-up is excluded. Each phase runs
+# for the three targets back to back. The CPU seconds
+# of the client, the proxy and the upstream are recorded for every phase,
+# so the JSON shows which process was the bottleneck.
 #
-# usage: bench/bench_proxy.sh [BUILD_DIR] [COUNT] > results.json
-# Needs: openssl, mitmdump (Debian package mitmproxy; skipped if absent).
+# usage: bench/bench_proxy.sh [BUILD_DIR] > out.json
+#   env: DURATION (s per phase, default 3), CONC (default 1,16,64),
+#        BULK_MB (default 256), OUT (default bench/results/proxy-<time>.json)
+# Results go to bench/results/ (gitignored: they describe one machine);
+# the file is also printed. Use a release build (-O2) of certskew.
+# Needs: openssl, python3, mitmdump (Debian package mitmproxy; the
+# mitmproxy figures are marked as missing without it).
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
-COUNT=${2:-300}
+DURATION=${DURATION:-3}
+CONC=${CONC:-1,16,64}
+BULK_MB=${BULK_MB:-256}
 BIN=$BUILD/certskew
 CLIENT=$BUILD/bench/bench_proxy_client
+SERVER=$BUILD/bench/bench_proxy_server
+mkdir -p "$SRC/bench/results"
+OUT=${OUT:-$SRC/bench/results/proxy-$(date -u +%Y%m%dT%H%M%SZ).json}
 T=$(mktemp -d "${TMPDIR:-/tmp}/certskew-bench.XXXXXX")
 PIDS=()
 cleanup() {
@@ -23,7 +39,11 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$T" || exit 1
+for f in "$BIN" "$CLIENT" "$SERVER"; do
+  [ -x "$f" ] || { echo "{\"error\": \"missing $f: build first\"}"; exit 1; }
+done
 
+# The upstream's chain: ECDSA P-256 root -> leaf for IP 127.0.0.1.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root.key \
   -out root.pem -subj "/CN=bench root" -days 30 2>/dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -out leaf.csr \
@@ -31,83 +51,182 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key 
 printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext.cnf
 openssl x509 -req -in leaf.csr -CA root.pem -CAkey root.key -CAcreateserial -out leaf.pem \
   -days 10 -extfile ext.cnf 2>/dev/null
-head -c 100 /dev/zero | tr '\0' x > small.txt
-head -c $((256 * 1024 * 1024)) /dev/urandom > bulk.bin
+cat leaf.pem root.pem > chain.pem
 
-wait_for() { # wait_for FILE PATTERN -> first capture group
-  local i v
+wait_file() { # wait_file FILE: its first line once it exists
+  local i
   for i in $(seq 1 150); do
-    v=$(sed -n "$2" "$1" 2>/dev/null | head -1)
-    [ -n "$v" ] && { echo "$v"; return 0; }
+    [ -s "$1" ] && { head -1 "$1"; return 0; }
     sleep 0.1
   done
   return 1
 }
 
-openssl s_server -accept 127.0.0.1:0 -cert leaf.pem -key leaf.key -WWW -quiet > s.log 2>&1 &
-PIDS+=($!)
-# -quiet hides ACCEPT; find the port from /proc instead.
-SPORT=""
-for i in $(seq 1 50); do
-  SPORT=$(ss -ltnp 2>/dev/null | awk -v pid="pid=${PIDS[0]}," '$0 ~ pid {split($4,a,":"); print a[length(a)]}' | head -1)
-  [ -n "$SPORT" ] && break
-  sleep 0.1
-done
-[ -n "$SPORT" ] || { echo '{"error": "s_server did not start"}'; exit 1; }
+"$SERVER" --cert chain.pem --key leaf.key --port-file "$T/s.port" \
+  --bulk-bytes $((BULK_MB * 1024 * 1024)) > s.log 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+SPORT=$(wait_file "$T/s.port") || { echo '{"error": "upstream did not start"}'; exit 1; }
 
 CERTSKEW_HOME="$T/home" "$BIN" proxy --port 0 --port-file "$T/cs.port" --trust root.pem \
   > cs.log 2>&1 &
-PIDS+=($!)
-CSPORT=$(wait_for "$T/cs.port" 's/^\([0-9]*\)$/\1/p') || { echo '{"error":"certskew did not start"}'; exit 1; }
+CSPID=$!
+PIDS+=($CSPID)
+CSPORT=$(wait_file "$T/cs.port") || { echo '{"error": "certskew did not start"}'; exit 1; }
 
 MITM=""
 MPORT=""
+MPID=""
 if command -v mitmdump > /dev/null; then
   MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  # stream_large_bodies: bodies over 1 MB are streamed, not buffered
+  # (certskew always streams); upstream verified against the bench root.
   mitmdump --listen-host 127.0.0.1 --listen-port "$MPORT" --set confdir="$T/mitm" \
     --set ssl_verify_upstream_trusted_ca="$T/root.pem" --set stream_large_bodies=1m \
     -q > mitm.log 2>&1 &
-  PIDS+=($!)
-  for i in $(seq 1 150); do [ -s "$T/mitm/mitmproxy-ca-cert.pem" ] && break; sleep 0.1; done
-  sleep 1
-  [ -s "$T/mitm/mitmproxy-ca-cert.pem" ] && MITM=1
+  MPID=$!
+  PIDS+=($MPID)
+  wait_file "$T/mitm/mitmproxy-ca-cert.pem" > /dev/null && MITM=1
+  # Listening only after the CA is written: wait for the port.
+  for i in $(seq 1 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$MPORT),1)" 2>/dev/null && break
+    sleep 0.1
+  done
 fi
 
-run() { # run LABEL ARGS...
-  local label=$1; shift
-  "$CLIENT" --label "$label" --port "$SPORT" --count "$COUNT" --small /small.txt --bulk /bulk.bin "$@" \
-    || echo "{\"label\": \"$label\", \"error\": \"client failed\"}"
-}
-DIRECT=$(run direct --ca root.pem)
-CERTSKEW=$(run certskew --proxy "$CSPORT" --ca "$T/home/ca.pem")
-if [ -n "$MITM" ]; then
-  MITMJ=$(run mitmproxy --proxy "$MPORT" --ca "$T/mitm/mitmproxy-ca-cert.pem")
-else
-  MITMJ='{"label": "mitmproxy", "error": "mitmdump not installed (Debian package mitmproxy)"}'
-fi
-python3 - "$DIRECT" "$CERTSKEW" "$MITMJ" "$COUNT" <<'PY'
-import json, sys, platform, os
-d, c, m = (json.loads(x) for x in sys.argv[1:4])
-def ratio(a, b, key, inverse=False):
+TARGETS=(--target "direct,0,root.pem" --target "certskew,$CSPORT,$T/home/ca.pem,$CSPID")
+[ -n "$MITM" ] && TARGETS+=(--target "mitmproxy,$MPORT,$T/mitm/mitmproxy-ca-cert.pem,$MPID")
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+RESULTS=$("$CLIENT" --port "$SPORT" --duration "$DURATION" --conc "$CONC" --pid "upstream=$SPID" \
+  "${TARGETS[@]}" 2> client.err) \
+  || { echo "{\"error\": \"client failed: $(head -c 300 client.err | tr '"\n' "' ")\"}"; exit 1; }
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+[ -n "$MITM" ] || RESULTS=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"label": "mitmproxy", "error": "mitmdump not installed (Debian package mitmproxy)"}); print(json.dumps(r))' "$RESULTS")
+
+python3 - "$RESULTS" "$SRC" "$DURATION" "$CONC" "$BULK_MB" "$LOAD_BEFORE" "$LOAD_AFTER" \
+  > "$OUT" <<'PY'
+import json, os, platform, re, subprocess, sys, datetime
+d, c, m = json.loads(sys.argv[1])
+src, duration, conc, bulk_mb, load_before, load_after = sys.argv[2:8]
+
+def sh(*cmd):
     try:
-        x, y = (a[key], b[key]) if not inverse else (b[key], a[key])
-        return round(x / y, 2) if y else None
-    except (KeyError, TypeError):
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+    except Exception:
         return None
-def lat(r, q):
-    try: return r["latency_ms"][q]
-    except (KeyError, TypeError): return None
-cmp = {
-  "certskew_vs_mitmproxy": {
-    "handshakes_per_s": ratio(c, m, "handshakes_per_s"),
-    "p50_latency_speedup": round(lat(m, "p50") / lat(c, "p50"), 2) if lat(m, "p50") and lat(c, "p50") else None,
-    "p99_latency_speedup": round(lat(m, "p99") / lat(c, "p99"), 2) if lat(m, "p99") and lat(c, "p99") else None,
-    "bulk_MBps": ratio(c, m, "bulk_MBps"),
-  },
-  "certskew_bulk_vs_direct": ratio(c, d, "bulk_MBps"),
+
+def dpkg(pkg):
+    return sh("dpkg-query", "-W", "-f=${Version}", pkg) or None
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+def mem_gb():
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        return None
+
+def get(r, *path):
+    for p in path:
+        if isinstance(r, dict) and p in r:
+            r = r[p]
+        elif isinstance(r, list) and isinstance(p, int) and p < len(r):
+            r = r[p]
+        else:
+            return None
+    return r
+
+def ratio(x, y):
+    return round(x / y, 2) if isinstance(x, (int, float)) and isinstance(y, (int, float)) and y > 0 and x >= 0 else None
+
+flags = ""
+try:
+    flags = open("/proc/cpuinfo").read()
+except OSError:
+    pass
+mconf = ""
+try:
+    mconf = open("/usr/include/mbedtls/config.h").read()
+except OSError:
+    pass
+def mdef(name):
+    return re.search(r"^#define " + name + r"\b", mconf, re.M) is not None
+
+figures = {}
+levels = [int(x) for x in conc.split(",")]
+for mode in ("full", "resumed"):
+    for i, lv in enumerate(levels):
+        key = f"{mode}_c{lv}"
+        cs, mi, di = (get(r, "handshakes", mode, i) for r in (c, m, d))
+        figures[f"handshakes_per_s_{key}"] = {
+            "direct": get(di, "handshakes_per_s"), "certskew": get(cs, "handshakes_per_s"),
+            "mitmproxy": get(mi, "handshakes_per_s"),
+            "certskew_vs_mitmproxy": ratio(get(cs, "handshakes_per_s"), get(mi, "handshakes_per_s"))}
+        for q in ("p50", "p99"):
+            figures[f"latency_{q}_ms_{key}"] = {
+                "direct": get(di, "latency_ms", q), "certskew": get(cs, "latency_ms", q),
+                "mitmproxy": get(mi, "latency_ms", q),
+                # a speedup: mitmproxy's latency over certskew's
+                "certskew_vs_mitmproxy": ratio(get(mi, "latency_ms", q), get(cs, "latency_ms", q))}
+for q in ("p50", "p99"):
+    figures[f"keepalive_latency_{q}_ms"] = {
+        "direct": get(d, "keepalive", "latency_ms", q), "certskew": get(c, "keepalive", "latency_ms", q),
+        "mitmproxy": get(m, "keepalive", "latency_ms", q),
+        "certskew_vs_mitmproxy": ratio(get(m, "keepalive", "latency_ms", q), get(c, "keepalive", "latency_ms", q))}
+figures["bulk_MBps"] = {
+    "direct": get(d, "bulk", "MBps"), "certskew": get(c, "bulk", "MBps"), "mitmproxy": get(m, "bulk", "MBps"),
+    "certskew_vs_mitmproxy": ratio(get(c, "bulk", "MBps"), get(m, "bulk", "MBps")),
+    "certskew_vs_direct": ratio(get(c, "bulk", "MBps"), get(d, "bulk", "MBps"))}
+met = {k: (v["certskew_vs_mitmproxy"] is not None and v["certskew_vs_mitmproxy"] >= 10) for k, v in figures.items()}
+
+out = {
+  "benchmark": "proxy",
+  "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+  "machine": {"cpu": cpu_model(), "cpus": os.cpu_count(), "arch": platform.machine(),
+              "kernel": platform.release(), "memory_gb": mem_gb(),
+              # other work on the machine during the run (1/5/15-min load averages)
+              "loadavg_before": load_before, "loadavg_after": load_after,
+              "cpu_flags": {f: (f" {f} " in flags) for f in ("aes", "pclmulqdq", "avx2", "sha_ni")}},
+  "versions": {
+    "certskew": sh("git", "-C", src, "describe", "--always", "--dirty"),
+    "libmbedtls": dpkg("libmbedtls-dev"), "libuv": dpkg("libuv1-dev"),
+    "mbedtls_config": {k: mdef("MBEDTLS_" + k) for k in ("AESNI_C", "HAVE_ASM", "ECP_NIST_OPTIM", "SSL_SESSION_TICKETS", "CHACHAPOLY_C")},
+    "openssl": sh("openssl", "version"), "mitmproxy": (sh("mitmdump", "--version") or "").split("\n")[0] or None,
+    "python3": platform.python_version()},
+  "methodology": {
+    "client": "bench/bench_proxy_client.c: OpenSSL, blocking sockets, one thread per simulated client, TLS 1.2 max, "
+              "verification of the served chain and of IP 127.0.0.1 on every connection; identical for all three targets",
+    "upstream": "bench/bench_proxy_server.c: OpenSSL, a thread per connection, TLS 1.2 max, ECDSA P-256 leaf + root, "
+                "session tickets on; /small = 100-byte body, /bulk = %s MiB" % bulk_mb,
+    "handshake_phase": "each client loops for %s s: TCP connect (+ CONNECT through a proxy), TLS handshake, "
+                       "GET /small HTTP/1.0, body read to its Content-Length, close; handshakes/s = completed / wall time; "
+                       "latency = that whole request, per request; 'full' never resumes, 'resumed' offers each client's "
+                       "previous session (resumed_fraction says how many were resumed)" % duration,
+    "concurrency_levels": levels,
+    "keepalive_phase": "one TLS connection, sequential HTTP/1.1 GET /small: per-request latency (the relay's own cost)",
+    "bulk_phase": "3 sequential downloads of /bulk on new connections; MB/s = bytes / (connect..last byte); median reported",
+    "warmup": "%s clients resuming for 1 s before measuring (not reported): leaves minted, chains judged" % max(levels),
+    "cpu": "per phase CPU seconds of client, proxy and upstream from getrusage and /proc/PID/stat; util = CPU s per wall s",
+    "machine_sharing": "client, proxy and upstream all run on the same %s CPUs; the proxy is not pinned; "
+                       "every phase runs for the three targets back to back (interleaved) so background load "
+                       "hits them alike; see machine.loadavg_*" % os.cpu_count(),
+    "mitmproxy_options": "mitmdump -q --set stream_large_bodies=1m --set ssl_verify_upstream_trusted_ca=<bench root>",
+    "certskew_options": "certskew proxy --port 0 --trust <bench root> (default clocks, captures on)"},
+  "results": [d, c, m],
+  "figures": figures,
+  "targets": {"certskew_vs_mitmproxy_every_figure": ">= 10", "bulk_certskew_vs_direct": ">= 0.5"},
+  "targets_met": {"vs_mitmproxy": met, "bulk_vs_direct": (figures["bulk_MBps"]["certskew_vs_direct"] or 0) >= 0.5},
 }
-out = {"benchmark": "proxy", "requests_per_run": int(sys.argv[4]), "cpus": os.cpu_count(),
-       "machine": platform.machine(), "results": [d, c, m], "comparison": cmp,
-       "targets": {"vs_mitmproxy_every_figure": ">= 10x", "bulk_vs_direct": ">= 0.5"}}
 print(json.dumps(out, indent=2))
 PY
+cat "$OUT"
+echo "results: $OUT" >&2

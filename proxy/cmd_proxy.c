@@ -25,6 +25,12 @@ static void usage(FILE *out) {
           "  --clock MODEL          also judge at this client clock (repeatable; see\n"
           "                         'certskew clocks')\n"
           "  --forward-invalid      pass traffic to invalid upstreams through anyway\n"
+          "  --passthrough [HOST...] do not decrypt: relay CONNECT tunnels byte for byte so\n"
+          "                         the browser validates the real chain (no CA to install);\n"
+          "                         certskew reads the TLS handshake going by. Without HOST:\n"
+          "                         every host; with HOSTs (name, *.suffix, optional :port,\n"
+          "                         comma-separated or repeated): only those\n"
+          "  --intercept HOST...    intercept these hosts even with --passthrough\n"
           "  --home DIR             CA directory (default $CERTSKEW_HOME,\n"
           "                         $XDG_DATA_HOME/certskew or ~/.local/share/certskew)\n"
           "  --store DIR            capture store (default HOME/captures)\n"
@@ -56,6 +62,8 @@ int cs_cmd_proxy(int argc, char **argv) {
   size_t nclocks = 0;
   cs_clock_init_exact(&clocks[nclocks++]);
   const char *cmd = "proxy";
+  /* Host rules borrow argv's strings. */
+  const char *pass_hosts[64], *icpt_hosts[64];
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = NULL;
     long long n = 0;
@@ -63,7 +71,26 @@ int cs_cmd_proxy(int argc, char **argv) {
       usage(stdout);
       return 0;
     }
-    if (strcmp(a, "--forward-invalid") == 0) {
+    if (strcmp(a, "--passthrough") == 0 || strcmp(a, "--intercept") == 0) {
+      int pass = a[2] == 'p';
+      const char **list = pass ? pass_hosts : icpt_hosts;
+      size_t *n_list = pass ? &cfg.npassthrough_hosts : &cfg.nintercept_hosts;
+      int any = 0;
+      while (i + 1 < argc && argv[i + 1][0] != '-' && argv[i + 1][0] != '\0') {
+        if (*n_list == 64) {
+          fprintf(stderr, "certskew proxy: more than 64 %s arguments\n", a);
+          return 2;
+        }
+        list[(*n_list)++] = argv[++i];
+        any = 1;
+      }
+      if (pass && !any)
+        cfg.passthrough = 1;
+      if (!pass && !any) {
+        fprintf(stderr, "certskew proxy: --intercept needs at least one HOST\n");
+        return 2;
+      }
+    } else if (strcmp(a, "--forward-invalid") == 0) {
       cfg.forward_invalid = 1;
     } else if (strcmp(a, "--allow-remote") == 0) {
       cfg.allow_remote = 1;
@@ -136,6 +163,8 @@ int cs_cmd_proxy(int argc, char **argv) {
       return 2;
     }
   }
+  cfg.passthrough_hosts = pass_hosts;
+  cfg.intercept_hosts = icpt_hosts;
   cfg.clocks = clocks;
   cfg.nclocks = nclocks;
   cs_errbuf_t eb;

@@ -23,6 +23,7 @@
 #include "endpoint.h"
 #include "http_head.h"
 #include "http_response.h"
+#include "passthrough.h"
 #include "proxy_ctx.h"
 #include "proxy_fs.h"
 #include "proxy_x509.h"
@@ -63,6 +64,7 @@ typedef struct cs_conn {
   cs_leaf_t *leaf;          /* references held for the handshake */
   cs_leaf_t *sni_leaf;
   cs_verdict_t verdict;
+  cs_passthrough_t *pt;     /* passthrough observer (owned until released), NULL when intercepting */
   int failed;
   char fail_code[48];
   char fail_msg[CS_VERDICT_REASONS];
@@ -102,6 +104,7 @@ static void maybe_free(cs_conn_t *c) {
   px->nconns--;
   cs_upstream_free(&c->up);
   cs_verdict_free(&c->verdict);
+  cs_passthrough_release(c->pt);
   cs_leaf_release(c->leaf);
   cs_leaf_release(c->sni_leaf);
   free(c->head);
@@ -355,6 +358,8 @@ static void on_relay_read(cs_endpoint_t *from, uint8_t *buf, ssize_t nread) {
   cs_endpoint_t *to = peer_of(c, from);
   touch(c);
   if (nread < 0) {
+    if (c->pt != NULL)
+      cs_passthrough_closed(c->pt, from == &c->client);
     if (nread != UV_EOF) {
       logv(c, "%s: %s", from->name, uv_strerror((int)nread));
       conn_close(c);
@@ -386,6 +391,10 @@ static void on_relay_read(cs_endpoint_t *from, uint8_t *buf, ssize_t nread) {
     conn_close(c);
     return;
   }
+  /* Forwarded first: the write owns buf, which stays intact until its
+   * callback, and libuv never runs that before we return to the loop. */
+  if (c->pt != NULL)
+    cs_passthrough_observe(c->pt, from == &c->client, buf, (size_t)nread);
   if (to->queued >= CS_EP_WRITE_HIGH)
     pause_side(from);
 }
@@ -511,6 +520,10 @@ static int setup_client_tls(cs_conn_t *c) {
   mbedtls_ssl_conf_curves(conf, cs_upstream_curves());
   mbedtls_ssl_conf_ciphersuites(conf, cs_upstream_ciphersuites());
   mbedtls_ssl_conf_sni(conf, on_sni, c);
+  /* Clients resume with a ticket, as with the real server: no key
+   * exchange and no signature for the proxy on their next connections. */
+  mbedtls_ssl_conf_session_tickets_cb(conf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
+                                      &px->up.tickets);
   return cs_endpoint_tls_setup(&c->client, conf);
 }
 
@@ -586,6 +599,8 @@ static void note_failure(cs_conn_t *c, const char *code, const char *msg) {
   logv(c, "%s: %s", code, msg);
 }
 
+static void start_passthrough(cs_conn_t *c, int status);
+
 static void on_upstream_done(cs_upstream_t *u, int status) {
   cs_conn_t *c = u->data;
   if (u->cancelled) {
@@ -595,6 +610,10 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
   cs_proxy_ctx_t *px = c->px;
   int64_t now_ms = cs_fs_now_ms();
   touch(c);
+  if (c->pt != NULL) {
+    start_passthrough(c, status);
+    return;
+  }
   if (status != 0) {
     note_failure(c, u->err_code, u->err_msg);
     cs_endpoint_close(&c->upstream);
@@ -610,6 +629,14 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
       conn_close(c);
       return;
     }
+    /* Only a chain judged usable is resumed later; a failing one is
+     * captured again by a full handshake on every connection. */
+    if (c->verdict.invalid)
+      cs_upstream_forget_session(u);
+    else
+      cs_upstream_keep_session(u);
+    if (u->resumed)
+      logv(c, "upstream TLS session resumed (chain from its full handshake)");
     if (c->verdict.invalid && !px->cfg->forward_invalid) {
       note_failure(c, "UPSTREAM_INVALID", c->verdict.reasons);
       /* The TLS session to the server is not used any further. */
@@ -621,6 +648,35 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
     return;
   }
   start_client_tls(c);
+}
+
+/* A passthrough tunnel: 200, then bytes both ways untouched (passthrough.h). */
+static void start_passthrough(cs_conn_t *c, int status) {
+  static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+  if (status != 0) {
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s: %s", c->up.err_code, c->up.err_msg);
+    note_failure(c, c->up.err_code, c->up.err_msg);
+    cs_endpoint_close(&c->upstream);
+    if (c->px->store != NULL)
+      cs_capture_store_note_error(c->px->store, c->target.host, c->target.port, c->up.err_code,
+                                  c->up.err_msg, cs_fs_now_ms());
+    send_simple(c, 502, msg);
+    return;
+  }
+  cs_passthrough_connected(c->pt, &c->upstream.tcp, c->up.addr);
+  if (cs_endpoint_write_copy(&c->client, ok, sizeof ok - 1) != 0 ||
+      (c->pending_len > 0 &&
+       cs_endpoint_write_copy(&c->upstream, c->pending, c->pending_len) != 0)) {
+    conn_close(c);
+    return;
+  }
+  if (c->pending_len > 0)
+    cs_passthrough_observe(c->pt, 1, c->pending, c->pending_len);
+  free(c->pending);
+  c->pending = NULL;
+  c->pending_len = 0;
+  start_relay(c);
 }
 
 static int is_self_target(const cs_conn_t *c) {
@@ -646,7 +702,12 @@ static void start_upstream(cs_conn_t *c) {
   cs_proxy_ctx_t *px = c->px;
   unsigned char ip[16];
   int is_ip = cs_x509_parse_ip(c->target.host, ip) > 0;
-  if (c->is_connect) {
+  if (c->is_connect && cs_passthrough_wanted(px->cfg, c->target.host, c->target.port) &&
+      cs_passthrough_new(&c->pt, px, c->target.host, c->target.port) != 0) {
+    conn_close(c);
+    return;
+  }
+  if (c->is_connect && c->pt == NULL) {
     cs_errbuf_t eb;
     cs_errbuf_init(&eb);
     if (cs_mint_get(px->mint, c->target.host, cs_fs_now_ms(), &c->leaf, &eb) != 0) {
@@ -658,8 +719,8 @@ static void start_upstream(cs_conn_t *c) {
   cs_endpoint_read_stop(&c->client);
   c->up.data = c;
   if (cs_upstream_start(&c->up, px->loop, &px->up, &c->upstream, c->target.host,
-                        c->target.port, is_ip ? NULL : c->target.host, c->is_connect,
-                        on_upstream_done) != 0)
+                        c->target.port, is_ip ? NULL : c->target.host,
+                        c->is_connect && c->pt == NULL, on_upstream_done) != 0)
     send_simple(c, 502, "cannot start resolving the upstream host");
 }
 

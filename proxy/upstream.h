@@ -24,6 +24,16 @@
 #include "certskew/trust.h"
 #include "endpoint.h"
 #include "proxy_rng.h"
+#include "session_cache.h"
+
+#include <mbedtls/ssl_ticket.h>
+
+/* Upstream sessions are resumed for this long after their full handshake
+ * (then a full handshake captures the chain afresh), for this many servers. */
+#define CS_UPSTREAM_SESSION_MAX_AGE_MS (5 * 60 * 1000)
+#define CS_UPSTREAM_SESSION_MAX 512
+/* Lifetime of the session tickets the proxy issues to its clients. */
+#define CS_CLIENT_TICKET_LIFETIME_S (60 * 60)
 
 /* Shared client configuration (one per process). */
 typedef struct cs_upstream_conf {
@@ -31,6 +41,11 @@ typedef struct cs_upstream_conf {
   cs_trust_store_t *trust;   /* owned: the upstream anchors, judged by the trust analyzer */
   mbedtls_ssl_config conf;
   const char *alpn[2];
+  /* Resumable upstream sessions (owned). */
+  cs_session_cache_t *sessions;
+  /* Session ticket keys for the proxy's client-facing (server) side, so
+   * browsers resume their TLS sessions with the proxy. */
+  mbedtls_ssl_ticket_context tickets;
   /* The proxy's own listening address, to refuse connecting to itself. */
   struct sockaddr_storage self;
   int has_self;
@@ -84,6 +99,10 @@ struct cs_upstream {
   char tls_version[32];
   char cipher[100];
   char alpn_chosen[32];
+  int resumed;                  /* the handshake resumed a cached session */
+  uint8_t *offered_der;         /* owned: the chain saved with the offered session */
+  size_t offered_len, offered_ncerts;
+  char session_key[600];        /* "host:port/sni" in uc->sessions */
 };
 
 /* Prepares u. Cannot fail. */
@@ -101,6 +120,11 @@ void cs_upstream_cancel(cs_upstream_t *u);
 /* 1 while a libuv request that points at u is outstanding (u must not be
  * freed before it completes). */
 int cs_upstream_busy(const cs_upstream_t *u);
+/* After the served chain was judged usable: keeps the session of a full
+ * handshake for resumption (a resumed one keeps its original age). */
+void cs_upstream_keep_session(cs_upstream_t *u);
+/* After a judgement failed: never resume this server's session. */
+void cs_upstream_forget_session(cs_upstream_t *u);
 /* Frees results. Safe twice. */
 void cs_upstream_free(cs_upstream_t *u);
 

@@ -33,6 +33,16 @@ typedef struct cs_proxy_config {
   const cs_clock_t *clocks;  /* borrowed; NULL/0 = the exact clock only */
   size_t nclocks;
   int forward_invalid;       /* pass traffic through invalid upstreams */
+  /* Passthrough (proxy/passthrough.h): CONNECT tunnels relayed byte for byte,
+   * the browser validating the real chain, certskew capturing it read-only.
+   * Per-host rules (patterns "host", "*.suffix", either with ":port"; a
+   * string may hold several, comma-separated) override the default; the most
+   * specific matching pattern wins, intercept on a tie. */
+  int passthrough;           /* default for hosts no rule names */
+  const char *const *passthrough_hosts; /* borrowed */
+  size_t npassthrough_hosts;
+  const char *const *intercept_hosts;   /* borrowed */
+  size_t nintercept_hosts;
   size_t max_conns;          /* client connections at once (default 1024) */
   size_t max_captures;       /* retention (default 1000) */
   int64_t handshake_timeout_ms; /* default 10 s: DNS + connect + both handshakes */

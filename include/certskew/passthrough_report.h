@@ -1,0 +1,47 @@
+/*
+ * The passthrough capture's part of a report (pure): what the browser did
+ * with the chain, as seen in the relayed tunnel (certskew/tls_sniff.h), as a
+ * finding that explains it with the analysis's own findings, and as the
+ * report's "capture" object.
+ *
+ * Finding codes (stable):
+ *   CLIENT_REJECTED_CHAIN   error: the client sent an alert after the server's
+ *                           flight (TLS 1.2: its code is in the evidence)
+ *   CLIENT_LIKELY_REJECTED  warning: the client closed right after the
+ *                           server's flight without application data (TLS 1.3:
+ *                           its alert, if any, is encrypted)
+ *   CLIENT_ACCEPTED_CHAIN   info: the client went on to application data
+ */
+#ifndef CERTSKEW_PASSTHROUGH_REPORT_H
+#define CERTSKEW_PASSTHROUGH_REPORT_H
+
+#include <cjson/cJSON.h>
+
+#include "certskew/error.h"
+#include "certskew/findings.h"
+#include "certskew/tls_sniff.h"
+
+/* How the chain was captured, for the report. */
+#define CS_CAPTURE_METHOD_PASSIVE "passive TLS 1.2 handshake"
+#define CS_CAPTURE_METHOD_SIDE_TLS13 "side connection (TLS 1.3)"
+#define CS_CAPTURE_METHOD_SIDE_RESUMED "side connection (resumed TLS 1.2 session)"
+
+/* Adds at most one finding for info's client reaction to f (none while the
+ * reaction is unknown). Its explanation names the error findings already in
+ * f that match the alert (e.g. unknown_ca(48) and ANCHOR_NOT_TRUSTED), or
+ * says that certskew's analysis disagrees with the client. Returns 0 or
+ * CS_ENOMEM. */
+int cs_passthrough_add_finding(cs_findings_t *f, const cs_tls_sniff_info_t *info) CS_MUST_CHECK;
+
+/* The report's "capture" object: {"mode": "passthrough", "method": method,
+ * "tunnel": {...}, "client": {...}}. method is borrowed. Newly allocated
+ * (caller cJSON_Delete), NULL on allocation failure. */
+cJSON *cs_passthrough_capture_json(const cs_tls_sniff_info_t *info, const char *method);
+
+/* Parses report_json, adds the "capture" object and prints it again
+ * (pretty). *out is newly allocated (caller free()). CS_EPARSE when
+ * report_json is not a JSON object, CS_ENOMEM. */
+int cs_passthrough_decorate_report(const char *report_json, const cs_tls_sniff_info_t *info,
+                                   const char *method, char **out) CS_MUST_CHECK;
+
+#endif
