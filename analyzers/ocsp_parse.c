@@ -232,7 +232,7 @@ static int parse_responder_id(uint8_t **p, const uint8_t *end, cs_ocsp_info_t *i
   if (*p < end && **p == CTX_(2)) { /* byKey [2] KeyHash (SHA-1 of the key bits) */
     if ((ret = get_tag(p, end, &len, CTX_(2), eb, "ResponderID byKey")) != 0)
       return ret;
-    size_t n;
+    size_t n = 0; /* set by get_octets on success; initialised for -O2 analysis */
     const uint8_t *kend = *p + len;
     if ((ret = get_octets(p, kend, info->responder_key_hash, sizeof(info->responder_key_hash),
                           &n, eb, "KeyHash")) != 0)

@@ -45,8 +45,11 @@ static void step_set(cs_enrich_step_t *s, cs_enrich_state_t state, int err, cons
 }
 
 static void note(cs_enrich_result_t *res, const char *what, const char *why) {
-  if (res->nnotes < CS_ENRICH_MAX_NOTES)
-    snprintf(res->notes[res->nnotes++], sizeof res->notes[0], "%s: %s", what, why);
+  if (res->nnotes >= CS_ENRICH_MAX_NOTES)
+    return;
+  /* A note is for people: the step name and the reason are cut to fit. */
+  snprintf(res->notes[res->nnotes++], sizeof res->notes[0], "%.40s: %.*s", what,
+           (int)(sizeof res->notes[0] - 43), why);
 }
 
 /* SCTs delivered outside the certificate: the TLS extension's, then those in

@@ -103,7 +103,7 @@ static void test_retention(void) {
     CS_CHECK(cs_capture_store_count(s) <= 3);
   }
   /* The three least recently seen are gone, from disk too. */
-  char path[600];
+  char path[2400]; /* room for root (its buffer) plus an id */
   for (int i = 0; i < 6; i++) {
     snprintf(path, sizeof path, "%s/%s", root, ids[i]);
     struct stat st;
