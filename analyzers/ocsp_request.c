@@ -8,6 +8,7 @@
  * matching and responder-id checks.
  */
 #include "certskew/ocsp.h"
+#include "ocsp_internal.h"
 
 #include <string.h>
 
@@ -15,8 +16,7 @@
 #include <mbedtls/asn1write.h>
 #include <mbedtls/oid.h>
 
-/* Value bits of the subjectPublicKey BIT STRING inside SubjectPublicKeyInfo. */
-static int spk_bits(const mbedtls_x509_crt *crt, const uint8_t **bits, size_t *len) {
+int cs_ocsp_spk_bits(const mbedtls_x509_crt *crt, const uint8_t **bits, size_t *len) {
   uint8_t *p = crt->pk_raw.p;
   const uint8_t *end = p + crt->pk_raw.len;
   size_t n;
@@ -45,7 +45,7 @@ int cs_ocsp_certid_compute(cs_ocsp_certid_t *out, const mbedtls_x509_crt *issuer
   memset(out, 0, sizeof(*out));
   const uint8_t *bits;
   size_t nbits;
-  if (spk_bits(issuer, &bits, &nbits) != 0)
+  if (cs_ocsp_spk_bits(issuer, &bits, &nbits) != 0)
     return CS_EPARSE;
   out->hash_alg = md;
   out->name_hash_len = out->key_hash_len = mbedtls_md_get_size(mi);

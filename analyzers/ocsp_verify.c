@@ -16,21 +16,15 @@
 #include <mbedtls/pk.h>
 
 #include "certskew/time.h"
+#include "ocsp_internal.h"
 
 static int sha1_key_bits(const mbedtls_x509_crt *crt, uint8_t out[20]) {
-  uint8_t *p = crt->pk_raw.p;
-  const uint8_t *end = p + crt->pk_raw.len;
+  const uint8_t *bits;
   size_t n;
-  if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
-    return CS_EPARSE;
-  end = p + n;
-  if (mbedtls_asn1_get_tag(&p, end, &n, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
-    return CS_EPARSE;
-  p += n;
-  if (mbedtls_asn1_get_bitstring_null(&p, end, &n) != 0)
+  if (cs_ocsp_spk_bits(crt, &bits, &n) != 0)
     return CS_EPARSE;
   const mbedtls_md_info_t *mi = mbedtls_md_info_from_type(MBEDTLS_MD_SHA1);
-  return mbedtls_md(mi, p, n, out) == 0 ? 0 : CS_ECRYPTO;
+  return mbedtls_md(mi, bits, n, out) == 0 ? 0 : CS_ECRYPTO;
 }
 
 /* 1 if crt is the one the responder id names. */

@@ -36,6 +36,17 @@ extern int cs_test_failures; /* failures in the running test */
       CS_FAIL_AT("check failed: %s", #cond);                 \
   } while (0)
 
+/* CS_CHECK with a printf-style explanation of the values involved. */
+#define CS_CHECK_MSG(cond, ...)                              \
+  do {                                                       \
+    if (!(cond)) {                                           \
+      CS_FAIL_AT("check failed: %s", #cond);                 \
+      fprintf(stderr, "    ");                               \
+      fprintf(stderr, __VA_ARGS__);                          \
+      fprintf(stderr, "\n");                                 \
+    }                                                        \
+  } while (0)
+
 #define CS_CHECK_EQ_I64(a, b)                                                             \
   do {                                                                                    \
     int64_t cs_a_ = (int64_t)(a), cs_b_ = (int64_t)(b);                                   \

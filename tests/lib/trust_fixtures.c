@@ -13,20 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Runs a shell command built from trusted test literals; its exit status. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int run(const char *fmt, ...) {
-  char cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= sizeof(cmd))
-    return -1;
-  int st = system(cmd);
-  return st == -1 ? -1 : WEXITSTATUS(st);
-}
 
 
 static const char CA_CNF[] =
@@ -55,7 +41,7 @@ void cs_tf_cleanup(cs_tf_t *tf) {
   if (tf->dir[0] == '\0')
     return;
   if (strncmp(tf->dir, "/tmp/cs_trust_", 14) == 0)
-    (void)run("rm -rf '%s'", tf->dir);
+    (void)cs_fx_run("rm -rf '%s'", tf->dir);
   tf->dir[0] = '\0';
 }
 
@@ -73,25 +59,25 @@ int cs_tf_issue(cs_tf_t *tf, const char *name, const char *cn, const char *key,
   char keypath[400], extname[300], ext_text[2048];
   snprintf(keypath, sizeof(keypath), "%s/%s.key", d, key);
   if (access(keypath, R_OK) != 0 &&
-      run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '%s' 2>/dev/null",
+      cs_fx_run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '%s' 2>/dev/null",
           keypath) != 0)
     return -1;
   snprintf(extname, sizeof(extname), "%s.ext", name);
   snprintf(ext_text, sizeof(ext_text), "[ext]\n%s\n", ext);
   if (cs_fx_write(d, extname, ext_text, strlen(ext_text), NULL) != 0)
     return -1;
-  if (run("cd '%s' && openssl req -new -config ca.cnf -key '%s.key' -subj '/CN=%s' -out '%s.csr'",
+  if (cs_fx_run("cd '%s' && openssl req -new -config ca.cnf -key '%s.key' -subj '/CN=%s' -out '%s.csr'",
           d, key, cn, name) != 0)
     return -1;
   char nb[32], na[32];
   openssl_date(nb_s, nb);
   openssl_date(na_s, na);
   if (issuer == NULL)
-    return run("cd '%s' && openssl ca -batch -config ca.cnf -selfsign -keyfile '%s.key' "
+    return cs_fx_run("cd '%s' && openssl ca -batch -config ca.cnf -selfsign -keyfile '%s.key' "
                "-in '%s.csr' -out '%s.pem' -startdate %s -enddate %s -extfile '%s' "
                "-extensions ext -notext >/dev/null 2>&1",
                d, key, name, name, nb, na, extname) == 0 ? 0 : -1;
-  return run("cd '%s' && openssl ca -batch -config ca.cnf -cert '%s.pem' -keyfile '%s.key' "
+  return cs_fx_run("cd '%s' && openssl ca -batch -config ca.cnf -cert '%s.pem' -keyfile '%s.key' "
              "-in '%s.csr' -out '%s.pem' -startdate %s -enddate %s -extfile '%s' "
              "-extensions ext -notext >/dev/null 2>&1",
              d, issuer, issuer_key, name, name, nb, na, extname) == 0 ? 0 : -1;
@@ -150,7 +136,7 @@ int cs_tf_openssl_verify(cs_tf_t *tf, const char *leaf, const char *untrusted,
     snprintf(opt_host, sizeof(opt_host), "%s '%s'", is_ip ? "-verify_ip" : "-verify_hostname",
              host);
   }
-  int st = run("openssl verify -no-CApath -no-CAstore -purpose sslserver -attime %lld "
+  int st = cs_fx_run("openssl verify -no-CApath -no-CAstore -purpose sslserver -attime %lld "
                "-CAfile '%s/%s' %s %s '%s/%s' >/dev/null 2>&1",
                (long long)at_s, tf->dir, cafile, opt_untrusted, opt_host, tf->dir, leaf);
   return st == 0 ? 1 : 0;

@@ -10,19 +10,9 @@
 
 #include "certskew/time.h"
 #include "certskew/trust.h"
+#include "cs_test.h"
 #include "trust_fixtures.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                      \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      failures++;                                                                             \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);                \
-      fprintf(stderr, __VA_ARGS__);                                                           \
-      fputc('\n', stderr);                                                                    \
-    }                                                                                         \
-  } while (0)
 
 #define T0 INT64_C(1767225600)
 #define D INT64_C(86400)
@@ -68,33 +58,33 @@ static void bad_arguments(const cs_chain_t *chain, const cs_trust_store_t *store
   const cs_trust_store_t *stores[1] = {store};
   const cs_trust_store_t *null_store[1] = {NULL};
   cs_trust_result_t *r = (cs_trust_result_t *)&tf; /* must be reset to NULL */
-  CHECK(cs_trust_analyze(&r, NULL, stores, 1, NULL, clocks, 1, 0, 0, NULL) == CS_EINVAL &&
+  CS_CHECK_MSG(cs_trust_analyze(&r, NULL, stores, 1, NULL, clocks, 1, 0, 0, NULL) == CS_EINVAL &&
             r == NULL,
         "NULL chain");
-  CHECK(cs_trust_analyze(&r, chain, stores, 1, NULL, clocks, 0, 0, 0, NULL) == CS_EINVAL,
+  CS_CHECK_MSG(cs_trust_analyze(&r, chain, stores, 1, NULL, clocks, 0, 0, 0, NULL) == CS_EINVAL,
         "no clocks");
-  CHECK(cs_trust_analyze(&r, chain, stores, 1, NULL, clocks, CS_REPLAY_MAX_CLOCKS + 1, 0, 0,
+  CS_CHECK_MSG(cs_trust_analyze(&r, chain, stores, 1, NULL, clocks, CS_REPLAY_MAX_CLOCKS + 1, 0, 0,
                          NULL) == CS_EINVAL,
         "too many clocks");
-  CHECK(cs_trust_analyze(&r, chain, NULL, 1, NULL, clocks, 1, 0, 0, NULL) == CS_EINVAL,
+  CS_CHECK_MSG(cs_trust_analyze(&r, chain, NULL, 1, NULL, clocks, 1, 0, 0, NULL) == CS_EINVAL,
         "NULL stores");
-  CHECK(cs_trust_analyze(&r, chain, null_store, 1, NULL, clocks, 1, 0, 0, NULL) == CS_EINVAL &&
+  CS_CHECK_MSG(cs_trust_analyze(&r, chain, null_store, 1, NULL, clocks, 1, 0, 0, NULL) == CS_EINVAL &&
             r == NULL,
         "NULL store");
-  CHECK(cs_trust_analyze(&r, chain, stores, 1, "", clocks, 1, 0, 0, NULL) == CS_EINVAL,
+  CS_CHECK_MSG(cs_trust_analyze(&r, chain, stores, 1, "", clocks, 1, 0, 0, NULL) == CS_EINVAL,
         "empty hostname");
-  CHECK(cs_trust_analyze(NULL, chain, stores, 1, NULL, clocks, 1, 0, 0, NULL) == CS_EINVAL,
+  CS_CHECK_MSG(cs_trust_analyze(NULL, chain, stores, 1, NULL, clocks, 1, 0, 0, NULL) == CS_EINVAL,
         "NULL out");
-  CHECK(cs_trust_verdict_at(NULL, 0, 0, CS_TRUST_RULE_RFC5280, NULL) == CS_EINVAL, "NULL r");
-  CHECK(cs_trust_result_to_json(NULL) == NULL, "json NULL");
+  CS_CHECK_MSG(cs_trust_verdict_at(NULL, 0, 0, CS_TRUST_RULE_RFC5280, NULL) == CS_EINVAL, "NULL r");
+  CS_CHECK_MSG(cs_trust_result_to_json(NULL) == NULL, "json NULL");
   cs_trust_result_free(NULL);
 }
 
 static void problem_codes(void) {
   for (unsigned bit = 1; bit <= CS_TRUST_P_NAME_CONSTRAINTS_VIOLATED; bit <<= 1)
-    CHECK(strcmp(cs_trust_problem_code(bit), "UNKNOWN") != 0, "bit %u has no code", bit);
-  CHECK(strcmp(cs_trust_problem_code(1u << 20), "UNKNOWN") == 0, "unknown bit");
-  CHECK(strcmp(cs_trust_problem_code(CS_TRUST_P_EKU), "EKU_INVALID") == 0, "EKU code");
+    CS_CHECK_MSG(strcmp(cs_trust_problem_code(bit), "UNKNOWN") != 0, "bit %u has no code", bit);
+  CS_CHECK_MSG(strcmp(cs_trust_problem_code(1u << 20), "UNKNOWN") == 0, "unknown bit");
+  CS_CHECK_MSG(strcmp(cs_trust_problem_code(CS_TRUST_P_EKU), "EKU_INVALID") == 0, "EKU code");
 }
 
 /* Two stores side by side: the anchor is found in the second. */
@@ -103,17 +93,17 @@ static void several_stores(const cs_chain_t *chain, cs_trust_store_t *other,
   const cs_trust_store_t *stores[2] = {other, good};
   cs_trust_result_t *r = NULL;
   cs_findings_t *f = cs_findings_new();
-  CHECK(cs_trust_analyze(&r, chain, stores, 2, "www.example.test", clocks, 3, 1, T0 * 1000, f) ==
+  CS_CHECK_MSG(cs_trust_analyze(&r, chain, stores, 2, "www.example.test", clocks, 3, 1, T0 * 1000, f) ==
             0,
         "analyze");
   if (r == NULL)
     goto out;
   const cs_trust_path_t *p = cs_trust_path(r, 0);
-  CHECK(p != NULL && p->end == CS_TRUST_END_ANCHOR && p->anchor_store == 1 && p->nhops == 3,
+  CS_CHECK_MSG(p != NULL && p->end == CS_TRUST_END_ANCHOR && p->anchor_store == 1 && p->nhops == 3,
         "anchor in store 1");
-  CHECK(cs_trust_hostname_ok(r) == 1, "hostname");
-  CHECK(cs_trust_nclocks(r) == 3 && cs_trust_clock(r, 3) == NULL, "clocks");
-  CHECK(cs_trust_verdict_at(r, 3, T0 * 1000, CS_TRUST_RULE_RFC5280, NULL) == CS_EINVAL,
+  CS_CHECK_MSG(cs_trust_hostname_ok(r) == 1, "hostname");
+  CS_CHECK_MSG(cs_trust_nclocks(r) == 3 && cs_trust_clock(r, 3) == NULL, "clocks");
+  CS_CHECK_MSG(cs_trust_verdict_at(r, 3, T0 * 1000, CS_TRUST_RULE_RFC5280, NULL) == CS_EINVAL,
         "clock out of range");
   /* Every path window is the intersection of its hops' windows, and for a
    * clock running 90 s fast a certificate becomes valid 90 s earlier. */
@@ -125,19 +115,19 @@ static void several_stores(const cs_chain_t *chain, cs_trust_store_t *other,
         from = q->hops[h].windows[c].from_ms > from ? q->hops[h].windows[c].from_ms : from;
         to = q->hops[h].windows[c].to_ms < to ? q->hops[h].windows[c].to_ms : to;
       }
-      CHECK(q->windows[c].from_ms == from && q->windows[c].to_ms == to, "path %zu clock %zu", i, c);
+      CS_CHECK_MSG(q->windows[c].from_ms == from && q->windows[c].to_ms == to, "path %zu clock %zu", i, c);
     }
     const cs_cert_info_t *leaf = q->hops[0].cert;
-    CHECK(q->hops[0].windows[0].from_ms == leaf->not_before_ms &&
+    CS_CHECK_MSG(q->hops[0].windows[0].from_ms == leaf->not_before_ms &&
               q->hops[0].windows[0].to_ms == leaf->valid_until_ms + 1,
           "exact window");
-    CHECK(q->hops[0].windows[1].from_ms == leaf->not_before_ms - 90000 &&
+    CS_CHECK_MSG(q->hops[0].windows[1].from_ms == leaf->not_before_ms - 90000 &&
               q->hops[0].windows[1].to_ms == leaf->valid_until_ms + 1 - 90000,
           "+90s window");
   }
   cJSON *json = cs_trust_result_to_json(r);
   char *text = json ? cJSON_PrintUnformatted(json) : NULL;
-  CHECK(text != NULL && strstr(text, "\"anchor_store\":\"B\"") != NULL &&
+  CS_CHECK_MSG(text != NULL && strstr(text, "\"anchor_store\":\"B\"") != NULL &&
             strstr(text, "\"source\":\"served#0\"") != NULL &&
             strstr(text, "\"source\":\"store:B\"") != NULL &&
             strstr(text, "\"signature\":\"not_checked\"") != NULL &&
@@ -156,11 +146,11 @@ out:
 static void no_store(const cs_chain_t *chain_with_root) {
   cs_trust_result_t *r = NULL;
   cs_findings_t *f = cs_findings_new();
-  CHECK(cs_trust_analyze(&r, chain_with_root, NULL, 0, NULL, clocks, 1, 1, T0 * 1000, f) == 0,
+  CS_CHECK_MSG(cs_trust_analyze(&r, chain_with_root, NULL, 0, NULL, clocks, 1, 1, T0 * 1000, f) == 0,
         "analyze");
-  CHECK(r != NULL && cs_trust_verdict_at(r, 0, T0 * 1000, CS_TRUST_RULE_RFC5280, NULL) == 0,
+  CS_CHECK_MSG(r != NULL && cs_trust_verdict_at(r, 0, T0 * 1000, CS_TRUST_RULE_RFC5280, NULL) == 0,
         "fails");
-  CHECK(cs_findings_has(f, "ANCHOR_NOT_TRUSTED"), "ANCHOR_NOT_TRUSTED");
+  CS_CHECK_MSG(cs_findings_has(f, "ANCHOR_NOT_TRUSTED"), "ANCHOR_NOT_TRUSTED");
   cs_trust_result_free(r);
   cs_findings_free(f);
 }
@@ -170,11 +160,11 @@ static void served_root(const cs_chain_t *chain_with_root, cs_trust_store_t *goo
   const cs_trust_store_t *stores[1] = {good};
   cs_trust_result_t *r = NULL;
   cs_findings_t *f = cs_findings_new();
-  CHECK(cs_trust_analyze(&r, chain_with_root, stores, 1, NULL, clocks, 1, 1, T0 * 1000, f) == 0,
+  CS_CHECK_MSG(cs_trust_analyze(&r, chain_with_root, stores, 1, NULL, clocks, 1, 1, T0 * 1000, f) == 0,
         "analyze");
-  CHECK(r != NULL && cs_trust_npaths(r) == 1 && cs_trust_path(r, 0)->hops[2].in_store,
+  CS_CHECK_MSG(r != NULL && cs_trust_npaths(r) == 1 && cs_trust_path(r, 0)->hops[2].in_store,
         "one path, root in store");
-  CHECK(!cs_findings_has(f, "CHAIN_EXTRA_CERT") && !cs_findings_has(f, "CHAIN_ORDER"),
+  CS_CHECK_MSG(!cs_findings_has(f, "CHAIN_EXTRA_CERT") && !cs_findings_has(f, "CHAIN_ORDER"),
         "served root is fine");
   cs_trust_result_free(r);
   cs_findings_free(f);
@@ -185,12 +175,12 @@ static void completed_from_store(const cs_chain_t *leaf_only, cs_trust_store_t *
   const cs_trust_store_t *stores[1] = {with_inter};
   cs_trust_result_t *r = NULL;
   cs_findings_t *f = cs_findings_new();
-  CHECK(cs_trust_analyze(&r, leaf_only, stores, 1, NULL, clocks, 1, 1, T0 * 1000, f) == 0,
+  CS_CHECK_MSG(cs_trust_analyze(&r, leaf_only, stores, 1, NULL, clocks, 1, 1, T0 * 1000, f) == 0,
         "analyze");
-  CHECK(r != NULL && cs_trust_verdict_at(r, 0, T0 * 1000, CS_TRUST_RULE_RFC5280, NULL) == 1,
+  CS_CHECK_MSG(r != NULL && cs_trust_verdict_at(r, 0, T0 * 1000, CS_TRUST_RULE_RFC5280, NULL) == 1,
         "passes");
   const cs_finding_t *x = find(f, "MISSING_INTERMEDIATE");
-  CHECK(x != NULL && x->severity == CS_SEV_WARNING, "warning");
+  CS_CHECK_MSG(x != NULL && x->severity == CS_SEV_WARNING, "warning");
   cs_trust_result_free(r);
   cs_findings_free(f);
 }
@@ -235,6 +225,5 @@ int main(void) {
   cs_trust_store_free(good);
   cs_trust_store_free(with_inter);
   cs_tf_cleanup(&tf);
-  printf("%d failure(s)\n", failures);
-  return failures != 0;
+  return cs_test_done(__FILE__);
 }

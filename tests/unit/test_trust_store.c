@@ -9,20 +9,10 @@
 #include <string.h>
 
 #include "certskew/trust.h"
+#include "cs_test.h"
 #include "trust_fixtures.h"
 #include "trust_store_load.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                      \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      failures++;                                                                             \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);                \
-      fprintf(stderr, __VA_ARGS__);                                                           \
-      fputc('\n', stderr);                                                                    \
-    }                                                                                         \
-  } while (0)
 
 #define NCERTS 40 /* more than CS_CHAIN_MAX_CERTS: the bundle loads in groups */
 
@@ -86,18 +76,18 @@ static void run_add_case(const add_case_t *ac, uint8_t *const *pems, const size_
   if (ac->duplicate)
     append(&b, pems[0], lens[0]);
   cs_trust_store_t *store = NULL;
-  CHECK(cs_trust_store_new(&store, "t") == 0, "new");
+  CS_CHECK_MSG(cs_trust_store_new(&store, "t") == 0, "new");
   size_t added = 99, skipped = 99;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
   int err = cs_trust_store_add(store, (const uint8_t *)b.p, b.len, &added, &skipped, &eb);
-  CHECK(err == ac->want_err, "%s: err %d (%s), expected %d", ac->name, err, eb.msg, ac->want_err);
-  CHECK(added == ac->want_added && skipped == ac->want_skipped,
+  CS_CHECK_MSG(err == ac->want_err, "%s: err %d (%s), expected %d", ac->name, err, eb.msg, ac->want_err);
+  CS_CHECK_MSG(added == ac->want_added && skipped == ac->want_skipped,
         "%s: added %zu skipped %zu, expected %zu/%zu", ac->name, added, skipped, ac->want_added,
         ac->want_skipped);
-  CHECK(cs_trust_store_count(store) == ac->want_added, "%s: count %zu", ac->name,
+  CS_CHECK_MSG(cs_trust_store_count(store) == ac->want_added, "%s: count %zu", ac->name,
         cs_trust_store_count(store));
-  CHECK(cs_trust_store_cert(store, cs_trust_store_count(store)) == NULL, "%s: out of range",
+  CS_CHECK_MSG(cs_trust_store_cert(store, cs_trust_store_count(store)) == NULL, "%s: out of range",
         ac->name);
   printf("%-40s %s\n", ac->name, err == ac->want_err ? "ok" : "FAILED");
   cs_trust_store_free(store);
@@ -121,24 +111,24 @@ static void bad_inputs(const uint8_t *der, size_t der_len) {
   };
   for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
     cs_trust_store_t *store = NULL;
-    CHECK(cs_trust_store_new(&store, NULL) == 0, "new");
+    CS_CHECK_MSG(cs_trust_store_new(&store, NULL) == 0, "new");
     cs_errbuf_t eb;
     cs_errbuf_init(&eb);
     int err = cs_trust_store_add(store, (const uint8_t *)bads[i].data, bads[i].len, NULL, NULL, &eb);
-    CHECK(err == bads[i].want, "%s: err %d (%s), expected %d", bads[i].name, err, eb.msg,
+    CS_CHECK_MSG(err == bads[i].want, "%s: err %d (%s), expected %d", bads[i].name, err, eb.msg,
           bads[i].want);
-    CHECK(eb.msg[0] != '\0', "%s: no detail", bads[i].name);
-    CHECK(cs_trust_store_count(store) == 0, "%s: store changed", bads[i].name);
-    CHECK(strcmp(cs_trust_store_name(store), "trust store") == 0, "default name");
+    CS_CHECK_MSG(eb.msg[0] != '\0', "%s: no detail", bads[i].name);
+    CS_CHECK_MSG(cs_trust_store_count(store) == 0, "%s: store changed", bads[i].name);
+    CS_CHECK_MSG(strcmp(cs_trust_store_name(store), "trust store") == 0, "default name");
     cs_trust_store_free(store);
   }
   /* DER: one certificate. */
   cs_trust_store_t *store = NULL;
   size_t added = 0;
-  CHECK(cs_trust_store_new(&store, "der") == 0 &&
+  CS_CHECK_MSG(cs_trust_store_new(&store, "der") == 0 &&
             cs_trust_store_add(store, der, der_len, &added, NULL, NULL) == 0 && added == 1,
         "DER add: added %zu", added);
-  CHECK(cs_trust_store_add(NULL, der, der_len, NULL, NULL, NULL) == CS_EINVAL, "NULL store");
+  CS_CHECK_MSG(cs_trust_store_add(NULL, der, der_len, NULL, NULL, NULL) == CS_EINVAL, "NULL store");
   cs_trust_store_free(store);
 }
 
@@ -149,12 +139,12 @@ static void file_loader(cs_tf_t *tf, size_t n) {
   size_t skipped = 99;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
-  CHECK(cs_trust_store_load_file(&store, path, &skipped, &eb) == 0, "load %s: %s", path, eb.msg);
-  CHECK(store != NULL && cs_trust_store_count(store) == n && skipped == 0, "bundle count");
-  CHECK(store != NULL && strcmp(cs_trust_store_name(store), path) == 0, "store named after file");
+  CS_CHECK_MSG(cs_trust_store_load_file(&store, path, &skipped, &eb) == 0, "load %s: %s", path, eb.msg);
+  CS_CHECK_MSG(store != NULL && cs_trust_store_count(store) == n && skipped == 0, "bundle count");
+  CS_CHECK_MSG(store != NULL && strcmp(cs_trust_store_name(store), path) == 0, "store named after file");
   cs_trust_store_free(store);
   snprintf(path, sizeof(path), "%s/does-not-exist.pem", tf->dir);
-  CHECK(cs_trust_store_load_file(&store, path, NULL, &eb) == CS_EIO && store == NULL &&
+  CS_CHECK_MSG(cs_trust_store_load_file(&store, path, NULL, &eb) == CS_EIO && store == NULL &&
             strstr(eb.msg, "does-not-exist") != NULL,
         "missing file: %s", eb.msg);
   /* The system bundle, if this machine has one: every block is accounted for. */
@@ -168,9 +158,9 @@ static void file_loader(cs_tf_t *tf, size_t n) {
   while (fgets(line, sizeof(line), f) != NULL)
     blocks += strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0;
   fclose(f);
-  CHECK(cs_trust_store_load_file(&store, NULL, &skipped, &eb) == 0, "system: %s", eb.msg);
-  CHECK(store != NULL && strcmp(cs_trust_store_name(store), "system") == 0, "system name");
-  CHECK(store != NULL && cs_trust_store_count(store) + skipped <= blocks &&
+  CS_CHECK_MSG(cs_trust_store_load_file(&store, NULL, &skipped, &eb) == 0, "system: %s", eb.msg);
+  CS_CHECK_MSG(store != NULL && strcmp(cs_trust_store_name(store), "system") == 0, "system name");
+  CS_CHECK_MSG(store != NULL && cs_trust_store_count(store) + skipped <= blocks &&
             cs_trust_store_count(store) > 0,
         "system: %zu certs + %zu skipped vs %zu blocks", store ? cs_trust_store_count(store) : 0,
         skipped, blocks);
@@ -207,15 +197,14 @@ int main(void) {
            tf.dir, tf.dir);
   size_t der_len = 0;
   uint8_t *der = system(cmd) == 0 ? cs_tf_read(&tf, "ca0.der", &der_len) : NULL;
-  CHECK(der != NULL, "DER conversion");
+  CS_CHECK_MSG(der != NULL, "DER conversion");
   if (der != NULL)
     bad_inputs(der, der_len);
   free(der);
-  CHECK(cs_tf_bundle(&tf, "bundle.pem", names, NCERTS) == 0, "bundle");
+  CS_CHECK_MSG(cs_tf_bundle(&tf, "bundle.pem", names, NCERTS) == 0, "bundle");
   file_loader(&tf, NCERTS);
   for (size_t i = 0; i < NCERTS; i++)
     free(pems[i]);
   cs_tf_cleanup(&tf);
-  printf("%d failure(s)\n", failures);
-  return failures != 0;
+  return cs_test_done(__FILE__);
 }

@@ -20,23 +20,13 @@
 #include <string.h>
 
 #include "certskew/trust.h"
+#include "cs_test.h"
 #include "trust_fixtures.h"
 
 #define T0 INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
 #define D INT64_C(86400)
 #define SLOW_S 3600
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                      \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      failures++;                                                                             \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);                \
-      fprintf(stderr, __VA_ARGS__);                                                           \
-      fputc('\n', stderr);                                                                    \
-    }                                                                                         \
-  } while (0)
 
 typedef struct cert_spec {
   const char *name, *cn, *key, *issuer, *issuer_key;
@@ -228,7 +218,7 @@ static void check_bounds(const tcase_t *tc, cs_tf_t *tf, const cs_trust_result_t
       for (int64_t t = bound - 1; t <= bound + 1; t++) {
         int theirs = cs_tf_openssl_verify(tf, "leafonly.pem", untrusted, "store.pem", t, tc->host);
         int ours = cs_trust_verdict_at(r, 0, t * 1000, CS_TRUST_RULE_OPENSSL, NULL);
-        CHECK(ours == theirs, "%s: %s %s=%lld t=%lld: ours %d openssl %d", tc->name,
+        CS_CHECK_MSG(ours == theirs, "%s: %s %s=%lld t=%lld: ours %d openssl %d", tc->name,
               tc->certs[k].name, which ? "notAfter" : "notBefore", (long long)bound, (long long)t,
               ours, theirs);
         int rfc = cs_trust_verdict_at(r, 0, t * 1000, CS_TRUST_RULE_RFC5280, NULL);
@@ -236,15 +226,15 @@ static void check_bounds(const tcase_t *tc, cs_tf_t *tf, const cs_trust_result_t
         for (size_t j = 0; j < 8 && tc->certs[j].name != NULL; j++)
           at_not_after |= tc->certs[j].na == t;
         if (!at_not_after)
-          CHECK(rfc == theirs, "%s: RFC rule t=%lld: ours %d openssl %d", tc->name,
+          CS_CHECK_MSG(rfc == theirs, "%s: RFC rule t=%lld: ours %d openssl %d", tc->name,
                 (long long)t, rfc, theirs);
         /* Inclusive notAfter at ms resolution: the whole last second counts. */
-        CHECK(cs_trust_verdict_at(r, 0, t * 1000 + 999, CS_TRUST_RULE_RFC5280, NULL) == rfc,
+        CS_CHECK_MSG(cs_trust_verdict_at(r, 0, t * 1000 + 999, CS_TRUST_RULE_RFC5280, NULL) == rfc,
               "%s: t=%lld +999ms differs", tc->name, (long long)t);
         int slow_theirs =
             cs_tf_openssl_verify(tf, "leafonly.pem", untrusted, "store.pem", t - SLOW_S, tc->host);
         int slow_ours = cs_trust_verdict_at(r, 1, t * 1000, CS_TRUST_RULE_OPENSSL, NULL);
-        CHECK(slow_ours == slow_theirs, "%s: -1h clock t=%lld: ours %d openssl(t-3600) %d",
+        CS_CHECK_MSG(slow_ours == slow_theirs, "%s: -1h clock t=%lld: ours %d openssl(t-3600) %d",
               tc->name, (long long)t, slow_ours, slow_theirs);
       }
     }
@@ -258,15 +248,15 @@ static void run_case(const tcase_t *tc, const cs_clock_t *clocks) {
   cs_trust_result_t *r = NULL;
   cs_findings_t *f = cs_findings_new();
   uint8_t *served = NULL, *storebuf = NULL;
-  CHECK(f != NULL && cs_tf_init(&tf) == 0, "%s: setup", tc->name);
+  CS_CHECK_MSG(f != NULL && cs_tf_init(&tf) == 0, "%s: setup", tc->name);
   for (size_t k = 0; k < 8 && tc->certs[k].name != NULL; k++) {
     const cert_spec_t *c = &tc->certs[k];
-    CHECK(cs_tf_issue(&tf, c->name, c->cn, c->key, c->issuer, c->issuer_key, c->nb, c->na, c->ext) == 0,
+    CS_CHECK_MSG(cs_tf_issue(&tf, c->name, c->cn, c->key, c->issuer, c->issuer_key, c->nb, c->na, c->ext) == 0,
           "%s: issuing %s", tc->name, c->name);
   }
   size_t nserved = count(tc->served, 6), nstore = count(tc->store, 4);
   const char *untrusted = nserved > 1 ? "untrusted.pem" : NULL;
-  CHECK(cs_tf_bundle(&tf, "served.pem", tc->served, nserved) == 0 &&
+  CS_CHECK_MSG(cs_tf_bundle(&tf, "served.pem", tc->served, nserved) == 0 &&
             cs_tf_bundle(&tf, "leafonly.pem", tc->served, 1) == 0 &&
             cs_tf_bundle(&tf, "untrusted.pem", tc->served + 1, nserved - 1) == 0 &&
             cs_tf_bundle(&tf, "store.pem", tc->store, nstore) == 0,
@@ -280,43 +270,43 @@ static void run_case(const tcase_t *tc, const cs_clock_t *clocks) {
   if (served == NULL || storebuf == NULL || cs_chain_load(&chain, served, served_len, &eb) != 0 ||
       cs_trust_store_new(&store, "test store") != 0 ||
       cs_trust_store_add(store, storebuf, store_len, &added, &skipped, &eb) != 0) {
-    CHECK(0, "%s: loading: %s", tc->name, eb.msg);
+    CS_CHECK_MSG(0, "%s: loading: %s", tc->name, eb.msg);
     goto out;
   }
-  CHECK(added == nstore && skipped == 0, "%s: store added %zu skipped %zu", tc->name, added,
+  CS_CHECK_MSG(added == nstore && skipped == 0, "%s: store added %zu skipped %zu", tc->name, added,
         skipped);
   const cs_trust_store_t *stores[1] = {store};
   int err = cs_trust_analyze(&r, chain, stores, 1, tc->host, clocks, 2, 1, tc->at * 1000, f);
-  CHECK(err == 0, "%s: analyze %d", tc->name, err);
+  CS_CHECK_MSG(err == 0, "%s: analyze %d", tc->name, err);
   if (err != 0)
     goto out;
   int path = -1;
   int v = cs_trust_verdict_at(r, 0, tc->at * 1000, CS_TRUST_RULE_RFC5280, &path);
-  CHECK(v == tc->pass_at, "%s: verdict %d, expected %d", tc->name, v, tc->pass_at);
-  CHECK(cs_tf_openssl_verify(&tf, "leafonly.pem", untrusted, "store.pem", tc->at, tc->host) ==
+  CS_CHECK_MSG(v == tc->pass_at, "%s: verdict %d, expected %d", tc->name, v, tc->pass_at);
+  CS_CHECK_MSG(cs_tf_openssl_verify(&tf, "leafonly.pem", untrusted, "store.pem", tc->at, tc->host) ==
             tc->pass_at,
         "%s: openssl disagrees with the expected verdict at the instant", tc->name);
   int slow = cs_trust_verdict_at(r, 1, tc->at * 1000, CS_TRUST_RULE_RFC5280, NULL);
-  CHECK(slow == !tc->slow_fails_at, "%s: slow clock verdict %d", tc->name, slow);
+  CS_CHECK_MSG(slow == !tc->slow_fails_at, "%s: slow clock verdict %d", tc->name, slow);
   if (tc->chosen_hops > 0)
-    CHECK(path >= 0 && cs_trust_path(r, (size_t)path)->nhops == tc->chosen_hops,
+    CS_CHECK_MSG(path >= 0 && cs_trust_path(r, (size_t)path)->nhops == tc->chosen_hops,
           "%s: chosen path %d has %zu hops, expected %zu", tc->name, path,
           path >= 0 ? cs_trust_path(r, (size_t)path)->nhops : 0, tc->chosen_hops);
   for (size_t i = 0; i < 4 && tc->expect[i] != NULL; i++)
-    CHECK(cs_findings_has(f, tc->expect[i]), "%s: expected finding %s", tc->name, tc->expect[i]);
+    CS_CHECK_MSG(cs_findings_has(f, tc->expect[i]), "%s: expected finding %s", tc->name, tc->expect[i]);
   for (size_t i = 0; i < 4 && tc->forbid[i] != NULL; i++)
-    CHECK(!cs_findings_has(f, tc->forbid[i]), "%s: unexpected finding %s", tc->name,
+    CS_CHECK_MSG(!cs_findings_has(f, tc->forbid[i]), "%s: unexpected finding %s", tc->name,
           tc->forbid[i]);
   for (size_t i = 0; i < cs_findings_count(f); i++) {
     const cs_finding_t *x = cs_findings_get(f, i);
-    CHECK(x->severity != CS_SEV_ERROR || in_list(tc->expect, 4, x->code),
+    CS_CHECK_MSG(x->severity != CS_SEV_ERROR || in_list(tc->expect, 4, x->code),
           "%s: unexpected ERROR finding %s: %s", tc->name, x->code, x->summary);
   }
   if (tc->evidence_value != NULL)
-    CHECK(has_evidence_value(f, tc->expect[0], tc->evidence_value), "%s: evidence %s missing",
+    CS_CHECK_MSG(has_evidence_value(f, tc->expect[0], tc->evidence_value), "%s: evidence %s missing",
           tc->name, tc->evidence_value);
   cJSON *json = cs_trust_result_to_json(r);
-  CHECK(json != NULL && cJSON_GetObjectItem(json, "paths") != NULL &&
+  CS_CHECK_MSG(json != NULL && cJSON_GetObjectItem(json, "paths") != NULL &&
             cJSON_GetArraySize(cJSON_GetObjectItem(json, "verdicts")) == 2,
         "%s: JSON", tc->name);
   cJSON_Delete(json);
@@ -343,10 +333,9 @@ int main(void) {
   for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
     if (only != NULL && strcmp(only, CASES[i].name) != 0)
       continue;
-    int before = failures;
+    int before = cs_test_failures;
     run_case(&CASES[i], clocks);
-    printf("%-45s %s\n", CASES[i].name, failures == before ? "ok" : "FAILED");
+    printf("%-45s %s\n", CASES[i].name, cs_test_failures == before ? "ok" : "FAILED");
   }
-  printf("%d failure(s)\n", failures);
-  return failures != 0;
+  return cs_test_done(__FILE__);
 }
