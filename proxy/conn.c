@@ -230,7 +230,11 @@ static void api_respond(cs_conn_t *c) {
   cs_api_ctx_t actx = {.store = px->store,
                        .web_dir = px->web_dir,
                        .ca_pem = px->ca != NULL ? cs_ca_cert_pem(px->ca) : NULL,
-                       .now_ms = cs_fs_now_ms()};
+                       .now_ms = cs_fs_now_ms(),
+                       .host = cs_http_head_header(c->head, "Host"),
+                       .origin = cs_http_head_header(c->head, "Origin"),
+                       .self_text = px->self_text,
+                       .self_port = px->self_port};
   cs_http_response_t r;
   cs_http_response_init(&r);
   const char *path = c->target.kind == CS_TARGET_ORIGIN ? c->url : c->target.path;
