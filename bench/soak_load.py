@@ -13,6 +13,10 @@ bench/soak_proxy.sh (the full soak, on demand).
   soak_load.py load --proxy PORT --ca FILE --ports P1,P2,.. [options]
       Drives the proxy and prints one JSON object of results (see main()).
 
+  soak_load.py capture PROXY P1,P2,.. PER_PORT CONCURRENCY
+      CONNECTs only (the proxy captures and judges each upstream chain);
+      prints "OK PORT" as soon as each is answered 200.
+
 Upstream resources: GET /b/SIZE/SEED -> SIZE bytes of SHA-256(SEED) repeated
 (the client checks every byte); GET /big/SIZE -> SIZE bytes, streamed.
 """
@@ -373,7 +377,32 @@ async def load(args):
     print(json.dumps(result), flush=True)
 
 
+async def capture_run(proxy, ports, per_port, concurrency):
+    """CONNECTs to every port (per_port times each), printing "OK PORT" the
+    moment the proxy answers 200: by then it has stored that capture."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(port):
+        async with gate:
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", proxy)
+                writer.write(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (port, port))
+                lines = await asyncio.wait_for(read_head(reader), 30)
+                if " 200 " in lines[0]:
+                    print("OK", port, flush=True)
+                writer.close()
+            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+                print("FAILED", port, flush=True)
+
+    await asyncio.gather(*(one(p) for p in ports for _ in range(per_port)))
+
+
 def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "capture":
+        # soak_load.py capture PROXY P1,P2,... PER_PORT CONCURRENCY
+        asyncio.run(capture_run(int(sys.argv[2]), [int(p) for p in sys.argv[3].split(",")],
+                                int(sys.argv[4]), int(sys.argv[5])))
+        return
     if len(sys.argv) >= 2 and sys.argv[1] == "serve":
         asyncio.run(serve(sys.argv[2], int(sys.argv[3])))
         return
