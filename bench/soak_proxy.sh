@@ -9,14 +9,14 @@
 #   BUILD_DIR   default build/; an ASan build (build-asan/, -DCERTSKEW_SANITIZE=ON)
 #               adds LeakSanitizer's check at the proxy's exit
 # Prints the checks, then writes the driver's JSON results with the RSS/fd
-# summary to bench/results/soak_proxy.json (or $SOAK_OUT).
+# summary to bench/soak_proxy_results.json (or $SOAK_OUT).
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
 export CS_BIN=$BUILD/certskew CS_SRC=$SRC
 export CS_LOAD_REQUESTS=${2:-100000} CS_LOAD_TUNNELS=${3:-1000}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-out=${SOAK_OUT:-$SRC/bench/results/soak_proxy.json}
+out=${SOAK_OUT:-$SRC/bench/soak_proxy_results.json}
 mkdir -p "$(dirname "$out")"
 log=$(mktemp)
 start=$(date +%s)
