@@ -37,7 +37,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (rc == 1) {
     const char *method = cs_http_head_method(h), *url = cs_http_head_url(h);
-    (void)cs_http_head_header(h, "Host");
     (void)cs_http_head_header(h, "Via");
     for (size_t i = 0; i < cs_http_head_count(h); i++)
       if (cs_http_head_name(h, i) == NULL || cs_http_head_value(h, i) == NULL)
@@ -52,7 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             (strncmp(clean, "../", 3) == 0 || strstr(clean, "/../") != NULL ||
              strcmp(clean, "..") == 0))
           abort(); /* traversal must never survive cleaning */
-        cs_api_ctx_t ctx = {NULL, NULL, NULL, 0};
+        /* Host and Origin from the input: the origin checks are fuzzed too. */
+        cs_api_ctx_t ctx = {.host = cs_http_head_header(h, "Host"),
+                            .origin = cs_http_head_header(h, "Origin"),
+                            .self_text = "127.0.0.1:8080",
+                            .self_port = 8080};
         cs_http_response_t r;
         cs_http_response_init(&r);
         if (cs_api_handle(&ctx, method, t.path, (const char *)data, size, &r) == 0) {

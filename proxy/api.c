@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -140,8 +141,52 @@ static int handle_captures(const cs_api_ctx_t *ctx, const char *rest, cs_http_re
   return cs_http_response_json_error(r, 404, "unknown capture resource");
 }
 
+/* Whether "name:port" (len bytes) names the proxy. Only exact loopback
+ * names and the listening address count: a DNS-rebinding page has its own
+ * host name in Host, which never matches. */
+static int host_is_self(const cs_api_ctx_t *ctx, const char *s, size_t len) {
+  if (ctx->self_port > 0 && ctx->self_port <= 65535) {
+    static const char *const names[] = {"127.0.0.1", "localhost", "[::1]"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+      char want[32];
+      int n = snprintf(want, sizeof want, "%s:%d", names[i], ctx->self_port);
+      if (n > 0 && (size_t)n == len && strncasecmp(s, want, len) == 0)
+        return 1;
+    }
+  }
+  return ctx->self_text != NULL && ctx->self_text[0] != '\0' && strlen(ctx->self_text) == len &&
+         strncasecmp(s, ctx->self_text, len) == 0;
+}
+
+int cs_api_check_origin(const cs_api_ctx_t *ctx, const char **why) {
+  *why = NULL;
+  if (ctx->host == NULL || !host_is_self(ctx, ctx->host, strlen(ctx->host))) {
+    *why = "the Host header does not name this proxy (expected 127.0.0.1:PORT or "
+           "localhost:PORT): refusing, against DNS rebinding";
+    return 421;
+  }
+  if (ctx->origin != NULL) {
+    static const char scheme[] = "http://";
+    const char *o = ctx->origin;
+    size_t len = strlen(o);
+    /* A trailing slash is not sent by browsers but is harmless. */
+    if (len > 0 && o[len - 1] == '/')
+      len--;
+    if (len <= sizeof scheme - 1 || strncasecmp(o, scheme, sizeof scheme - 1) != 0 ||
+        !host_is_self(ctx, o + sizeof scheme - 1, len - (sizeof scheme - 1))) {
+      *why = "cross-origin request refused: the Origin is not this proxy's own page";
+      return 403;
+    }
+  }
+  return 0;
+}
+
 int cs_api_handle(const cs_api_ctx_t *ctx, const char *method, const char *path,
                   const char *body, size_t body_len, cs_http_response_t *r) {
+  const char *why = NULL;
+  int refuse = cs_api_check_origin(ctx, &why);
+  if (refuse != 0)
+    return cs_http_response_json_error(r, refuse, why);
   int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
   char clean[2048];
   size_t n = strcspn(path, "?#");

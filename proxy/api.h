@@ -17,9 +17,25 @@ typedef struct cs_api_ctx {
   const char *web_dir;       /* may be NULL */
   const char *ca_pem;        /* may be NULL */
   int64_t now_ms;
+  /* Who the request says it is for, against DNS rebinding and cross-origin
+   * writes (all borrowed, NULL when absent): the Host and Origin header
+   * values, and how the proxy names itself ("127.0.0.1:8080"). self_port is
+   * the listening port. A request is served only when Host is
+   * 127.0.0.1:PORT, localhost:PORT, [::1]:PORT or self_text (else 421), and
+   * when it carries an Origin, that Origin is "http://" + one of those
+   * (else 403). So a zeroed context refuses everything. */
+  const char *host;
+  const char *origin;
+  const char *self_text;
+  int self_port;
 } cs_api_ctx_t;
 
-/* Routes one request:
+/* Checks the request's Host and Origin (see cs_api_ctx_t). Returns 0 when
+ * allowed, else the HTTP status to answer with (421 or 403) and a reason in
+ * *why (static string). */
+int cs_api_check_origin(const cs_api_ctx_t *ctx, const char **why);
+
+/* Routes one request (after cs_api_check_origin, which it calls itself):
  *   GET  /api/captures                  list (JSON)
  *   GET  /api/captures/{id}             metadata (JSON)
  *   GET  /api/captures/{id}/report      report (JSON)

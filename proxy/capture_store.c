@@ -6,10 +6,14 @@
 #include "certskew/capture.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -20,6 +24,8 @@
 #define ERROR_RING 64
 #define FILE_MAX (8u * 1024 * 1024)
 #define FIELD 256
+/* An incomplete capture directory older than this has no writer left. */
+#define STALE_DIR_S 60
 
 typedef struct entry {
   char id[CS_CAPTURE_ID_MAX];
@@ -160,12 +166,79 @@ static int grow(cs_capture_store_t *s) {
   return 0;
 }
 
+/*
+ * Crash safety. Every file is written to "NAME.tmp.PID" and renamed into
+ * place, and meta.json is written last, after chain.pem and report.json: a
+ * capture directory is complete exactly when meta.json exists, and only
+ * complete ones are indexed (so listed or served). What a kill -9 or a
+ * power cut leaves behind is swept when the store opens: temp files whose
+ * writer process is gone, and directories without meta.json that no live
+ * process is writing and that are older than STALE_DIR_S.
+ */
+
+/* If name is "X.tmp.PID", the PID; else 0. */
+static long temp_file_pid(const char *name) {
+  const char *t = strstr(name, ".tmp.");
+  if (t == NULL || t == name)
+    return 0;
+  char *end = NULL;
+  long pid = strtol(t + 5, &end, 10);
+  return (end != NULL && *end == '\0' && pid > 0) ? pid : 0;
+}
+
+static int pid_alive(long pid) { return kill((pid_t)pid, 0) == 0 || errno == EPERM; }
+
+/* Removes the stale temp files in one capture directory. Returns 1 when a
+ * live process still has a temp file there (a writer at work). */
+static int sweep_temp_files(const char *capdir) {
+  DIR *d = opendir(capdir);
+  if (d == NULL)
+    return 0;
+  int live = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    long pid = temp_file_pid(de->d_name);
+    if (pid == 0)
+      continue;
+    if (pid != (long)getpid() && pid_alive(pid)) {
+      live = 1;
+      continue;
+    }
+    char path[4400];
+    int n = snprintf(path, sizeof path, "%s/%s", capdir, de->d_name);
+    if (n > 0 && (size_t)n < sizeof path)
+      unlink(path); /* never follows a symlink */
+  }
+  closedir(d);
+  return live;
+}
+
+/* A directory without meta.json: deleted once clearly abandoned. */
+static void sweep_incomplete(const char *capdir, const struct stat *st) {
+  time_t now = time(NULL);
+  if (now - st->st_mtime < STALE_DIR_S)
+    return;
+  if (cs_fs_remove_dir(capdir) != 0)
+    fprintf(stderr, "certskew: capture store: cannot remove incomplete %s\n", capdir);
+}
+
 /* Indexes one existing capture directory; unreadable ones are skipped. */
-static void index_one(cs_capture_store_t *s, const char *name) {
+static void index_one(cs_capture_store_t *s, const char *name, const struct stat *st) {
   char path[4400];
-  int n = snprintf(path, sizeof path, "%s/%s/meta.json", s->dir, name);
+  int n = snprintf(path, sizeof path, "%s/%s", s->dir, name);
   if (n < 0 || (size_t)n >= sizeof path)
     return;
+  int writer = sweep_temp_files(path);
+  struct stat fst;
+  n = snprintf(path, sizeof path, "%s/%s/meta.json", s->dir, name);
+  if (n < 0 || (size_t)n >= sizeof path)
+    return;
+  if (lstat(path, &fst) != 0) {
+    n = snprintf(path, sizeof path, "%s/%s", s->dir, name);
+    if (!writer && n > 0 && (size_t)n < sizeof path)
+      sweep_incomplete(path, st);
+    return;
+  }
   char *text = NULL;
   size_t len = 0;
   if (cs_fs_read_file(path, FILE_MAX, &text, &len) != 0)
@@ -213,7 +286,7 @@ static void index_dir(cs_capture_store_t *s) {
     int n = snprintf(path, sizeof path, "%s/%s", s->dir, de->d_name);
     /* lstat: a symlink planted in the store is never indexed or followed. */
     if (n > 0 && (size_t)n < sizeof path && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-      index_one(s, de->d_name);
+      index_one(s, de->d_name, &st);
   }
   closedir(d);
 }
@@ -306,6 +379,10 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
   if (is_new != NULL)
     *is_new = 0;
   entry_t *e = find(s, id);
+  if (e == NULL && (chain_pem == NULL || chain_pem[0] == '\0'))
+    /* A capture is its served chain: never create one without it (a caller
+     * that believed the capture existed, e.g. after its eviction). */
+    return cs_errbuf_set(eb, CS_EINVAL, "capture %.100s: no chain to store", id);
   if (e != NULL) {
     e->seen_count++;
     e->last_seen_ms = now_ms;

@@ -69,6 +69,7 @@ typedef struct cs_conn {
   char fail_code[48];
   char fail_msg[CS_VERDICT_REASONS];
   uint64_t last_activity;
+  uint64_t accepted_at;     /* loop time of accept: the handshake deadline counts from it */
 } cs_conn_t;
 
 static void conn_close(cs_conn_t *c);
@@ -233,7 +234,11 @@ static void api_respond(cs_conn_t *c) {
   cs_api_ctx_t actx = {.store = px->store,
                        .web_dir = px->web_dir,
                        .ca_pem = px->ca != NULL ? cs_ca_cert_pem(px->ca) : NULL,
-                       .now_ms = cs_fs_now_ms()};
+                       .now_ms = cs_fs_now_ms(),
+                       .host = cs_http_head_header(c->head, "Host"),
+                       .origin = cs_http_head_header(c->head, "Origin"),
+                       .self_text = px->self_text,
+                       .self_port = px->self_port};
   cs_http_response_t r;
   cs_http_response_init(&r);
   const char *path = c->target.kind == CS_TARGET_ORIGIN ? c->url : c->target.path;
@@ -837,7 +842,13 @@ static void on_timer(uv_timer_t *t) {
   switch (c->state) {
   case ST_RELAY: limit = (uint64_t)cfg->idle_timeout_ms; break;
   case ST_FINAL: limit = FINAL_LINGER_MS; break;
-  default: limit = (uint64_t)cfg->handshake_timeout_ms; break;
+  default:
+    /* Before the relay the timeout is a deadline from accept, not an idle
+     * time: a client trickling one byte of its head now and then (slow
+     * loris) must not hold a connection slot forever. */
+    limit = (uint64_t)cfg->handshake_timeout_ms;
+    idle = uv_now(c->px->loop) - c->accepted_at;
+    break;
   }
   if (idle < limit)
     return;
@@ -908,6 +919,7 @@ void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
   px->nconns++;
   px->accepted++;
   touch(c);
+  c->accepted_at = c->last_activity;
   uv_timer_init(px->loop, &c->timer);
   c->timer.data = c;
   c->timer_open = 1;

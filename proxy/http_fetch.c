@@ -57,11 +57,21 @@ int cs_http_url_parse(const char *url, char host[256], uint16_t *port, char path
   size_t hl = (size_t)(hend - h);
   if (hl == 0 || hl >= 256)
     return CS_EINVAL;
+  /* The host comes from a certificate (AIA, OCSP URL) and goes into the
+   * Host header: only name or address characters, never CR/LF, spaces,
+   * '@' or brackets inside a name. */
+  const char *allowed = *hend == ']' ? "0123456789abcdefABCDEF:." :
+                                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_";
+  for (size_t i = 0; i < hl; i++)
+    if (strchr(allowed, h[i]) == NULL)
+      return CS_EINVAL;
   memcpy(host, h, hl);
   host[hl] = '\0';
   const char *rest = *hend == ']' ? hend + 1 : hend;
   *port = 80;
   if (*rest == ':') {
+    if (rest[1] < '0' || rest[1] > '9')
+      return CS_EINVAL; /* strtol would take "+80" or " 80" */
     char *e;
     long v = strtol(rest + 1, &e, 10);
     if (e == rest + 1 || v <= 0 || v > 65535)

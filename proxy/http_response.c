@@ -72,6 +72,7 @@ const char *cs_http_status_text(int status) {
   case 408: return "Request Timeout";
   case 411: return "Length Required";
   case 413: return "Payload Too Large";
+  case 421: return "Misdirected Request";
   case 431: return "Request Header Fields Too Large";
   case 500: return "Internal Server Error";
   case 502: return "Bad Gateway";

@@ -118,9 +118,14 @@ static int load(cs_ca_t *ca, cs_errbuf_t *eb) {
   struct stat st;
   if (lstat(ca->key_path, &st) != 0 || !S_ISREG(st.st_mode))
     return cs_errbuf_set(eb, CS_EIO, "%s is missing or not a regular file", ca->key_path);
+  /* Whoever can read this key can intercept every TLS connection of the
+   * user's browser: refuse rather than warn. */
   if ((st.st_mode & 077) != 0)
-    fprintf(stderr, "certskew: warning: %s is readable by others (mode %03o); chmod 600 it\n",
-            ca->key_path, (unsigned)(st.st_mode & 0777));
+    return cs_errbuf_set(eb, CS_EIO,
+                         "%s is accessible by group or others (mode %03o): refusing to use a "
+                         "CA private key others may have read; run: chmod 600 %s (or delete the "
+                         "directory to make a new CA, then re-import ca.pem)",
+                         ca->key_path, (unsigned)(st.st_mode & 0777), ca->key_path);
   if (mbedtls_pk_parse_keyfile(&ca->key, ca->key_path, NULL) != 0)
     return cs_errbuf_set(eb, CS_EPARSE, "%s is not a PEM private key", ca->key_path);
   if (mbedtls_pk_check_pair(&ca->cert.pk, &ca->key) != 0)

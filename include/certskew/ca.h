@@ -31,8 +31,10 @@ typedef struct cs_ca cs_ca_t;
 /* Loads the CA from dir, or when absent and create is 1 generates one
  * (ECDSA P-256, valid from the UTC midnight before now_ms minus one day for
  * ten years) and stores it. *out is owned by the caller (cs_ca_free).
- * CS_ENOTFOUND when absent and create is 0; CS_EIO on file errors, with a
- * detail in eb (optional). */
+ * CS_ENOTFOUND when absent and create is 0; CS_EIO on file errors, and
+ * when the key file is not a regular file or is accessible by group or
+ * others (any of mode 077: the key signs for every site), with a detail in
+ * eb (optional). */
 int cs_ca_open(cs_ca_t **out, const char *dir, int create, int64_t now_ms, cs_errbuf_t *eb)
     CS_MUST_CHECK;
 /* Safe on NULL. */

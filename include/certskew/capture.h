@@ -15,6 +15,12 @@
  * unwritable directory) are returned and remembered (see the list JSON's
  * "store_error") so the proxy keeps serving without a store.
  *
+ * Crash safety: meta.json is written last, so a directory is a capture
+ * exactly when it has meta.json; only those are indexed. Opening the store
+ * sweeps what a kill -9 leaves: temp files of dead writers and, after a
+ * minute, directories without meta.json. One store serves one proxy at a
+ * time (several may read it).
+ *
  * The store also keeps, in memory, the most recent upstream failures
  * (refused, DNS, reset, handshake) so the API can show them.
  */
@@ -49,7 +55,7 @@ void cs_capture_store_free(cs_capture_store_t *s);
 
 /* Records one sighting of a served chain. fp is the chain's SHA-256 (see
  * cs_chain_fingerprint); chain_pem and report_json are written only when
- * the chain is new. id_out (optional) receives the capture id. *is_new
+ * the chain is new (a new capture without chain_pem is refused: CS_EINVAL). id_out (optional) receives the capture id. *is_new
  * (optional) says whether a directory was created. Returns 0 or the
  * write error (CS_EIO / CS_ENOSPACE); the sighting is indexed in memory
  * either way. */

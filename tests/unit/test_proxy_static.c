@@ -100,7 +100,8 @@ static void test_serve(void) {
       {"GET", "/api/captures", 503, "not available"},
       {"POST", "/api/replay", 404, "not available"},
   };
-  cs_api_ctx_t ctx = {.store = NULL, .web_dir = web, .ca_pem = NULL, .now_ms = 0};
+  cs_api_ctx_t ctx = {.store = NULL, .web_dir = web, .ca_pem = NULL, .now_ms = 0,
+                      .host = "127.0.0.1:8080", .self_text = "127.0.0.1:8080", .self_port = 8080};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cs_http_response_t r;
     cs_http_response_init(&r);
