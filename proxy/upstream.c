@@ -463,6 +463,23 @@ int cs_upstream_start(cs_upstream_t *u, uv_loop_t *loop, const cs_upstream_conf_
     snprintf(name, sizeof name, "%.*s", (int)(n - 2), host + 1);
   else
     snprintf(name, sizeof name, "%s", host);
+  /* An IP literal needs no resolver (whose thread pool round trip costs
+   * more than a resumed handshake); the proxy's own address still goes the
+   * resolver's way, so a loop is reported from its callback as before. */
+  memset(&u->lit_ss, 0, sizeof u->lit_ss);
+  int lit = uv_ip4_addr(name, port, (struct sockaddr_in *)&u->lit_ss) == 0 ||
+            uv_ip6_addr(name, port, (struct sockaddr_in6 *)&u->lit_ss) == 0;
+  if (lit && !is_self(uc, (const struct sockaddr *)&u->lit_ss)) {
+    memset(&u->lit_ai, 0, sizeof u->lit_ai);
+    u->lit_ai.ai_family = u->lit_ss.ss_family;
+    u->lit_ai.ai_socktype = SOCK_STREAM;
+    u->lit_ai.ai_addr = (struct sockaddr *)&u->lit_ss;
+    u->lit_ai.ai_addrlen = u->lit_ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                          : sizeof(struct sockaddr_in6);
+    u->ai_next = &u->lit_ai;
+    try_next(u); /* connecting is asynchronous: cb runs later */
+    return 0;
+  }
   if (uv_getaddrinfo(loop, &u->gai, gai_cb, name, service, &hints) != 0)
     return CS_ENET;
   u->gai_active = 1;
