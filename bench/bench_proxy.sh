@@ -188,6 +188,29 @@ figures["bulk_MBps"] = {
     "certskew_vs_direct": ratio(get(c, "bulk", "MBps"), get(d, "bulk", "MBps"))}
 met = {k: (v["certskew_vs_mitmproxy"] is not None and v["certskew_vs_mitmproxy"] >= 10) for k, v in figures.items()}
 
+# CPU cost of the proxy process per unit of work: unlike rates, this barely
+# depends on how much of the 2 CPUs other processes took during the run, so
+# it says what each proxy could do with one core to itself.
+def per(r, phase_path, unit):
+    p = get(r, *phase_path)
+    s = get(p, "cpu", "proxy", "s")
+    if s is None:
+        return None
+    n = get(p, "completed") if unit == "handshake" else (
+        get(p, "requests") if unit == "request" else
+        (get(p, "bytes") or 0) * (get(p, "runs") or 0) / 1e9)
+    return round(s * (1000 if unit != "GB" else 1) / n, 3) if n else None
+cost = {}
+for mode in ("full", "resumed"):
+    for i, lv in enumerate(levels):
+        cs_, mi_ = per(c, ("handshakes", mode, i), "handshake"), per(m, ("handshakes", mode, i), "handshake")
+        cost[f"proxy_cpu_ms_per_handshake_{mode}_c{lv}"] = {
+            "certskew": cs_, "mitmproxy": mi_, "mitmproxy_over_certskew": ratio(mi_, cs_)}
+cs_, mi_ = per(c, ("keepalive",), "request"), per(m, ("keepalive",), "request")
+cost["proxy_cpu_ms_per_keepalive_request"] = {"certskew": cs_, "mitmproxy": mi_, "mitmproxy_over_certskew": ratio(mi_, cs_)}
+cs_, mi_ = per(c, ("bulk",), "GB"), per(m, ("bulk",), "GB")
+cost["proxy_cpu_s_per_GB_bulk"] = {"certskew": cs_, "mitmproxy": mi_, "mitmproxy_over_certskew": ratio(mi_, cs_)}
+
 out = {
   "benchmark": "proxy",
   "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -223,6 +246,7 @@ out = {
     "certskew_options": "certskew proxy --port 0 --trust <bench root> (default clocks, captures on)"},
   "results": [d, c, m],
   "figures": figures,
+  "proxy_cpu_cost": cost,
   "targets": {"certskew_vs_mitmproxy_every_figure": ">= 10", "bulk_certskew_vs_direct": ">= 0.5"},
   "targets_met": {"vs_mitmproxy": met, "bulk_vs_direct": (figures["bulk_MBps"]["certskew_vs_direct"] or 0) >= 0.5},
 }
