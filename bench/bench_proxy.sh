@@ -228,8 +228,8 @@ out = {
     "certskew": sh("git", "-C", src, "describe", "--always", "--dirty"),
     "libmbedtls": dpkg("libmbedtls-dev"), "libuv": dpkg("libuv1-dev"),
     "mbedtls_config": {k: mdef("MBEDTLS_" + k) for k in ("AESNI_C", "HAVE_ASM", "ECP_NIST_OPTIM", "SSL_SESSION_TICKETS", "CHACHAPOLY_C")},
-    "openssl": sh("openssl", "version"), "mitmproxy": (sh("mitmdump", "--version") or "").split("\n")[0] or None,
-    "python3": platform.python_version()},
+    "openssl": sh("openssl", "version"), "mitmproxy": "; ".join((sh("mitmdump", "--version") or "").split("\n")) or None,
+    "python3_for_this_script": platform.python_version()},
   "methodology": {
     "client": "bench/bench_proxy_client.c: OpenSSL, blocking sockets, one thread per simulated client, TLS 1.2 max, "
               "verification of the served chain and of IP 127.0.0.1 on every connection; identical for all three targets",
