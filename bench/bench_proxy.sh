@@ -13,6 +13,8 @@
 #
 # usage: bench/bench_proxy.sh [BUILD_DIR] > out.json
 #   env: DURATION (s per phase, default 3), CONC (default 1,16,64),
+#        UPSTREAM_RESUME (default 1; 0: the upstream refuses resumption, so
+#        every proxy-to-server handshake is full: the first-visit case),
 #        BULK_MB (default 256), OUT (default bench/results/proxy-<time>.json)
 # Results go to bench/results/ (gitignored: they describe one machine);
 # the file is also printed. Use a release build (-O2) of certskew.
@@ -24,11 +26,14 @@ BUILD=$(cd "${1:-$SRC/build}" && pwd)
 DURATION=${DURATION:-3}
 CONC=${CONC:-1,16,64}
 BULK_MB=${BULK_MB:-256}
+UPSTREAM_RESUME=${UPSTREAM_RESUME:-1}
 BIN=$BUILD/certskew
 CLIENT=$BUILD/bench/bench_proxy_client
 SERVER=$BUILD/bench/bench_proxy_server
 mkdir -p "$SRC/bench/results"
-OUT=${OUT:-$SRC/bench/results/proxy-$(date -u +%Y%m%dT%H%M%SZ).json}
+SUFFIX=""
+[ "$UPSTREAM_RESUME" = 0 ] && SUFFIX=-upstream-no-resume
+OUT=${OUT:-$SRC/bench/results/proxy-$(date -u +%Y%m%dT%H%M%SZ)$SUFFIX.json}
 T=$(mktemp -d "${TMPDIR:-/tmp}/certskew-bench.XXXXXX")
 PIDS=()
 cleanup() {
@@ -63,7 +68,7 @@ wait_file() { # wait_file FILE: its first line once it exists
 }
 
 "$SERVER" --cert chain.pem --key leaf.key --port-file "$T/s.port" \
-  --bulk-bytes $((BULK_MB * 1024 * 1024)) > s.log 2>&1 &
+  --bulk-bytes $((BULK_MB * 1024 * 1024)) --no-resume $((1 - UPSTREAM_RESUME)) > s.log 2>&1 &
 SPID=$!
 PIDS+=($SPID)
 SPORT=$(wait_file "$T/s.port") || { echo '{"error": "upstream did not start"}'; exit 1; }
@@ -103,11 +108,11 @@ RESULTS=$("$CLIENT" --port "$SPORT" --duration "$DURATION" --conc "$CONC" --pid 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 [ -n "$MITM" ] || RESULTS=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"label": "mitmproxy", "error": "mitmdump not installed (Debian package mitmproxy)"}); print(json.dumps(r))' "$RESULTS")
 
-python3 - "$RESULTS" "$SRC" "$DURATION" "$CONC" "$BULK_MB" "$LOAD_BEFORE" "$LOAD_AFTER" \
+python3 - "$RESULTS" "$SRC" "$DURATION" "$CONC" "$BULK_MB" "$LOAD_BEFORE" "$LOAD_AFTER" "$UPSTREAM_RESUME" \
   > "$OUT" <<'PY'
 import json, os, platform, re, subprocess, sys, datetime
 d, c, m = json.loads(sys.argv[1])
-src, duration, conc, bulk_mb, load_before, load_after = sys.argv[2:8]
+src, duration, conc, bulk_mb, load_before, load_after, up_resume = sys.argv[2:9]
 
 def sh(*cmd):
     try:
@@ -188,6 +193,29 @@ figures["bulk_MBps"] = {
     "certskew_vs_direct": ratio(get(c, "bulk", "MBps"), get(d, "bulk", "MBps"))}
 met = {k: (v["certskew_vs_mitmproxy"] is not None and v["certskew_vs_mitmproxy"] >= 10) for k, v in figures.items()}
 
+# CPU cost of the proxy process per unit of work: unlike rates, this barely
+# depends on how much of the 2 CPUs other processes took during the run, so
+# it says what each proxy could do with one core to itself.
+def per(r, phase_path, unit):
+    p = get(r, *phase_path)
+    s = get(p, "cpu", "proxy", "s")
+    if s is None:
+        return None
+    n = get(p, "completed") if unit == "handshake" else (
+        get(p, "requests") if unit == "request" else
+        (get(p, "bytes") or 0) * (get(p, "runs") or 0) / 1e9)
+    return round(s * (1000 if unit != "GB" else 1) / n, 3) if n else None
+cost = {}
+for mode in ("full", "resumed"):
+    for i, lv in enumerate(levels):
+        cs_, mi_ = per(c, ("handshakes", mode, i), "handshake"), per(m, ("handshakes", mode, i), "handshake")
+        cost[f"proxy_cpu_ms_per_handshake_{mode}_c{lv}"] = {
+            "certskew": cs_, "mitmproxy": mi_, "mitmproxy_over_certskew": ratio(mi_, cs_)}
+cs_, mi_ = per(c, ("keepalive",), "request"), per(m, ("keepalive",), "request")
+cost["proxy_cpu_ms_per_keepalive_request"] = {"certskew": cs_, "mitmproxy": mi_, "mitmproxy_over_certskew": ratio(mi_, cs_)}
+cs_, mi_ = per(c, ("bulk",), "GB"), per(m, ("bulk",), "GB")
+cost["proxy_cpu_s_per_GB_bulk"] = {"certskew": cs_, "mitmproxy": mi_, "mitmproxy_over_certskew": ratio(mi_, cs_)}
+
 out = {
   "benchmark": "proxy",
   "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -200,13 +228,16 @@ out = {
     "certskew": sh("git", "-C", src, "describe", "--always", "--dirty"),
     "libmbedtls": dpkg("libmbedtls-dev"), "libuv": dpkg("libuv1-dev"),
     "mbedtls_config": {k: mdef("MBEDTLS_" + k) for k in ("AESNI_C", "HAVE_ASM", "ECP_NIST_OPTIM", "SSL_SESSION_TICKETS", "CHACHAPOLY_C")},
-    "openssl": sh("openssl", "version"), "mitmproxy": (sh("mitmdump", "--version") or "").split("\n")[0] or None,
-    "python3": platform.python_version()},
+    "openssl": sh("openssl", "version"), "mitmproxy": "; ".join((sh("mitmdump", "--version") or "").split("\n")) or None,
+    "python3_for_this_script": platform.python_version()},
   "methodology": {
     "client": "bench/bench_proxy_client.c: OpenSSL, blocking sockets, one thread per simulated client, TLS 1.2 max, "
               "verification of the served chain and of IP 127.0.0.1 on every connection; identical for all three targets",
     "upstream": "bench/bench_proxy_server.c: OpenSSL, a thread per connection, TLS 1.2 max, ECDSA P-256 leaf + root, "
-                "session tickets on; /small = 100-byte body, /bulk = %s MiB" % bulk_mb,
+                "/small = 100-byte body, /bulk = %s MiB" % bulk_mb,
+    "upstream_resumption": ("on (tickets + session cache): a proxy may resume its own upstream sessions, so in the "
+                            "'full' phase only the client's handshake is full" if up_resume == "1" else
+                            "off (--no-resume): every proxy-to-server handshake is full, as on a first visit"),
     "handshake_phase": "each client loops for %s s: TCP connect (+ CONNECT through a proxy), TLS handshake, "
                        "GET /small HTTP/1.0, body read to its Content-Length, close; handshakes/s = completed / wall time; "
                        "latency = that whole request, per request; 'full' never resumes, 'resumed' offers each client's "
@@ -223,6 +254,7 @@ out = {
     "certskew_options": "certskew proxy --port 0 --trust <bench root> (default clocks, captures on)"},
   "results": [d, c, m],
   "figures": figures,
+  "proxy_cpu_cost": cost,
   "targets": {"certskew_vs_mitmproxy_every_figure": ">= 10", "bulk_certskew_vs_direct": ">= 0.5"},
   "targets_met": {"vs_mitmproxy": met, "bulk_vs_direct": (figures["bulk_MBps"]["certskew_vs_direct"] or 0) >= 0.5},
 }

@@ -12,7 +12,11 @@
  * request-latency figure. Session tickets and the session cache are on
  * (OpenSSL defaults), as on real servers.
  *
+ * --no-resume turns tickets and the session cache off: every upstream
+ * handshake is then a full one (a proxy's first visit to every server).
+ *
  * usage: bench_proxy_server --cert F --key F --port-file F [--bulk-bytes N]
+ *          [--no-resume 1]
  * Listens on 127.0.0.1 (ephemeral port, written to --port-file) until killed.
  */
 #include <errno.h>
@@ -122,11 +126,13 @@ static void *conn_thread(void *arg) {
 
 int main(int argc, char **argv) {
   const char *cert = NULL, *key = NULL, *port_file = NULL;
+  int no_resume = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--cert") == 0) cert = argv[i + 1];
     else if (strcmp(argv[i], "--key") == 0) key = argv[i + 1];
     else if (strcmp(argv[i], "--port-file") == 0) port_file = argv[i + 1];
     else if (strcmp(argv[i], "--bulk-bytes") == 0) g_bulk = atoll(argv[i + 1]);
+    else if (strcmp(argv[i], "--no-resume") == 0) no_resume = atoi(argv[i + 1]);
   }
   if (cert == NULL || key == NULL || port_file == NULL || g_bulk < 0) {
     fprintf(stderr, "usage: bench_proxy_server --cert F --key F --port-file F [--bulk-bytes N]\n");
@@ -140,6 +146,10 @@ int main(int argc, char **argv) {
       SSL_CTX_use_PrivateKey_file(g_ctx, key, SSL_FILETYPE_PEM) != 1) {
     ERR_print_errors_fp(stderr);
     return 1;
+  }
+  if (no_resume) {
+    SSL_CTX_set_options(g_ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_session_cache_mode(g_ctx, SSL_SESS_CACHE_OFF);
   }
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;

@@ -328,17 +328,22 @@ static void pause_side(cs_endpoint_t *from) {
   cs_endpoint_read_stop(from);
 }
 
+/* Records are re-encrypted into the other side's output buffer and written
+ * together (one write per RELAY_BATCH bytes, not one per record). */
+#define RELAY_BATCH (64u * 1024)
+
 static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
   cs_endpoint_t *to = peer_of(c, from);
   unsigned char buf[16384];
   for (;;) {
-    if (to->queued >= CS_EP_WRITE_HIGH) {
+    if (to->queued + cs_endpoint_unflushed(to) >= CS_EP_WRITE_HIGH) {
       pause_side(from);
       break;
     }
     int n = mbedtls_ssl_read(&from->ssl, buf, sizeof buf);
     if (n > 0) {
-      if (cs_endpoint_send(to, buf, (size_t)n) != 0) {
+      if (cs_endpoint_send_nf(to, buf, (size_t)n) != 0 ||
+          (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0)) {
         conn_close(c);
         return;
       }
@@ -346,6 +351,10 @@ static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
     }
     if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
       break;
+    if (cs_endpoint_flush(to) != 0) {
+      conn_close(c);
+      return;
+    }
     if (n == 0 || n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == MBEDTLS_ERR_SSL_CONN_EOF) {
       side_eof(c, from);
       return;
@@ -354,7 +363,7 @@ static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
     conn_close(c);
     return;
   }
-  if (cs_endpoint_flush(from) != 0)
+  if (cs_endpoint_flush(to) != 0 || cs_endpoint_flush(from) != 0)
     conn_close(c);
 }
 

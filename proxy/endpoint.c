@@ -149,7 +149,7 @@ int cs_endpoint_flush(cs_endpoint_t *ep) {
   return cs_endpoint_write_owned(ep, p, len);
 }
 
-int cs_endpoint_send(cs_endpoint_t *ep, const void *data, size_t len) {
+int cs_endpoint_send_nf(cs_endpoint_t *ep, const void *data, size_t len) {
   if (!ep->has_ssl)
     return cs_endpoint_write_copy(ep, data, len);
   const unsigned char *p = data;
@@ -161,6 +161,15 @@ int cs_endpoint_send(cs_endpoint_t *ep, const void *data, size_t len) {
     p += n;
     len -= (size_t)n;
   }
+  return 0;
+}
+
+size_t cs_endpoint_unflushed(const cs_endpoint_t *ep) { return ep->bio.out_len; }
+
+int cs_endpoint_send(cs_endpoint_t *ep, const void *data, size_t len) {
+  int rc = cs_endpoint_send_nf(ep, data, len);
+  if (rc != 0 || !ep->has_ssl)
+    return rc;
   return cs_endpoint_flush(ep);
 }
 

@@ -73,6 +73,12 @@ int cs_endpoint_write_copy(cs_endpoint_t *ep, const void *data, size_t len) CS_M
 /* Encrypts data (TLS endpoints) and queues the records; for plain
  * endpoints the same as write_copy. */
 int cs_endpoint_send(cs_endpoint_t *ep, const void *data, size_t len) CS_MUST_CHECK;
+/* Encrypts data into the TLS output buffer without writing it yet, so a
+ * burst of records leaves in one write (cs_endpoint_flush); plain
+ * endpoints queue a copy at once. */
+int cs_endpoint_send_nf(cs_endpoint_t *ep, const void *data, size_t len) CS_MUST_CHECK;
+/* Encrypted bytes waiting for cs_endpoint_flush. */
+size_t cs_endpoint_unflushed(const cs_endpoint_t *ep);
 /* Queues whatever the TLS engine produced (handshake, alerts). */
 int cs_endpoint_flush(cs_endpoint_t *ep) CS_MUST_CHECK;
 /* Half-close after queued writes (TLS: close_notify first). */

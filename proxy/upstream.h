@@ -83,6 +83,8 @@ struct cs_upstream {
   uv_connect_t connect_req;
   int connect_active;
   struct addrinfo *ai;          /* owned list from getaddrinfo */
+  struct addrinfo lit_ai;       /* an IP literal host: its one address, no DNS */
+  struct sockaddr_storage lit_ss;
   struct addrinfo *ai_next;
   int last_connect_error;
   int cancelled;
