@@ -42,7 +42,10 @@ static void add_reason(cs_verdict_t *v, const char *code, const char *summary) {
   snprintf(v->reasons + used, sizeof v->reasons - used, "%s: %s\n", code, summary);
 }
 
-/* Returns 1 when the chain was stored for the first time. */
+/* Returns 1 when the chain was stored for the first time, 0 when it was seen
+ * before (or there is no store), or a negative CS_E* code. A sighting
+ * without a chain (pem NULL) of a capture evicted since is refused with
+ * CS_EINVAL: the caller then judges the chain anew and stores it whole. */
 static int store_put(cs_judge_t *j, const cs_upstream_t *u, const uint8_t fp[32],
                      const char *pem, const char *report, int64_t now_ms, int worst,
                      char id[CS_CAPTURE_ID_MAX]) {
@@ -58,9 +61,14 @@ static int store_put(cs_judge_t *j, const cs_upstream_t *u, const uint8_t fp[32]
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
   int is_new = 0;
-  if (cs_capture_store_put(j->store, &meta, fp, pem != NULL ? pem : "", report, now_ms, id,
-                           &is_new, &eb) != 0)
+  int err = cs_capture_store_put(j->store, &meta, fp, pem != NULL ? pem : "", report, now_ms, id,
+                                 &is_new, &eb);
+  if (err == CS_EINVAL && pem == NULL)
+    return err;
+  if (err != 0) {
     fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
+    return err;
+  }
   return is_new;
 }
 
@@ -135,8 +143,11 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
     v->worst = hit->worst;
     v->invalid = hit->invalid;
     memcpy(v->reasons, hit->reasons, sizeof v->reasons);
-    (void)store_put(j, u, fp, NULL, NULL, now_ms, hit->worst, v->capture_id);
-    return 0;
+    if (store_put(j, u, fp, NULL, NULL, now_ms, hit->worst, v->capture_id) != CS_EINVAL)
+      return 0;
+    /* Evicted since it was judged: judge it again and store it whole. */
+    memset(v, 0, sizeof *v);
+    v->worst = -1;
   }
   char source[300];
   snprintf(source, sizeof source, "%s:%d", u->host, u->port);
@@ -148,7 +159,7 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
     return rc;
   }
   int is_new = store_put(j, u, fp, v->chain_pem, v->report_json, now_ms, v->worst, v->capture_id);
-  if (is_new && j->on_new != NULL)
+  if (is_new > 0 && j->on_new != NULL)
     j->on_new(j->on_new_ud, u, v->capture_id, v);
   cs_judge_cache_entry_t *e = &j->cache[j->cache_next];
   j->cache_next = (j->cache_next + 1) % CS_JUDGE_CACHE;

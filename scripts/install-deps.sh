@@ -9,6 +9,7 @@ packages=(
   libmbedtls-dev libuv1-dev libcjson-dev node-llhttp   # libraries (llhttp: C sources, compiled by us)
   openssl curl python3 ca-certificates            # real peers and helpers used by the tests
   chromium chromium-driver python3-selenium       # the web UI tests (headless browser)
+  libssl-dev                                      # the proxy benchmark's client and upstream
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
