@@ -5,6 +5,7 @@
  * issue the final certificate with the same fields plus the SCT list.
  */
 #include "certskew/lab_ct.h"
+#include "lab_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,23 +52,7 @@ void cs_lab_ct_leaf_free(cs_lab_ct_leaf_t *leaf) {
   leaf->der_len = leaf->precert_der_len = leaf->sct_list_len = 0;
 }
 
-static int gen_p256(mbedtls_pk_context *pk, cs_lab_rng_fn f_rng, void *p_rng) {
-  if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-      mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk), f_rng, p_rng) != 0)
-    return CS_ECRYPTO;
-  return 0;
-}
 
-/* "YYYYMMDDhhmmss" as mbedtls_x509write_crt_set_validity wants. */
-static int x509_time(int64_t t_ms, char out[16]) {
-  cs_civil_t c;
-  cs_time_to_civil(t_ms, &c);
-  if (c.year < 1950 || c.year > 9999)
-    return CS_ERANGE;
-  snprintf(out, 16, "%04d%02d%02d%02d%02d%02d", (int)c.year, c.month, c.day, c.hour, c.minute,
-           c.second);
-  return 0;
-}
 
 /* Fields shared by every certificate we issue. */
 typedef struct cert_fields {
@@ -100,7 +85,7 @@ static int write_cert(const cert_fields_t *f, const extra_ext_t *exts, size_t ne
   *der = NULL;
   mbedtls_x509write_crt_init(&w);
   mbedtls_mpi_init(&serial);
-  if ((err = x509_time(f->not_before_ms, nb)) != 0 || (err = x509_time(f->not_after_ms, na)) != 0)
+  if ((err = cs_lab_x509write_time(f->not_before_ms, nb)) != 0 || (err = cs_lab_x509write_time(f->not_after_ms, na)) != 0)
     goto done;
   err = CS_ECRYPTO;
   mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
@@ -159,7 +144,7 @@ int cs_lab_ct_ca_generate(cs_lab_ct_ca_t *ca, const char *common_name, int64_t n
   cs_lab_ct_ca_free(ca);
   cs_lab_ct_ca_init(ca);
   snprintf(ca->subject, sizeof(ca->subject), "CN=%s,O=certskew lab", common_name);
-  int err = gen_p256(&ca->key, f_rng, p_rng);
+  int err = cs_lab_gen_p256(&ca->key, f_rng, p_rng);
   if (err == 0)
     err = random_serial(serial, f_rng, p_rng);
   if (err != 0)
@@ -261,7 +246,7 @@ int cs_lab_ct_leaf_issue(cs_lab_ct_leaf_t *leaf, const cs_lab_ct_ca_t *ca,
   mbedtls_x509_crt_init(&issuer);
   if (spec->nexts > 8 || (spec->nexts > 0 && spec->exts == NULL))
     return CS_EINVAL;
-  int err = gen_p256(&leaf->key, f_rng, p_rng);
+  int err = cs_lab_gen_p256(&leaf->key, f_rng, p_rng);
   if (err == 0 && spec->serial != NULL)
     memcpy(serial, spec->serial, sizeof(serial));
   else if (err == 0)

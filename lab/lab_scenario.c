@@ -15,6 +15,7 @@
 
 #include "certskew/sct.h"
 #include "certskew/time.h"
+#include "lab_keys.h"
 #include "lab_scenario_internal.h"
 
 #define HOUR CS_MS_PER_HOUR
@@ -113,7 +114,7 @@ static int append_pem(char **text, const uint8_t *der, size_t der_len) {
 static int make_ca(cs_lab_ct_ca_t *ca, const char *cn, const cs_lab_ct_ca_t *issuer,
                    int64_t nb_ms, int64_t na_ms, cs_lab_rng_fn f_rng, void *p_rng) {
   (void)snprintf(ca->subject, sizeof(ca->subject), "CN=%s,O=certskew lab", cn);
-  int err = lab_sc_gen_key(&ca->key, f_rng, p_rng);
+  int err = cs_lab_gen_p256(&ca->key, f_rng, p_rng);
   if (err != 0)
     return err;
   lab_sc_ca_spec_t spec = {ca->subject, &ca->key, issuer ? issuer->subject : ca->subject,

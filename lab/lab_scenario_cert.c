@@ -1,4 +1,5 @@
 /* CA certificates and extension values for lab scenarios (see lab_scenario_internal.h). */
+#include "lab_keys.h"
 #include "lab_scenario_internal.h"
 
 #include <stdio.h>
@@ -19,23 +20,7 @@ const uint8_t LAB_OID_CRLDP[3] = {0x55, 0x1D, 0x1F};
 static const uint8_t OID_AD_OCSP[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01};
 static const uint8_t OID_AD_CA_ISSUERS[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02};
 
-int lab_sc_gen_key(mbedtls_pk_context *pk, cs_lab_rng_fn f_rng, void *p_rng) {
-  if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-      mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk), f_rng, p_rng) != 0)
-    return CS_ECRYPTO;
-  return 0;
-}
 
-/* "YYYYMMDDhhmmss" for mbedtls_x509write_crt_set_validity. */
-static int x509_time(int64_t t_ms, char out[16]) {
-  cs_civil_t c;
-  cs_time_to_civil(t_ms, &c);
-  if (c.year < 1950 || c.year > 9999)
-    return CS_ERANGE;
-  (void)snprintf(out, 16, "%04d%02d%02d%02d%02d%02d", (int)c.year, c.month, c.day, c.hour,
-                 c.minute, c.second);
-  return 0;
-}
 
 int lab_sc_ca_write(const lab_sc_ca_spec_t *spec, cs_lab_rng_fn f_rng, void *p_rng, uint8_t **der,
                     size_t *der_len) {
@@ -47,9 +32,9 @@ int lab_sc_ca_write(const lab_sc_ca_spec_t *spec, cs_lab_rng_fn f_rng, void *p_r
   *der_len = 0;
   mbedtls_x509write_crt_init(&w);
   mbedtls_mpi_init(&serial);
-  int err = x509_time(spec->not_before_ms, nb);
+  int err = cs_lab_x509write_time(spec->not_before_ms, nb);
   if (err == 0)
-    err = x509_time(spec->not_after_ms, na);
+    err = cs_lab_x509write_time(spec->not_after_ms, na);
   if (err != 0)
     goto done;
   err = CS_ECRYPTO;

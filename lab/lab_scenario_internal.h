@@ -28,7 +28,6 @@ int lab_sc_ca_write(const lab_sc_ca_spec_t *spec, cs_lab_rng_fn f_rng, void *p_r
                     size_t *der_len) CS_MUST_CHECK;
 
 /* A fresh ECDSA P-256 key. */
-int lab_sc_gen_key(mbedtls_pk_context *pk, cs_lab_rng_fn f_rng, void *p_rng) CS_MUST_CHECK;
 
 /* extnValue contents (newly allocated, caller frees): the
  * authorityInfoAccess with an OCSP and a caIssuers URI (either may be NULL,

@@ -365,6 +365,13 @@ static int write_new(cs_capture_store_t *s, entry_t *e, const char *chain_pem,
   return rc;
 }
 
+void cs_capture_id(char id[CS_CAPTURE_ID_MAX], const char *host, int port, const uint8_t fp[32]) {
+  char fp_hex[17];
+  for (int i = 0; i < 8; i++)
+    snprintf(fp_hex + 2 * i, 3, "%02x", fp[i]);
+  make_id(id, host, port, fp_hex);
+}
+
 int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
                          const uint8_t fp[32], const char *chain_pem, const char *report_json,
                          int64_t now_ms, char id_out[CS_CAPTURE_ID_MAX], int *is_new,

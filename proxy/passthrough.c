@@ -137,25 +137,10 @@ out:
   free(pem);
 }
 
-/* The capture id certskew/capture.h documents ("<host>_<port>_<16 hex>",
- * host lower-cased with other characters than [a-z0-9.-] as '_'). Only used
- * to look a chain up: a mismatch merely costs one more analysis. */
+/* The id the store files this chain under, to look it up. */
 static void capture_id(const cs_passthrough_t *pt, const uint8_t fp[32],
                        char id[CS_CAPTURE_ID_MAX]) {
-  char clean[256];
-  size_t j = 0;
-  for (size_t i = 0; pt->host[i] != '\0' && j < sizeof(clean) - 1; i++) {
-    char c = pt->host[i];
-    if (c >= 'A' && c <= 'Z')
-      c = (char)(c - 'A' + 'a');
-    int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
-    clean[j++] = ok ? c : '_';
-  }
-  clean[j] = '\0';
-  if (clean[0] == '.')
-    clean[0] = '_';
-  snprintf(id, CS_CAPTURE_ID_MAX, "%s_%d_%02x%02x%02x%02x%02x%02x%02x%02x", clean, pt->port,
-           fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7]);
+  cs_capture_id(id, pt->host, pt->port, fp);
 }
 
 /* A chain already captured for this host:port keeps its first report (the

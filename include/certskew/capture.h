@@ -34,6 +34,12 @@
 
 #define CS_CAPTURE_ID_MAX 300
 
+/* The id a chain served by host:port is stored under: "<host>_<port>_<16 hex
+ * of the chain's SHA-256>", the host lower-cased with characters other than
+ * [a-z0-9.-] as '_' (never a path component of dots). fp is the SHA-256 of
+ * the chain's DER certificates in order. */
+void cs_capture_id(char id[CS_CAPTURE_ID_MAX], const char *host, int port, const uint8_t fp[32]);
+
 typedef struct cs_capture_meta {
   const char *host;        /* the CONNECT (or diagnose) host */
   int port;
