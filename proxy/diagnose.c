@@ -141,6 +141,7 @@ int cs_diagnose_run(const cs_diagnose_opts_t *opts, cs_diagnose_result_t *res,
   uv_run(&r->loop, UV_RUN_DEFAULT);
   (void)uv_loop_close(&r->loop);
   rc = r->rc;
+  cs_judge_free(&r->judge);
   cs_upstream_free(&r->up);
   cs_upstream_conf_free(&r->uc);
   free(r);

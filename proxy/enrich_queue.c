@@ -101,6 +101,10 @@ static void on_enriched(cs_enrich_result_t *res, void *ud) {
   if (!q->stopping) {
     complete(q, it, res);
     q->done++;
+    /* Later connections serving this chain are judged with it too. */
+    cs_judge_keep_enrichment(q->conf.judge, it->host, it->port, it->chain, it->chain_len,
+                             cs_fs_now_ms(), res);
+    res = NULL;
   }
   cs_enrich_result_free(res);
   item_free(it);

@@ -247,6 +247,7 @@ int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
   }
   if (cs_enrich_queue_free(r->enrich) != 0)
     fprintf(stderr, "certskew: warning: enrichments still in flight at exit\n");
+  cs_judge_free(&r->px.judge);
   cs_ct_log_list_free(r->log_list);
   free(r->log_list_json);
   cs_capture_store_free(r->px.store);

@@ -20,6 +20,57 @@ void cs_judge_init(cs_judge_t *j, const cs_analysis_opts_t *base, cs_capture_sto
   j->store = store;
 }
 
+void cs_judge_free(cs_judge_t *j) {
+  for (size_t i = 0; i < CS_JUDGE_ENRICHED_MAX; i++) {
+    cs_enrich_result_free(j->enriched[i].res);
+    j->enriched[i].res = NULL;
+  }
+}
+
+void cs_judge_keep_enrichment(cs_judge_t *j, const char *host, int port, const uint8_t *chain,
+                              size_t len, int64_t now_ms, cs_enrich_result_t *res) {
+  uint8_t fp[32];
+  mbedtls_sha256_ret(chain, len, fp, 0);
+  cs_judge_enriched_t *slot = NULL;
+  for (size_t i = 0; i < CS_JUDGE_ENRICHED_MAX && slot == NULL; i++) {
+    cs_judge_enriched_t *e = &j->enriched[i];
+    if (e->res != NULL && e->port == port && strcmp(e->host, host) == 0 && memcmp(e->fp, fp, 32) == 0)
+      slot = e; /* newer material for the same chain replaces the older */
+  }
+  if (slot == NULL) {
+    slot = &j->enriched[j->enriched_next];
+    j->enriched_next = (j->enriched_next + 1) % CS_JUDGE_ENRICHED_MAX;
+  }
+  cs_enrich_result_free(slot->res);
+  snprintf(slot->host, sizeof slot->host, "%s", host);
+  slot->port = port;
+  memcpy(slot->fp, fp, 32);
+  slot->kept_ms = now_ms;
+  slot->res = res;
+  /* A verdict cached before the material arrived must not outlive it. */
+  for (size_t i = 0; i < CS_JUDGE_CACHE; i++)
+    if (j->cache[i].port == port && memcmp(j->cache[i].fp, fp, 32) == 0 &&
+        strcmp(j->cache[i].host, host) == 0)
+      memset(&j->cache[i], 0, sizeof j->cache[i]); /* port 0 matches nothing */
+}
+
+/* The kept material for u's chain, or NULL (none, or expired: freed). */
+static const cs_enrich_result_t *kept_enrichment(cs_judge_t *j, const cs_upstream_t *u,
+                                                 const uint8_t fp[32], int64_t now_ms) {
+  for (size_t i = 0; i < CS_JUDGE_ENRICHED_MAX; i++) {
+    cs_judge_enriched_t *e = &j->enriched[i];
+    if (e->res == NULL || e->port != u->port || memcmp(e->fp, fp, 32) != 0 || strcmp(e->host, u->host) != 0)
+      continue;
+    if (now_ms - e->kept_ms > CS_JUDGE_ENRICHED_TTL_MS || now_ms < e->kept_ms) {
+      cs_enrich_result_free(e->res);
+      e->res = NULL;
+      return NULL;
+    }
+    return e->res;
+  }
+  return NULL;
+}
+
 void cs_verdict_free(cs_verdict_t *v) {
   free(v->report_json);
   free(v->chain_pem);
@@ -153,7 +204,7 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
   snprintf(source, sizeof source, "%s:%d", u->host, u->port);
   /* The report and PEM are needed for a store (first sighting) or the caller. */
   int rc = analyze(j, source, u->sni[0] ? u->sni : u->host, u->chain_der, u->chain_der_len, now_ms,
-                   NULL, v);
+                   kept_enrichment(j, u, fp, now_ms), v);
   if (rc != 0) {
     cs_verdict_free(v);
     return rc;

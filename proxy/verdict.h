@@ -5,7 +5,10 @@
  * be given the traffic. Verdicts are cached per host:port and chain for one
  * second so a burst of connections analyzes once. A chain stored for the
  * first time is announced through on_new (the proxy enriches it there);
- * cs_judge_enriched judges it again with the enrichment's material.
+ * cs_judge_enriched judges it again with the enrichment's material, and
+ * cs_judge_keep_enrichment makes later connections serving that chain be
+ * judged with it too (so a revoked upstream gets the 502 page once the
+ * fetch has shown it), for CS_JUDGE_ENRICHED_TTL_MS.
  */
 #ifndef CERTSKEW_PROXY_VERDICT_H
 #define CERTSKEW_PROXY_VERDICT_H
@@ -23,6 +26,8 @@
 
 #define CS_VERDICT_REASONS 2048
 #define CS_JUDGE_CACHE 64
+#define CS_JUDGE_ENRICHED_MAX 64                    /* chains whose material is kept */
+#define CS_JUDGE_ENRICHED_TTL_MS (10 * 60 * 1000)   /* then it is judged without it */
 
 typedef struct cs_verdict {
   int worst;   /* cs_findings_worst, -1 if no finding */
@@ -44,6 +49,15 @@ typedef struct cs_judge_cache_entry {
   char reasons[CS_VERDICT_REASONS];
 } cs_judge_cache_entry_t;
 
+/* What an enrichment found about one chain served by host:port. */
+typedef struct cs_judge_enriched {
+  char host[256];
+  int port;
+  uint8_t fp[32];            /* SHA-256 of the chain's DER certificates */
+  int64_t kept_ms;           /* when it was kept; expires CS_JUDGE_ENRICHED_TTL_MS later */
+  cs_enrich_result_t *res;   /* owned; NULL for a free slot */
+} cs_judge_enriched_t;
+
 /* A chain was stored for the first time (capture_id), after u was judged. */
 typedef void (*cs_judge_new_cb)(void *ud, const cs_upstream_t *u, const char *capture_id,
                                 const cs_verdict_t *v);
@@ -58,11 +72,21 @@ typedef struct cs_judge {
   void *on_new_ud;
   cs_judge_cache_entry_t cache[CS_JUDGE_CACHE];
   size_t cache_next;
+  cs_judge_enriched_t enriched[CS_JUDGE_ENRICHED_MAX]; /* oldest replaced first */
+  size_t enriched_next;
   uint64_t analyses;         /* cs_analyze calls (cache misses) */
 } cs_judge_t;
 
 /* Copies *base (its pointers stay borrowed). Cannot fail. */
 void cs_judge_init(cs_judge_t *j, const cs_analysis_opts_t *base, cs_capture_store_t *store);
+/* Releases the kept enrichment results; safe twice. */
+void cs_judge_free(cs_judge_t *j);
+/* Keeps res (ownership moves to the judge; freed when replaced, expired or
+ * at cs_judge_free) as the material later connections to host:port serving
+ * chain (DER, len bytes) are judged with, and drops cached verdicts of that
+ * chain so the next connection sees it at once. */
+void cs_judge_keep_enrichment(cs_judge_t *j, const char *host, int port, const uint8_t *chain,
+                              size_t len, int64_t now_ms, cs_enrich_result_t *res);
 /* Judges u's served chain at now_ms. want_report: fill v->report_json
  * (bypasses the cache). Store write errors are logged to stderr, never
  * fatal. Calls on_new when the chain was stored for the first time.

@@ -87,6 +87,16 @@ px_check "API: the revoked capture's worst severity became error" test \
 px_check "API: the good capture stays without error" test \
   "$(px_capture_field "${PORT[good]}" worst < "$T/list.json")" != error
 
+# What the enrichment found is used for the next connections too: once the
+# fetch has shown the revocation, the browser gets the 502 page naming it;
+# the good upstream keeps passing with its (good) material.
+page=$(curl -sS -w '\n%{http_code}' --max-time 20 -x "$API" --proxy-cacert "$CA" --cacert "$CA" \
+  "https://127.0.0.1:${PORT[revoked]}/" 2>/dev/null)
+px_check "revoked, next connection: 502 (got $(tail -n 1 <<<"$page"))" test "$(tail -n 1 <<<"$page")" = 502
+px_check "revoked, next connection: the page names REVOKED" grep -q REVOKED <<<"$page"
+curl_px good
+px_check "good, next connection: still 200 (got $CODE)" test "$CODE" = 200
+
 # A chain seen again is not enriched again: the report and the responders'
 # request counts do not change.
 before=$(grep -c '"GET ' "$T/httpd.log")
