@@ -170,6 +170,8 @@ export function renderReport(r, opts) {
     r.ct ? section('Certificate Transparency', ct(r)) : null,
     r.trust ? section('Trust paths', generic(r.trust)) : null,
     r.revocation ? section('Revocation (OCSP and CRL)', generic(r.revocation)) : null,
+    r.enrichment ? section('Enrichment: stapling probe and fetches', generic(r.enrichment)) : null,
+    r.capture ? section('How it was captured (and what the client did)', generic(r.capture)) : null,
   ];
   return {el: h('article', {class: 'report', 'aria-labelledby': 'report-heading'}, parts), timeline: tl};
 }
