@@ -11,9 +11,7 @@
 
 const uint8_t CS_TRUST_OID_SAN[3] = {0x55, 0x1D, 0x11};
 const uint8_t CS_TRUST_OID_NAME_CONSTRAINTS[3] = {0x55, 0x1D, 0x1E};
-const uint8_t CS_TRUST_OID_AIA[8] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
 /* 1.3.6.1.5.5.7.48.2 id-ad-caIssuers */
-static const uint8_t OID_CA_ISSUERS[8] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02};
 
 #define SEQ (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)
 
@@ -134,40 +132,3 @@ int cs_trust_der_each_subtree(const mbedtls_x509_crt *crt, cs_trust_subtree_fn f
   return 0;
 }
 
-int cs_trust_der_ca_issuers(const mbedtls_x509_crt *crt, char *url, size_t url_len) {
-  const uint8_t *val;
-  size_t len;
-  int found = cs_trust_der_find_ext(crt, CS_TRUST_OID_AIA, sizeof(CS_TRUST_OID_AIA), &val, &len,
-                                    NULL);
-  if (found <= 0)
-    return found;
-  unsigned char *p = (unsigned char *)val;
-  const unsigned char *end = val + len;
-  size_t n;
-  if (mbedtls_asn1_get_tag(&p, end, &n, SEQ) != 0 || p + n != end)
-    return CS_EPARSE;
-  while (p < end) {
-    if (mbedtls_asn1_get_tag(&p, end, &n, SEQ) != 0)
-      return CS_EPARSE;
-    const unsigned char *ad_end = p + n;
-    size_t oid_n;
-    if (mbedtls_asn1_get_tag(&p, ad_end, &oid_n, MBEDTLS_ASN1_OID) != 0)
-      return CS_EPARSE;
-    int is_ca_issuers = oid_n == sizeof(OID_CA_ISSUERS) && memcmp(p, OID_CA_ISSUERS, oid_n) == 0;
-    p += oid_n;
-    /* accessLocation [6] IA5String: the URI. */
-    if (is_ca_issuers && p < ad_end && *p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 6)) {
-      p++;
-      size_t uri_n;
-      if (mbedtls_asn1_get_len(&p, ad_end, &uri_n) != 0 || url_len == 0)
-        return CS_EPARSE;
-      size_t copy = uri_n < url_len - 1 ? uri_n : url_len - 1;
-      for (size_t i = 0; i < copy; i++) /* keep the report printable */
-        url[i] = (p[i] >= 0x20 && p[i] < 0x7F) ? (char)p[i] : '?';
-      url[copy] = '\0';
-      return 1;
-    }
-    p = (unsigned char *)ad_end;
-  }
-  return 0;
-}

@@ -16,7 +16,6 @@
 /* DER content bytes of the OIDs we look up. */
 extern const uint8_t CS_TRUST_OID_SAN[3];              /* 2.5.29.17 */
 extern const uint8_t CS_TRUST_OID_NAME_CONSTRAINTS[3]; /* 2.5.29.30 */
-extern const uint8_t CS_TRUST_OID_AIA[8];              /* 1.3.6.1.5.5.7.1.1 */
 
 /* Finds extension oid in crt's extensions. Returns 1 and sets *val and *len to
  * the extnValue content (borrowed from crt) and *critical (optional), 0 if
@@ -40,8 +39,5 @@ typedef int (*cs_trust_subtree_fn)(void *ctx, int permitted, int tag, const uint
                                    size_t len);
 int cs_trust_der_each_subtree(const mbedtls_x509_crt *crt, cs_trust_subtree_fn fn, void *ctx);
 
-/* Copies the first AIA caIssuers URI into url (NUL-terminated, truncated to
- * url_len - 1). Returns 1 if found, 0 if none, CS_EPARSE if malformed. */
-int cs_trust_der_ca_issuers(const mbedtls_x509_crt *crt, char *url, size_t url_len);
 
 #endif

@@ -3,6 +3,7 @@
  * with stable codes, evidence and a fix. Time-independent problems first,
  * then, with an instant, why each clock that fails fails.
  */
+#include "certskew/revocation.h"
 #include "trust_internal.h"
 
 #include <stdio.h>
@@ -114,10 +115,27 @@ static int lifetime_finding(const cs_trust_result_t *r, cs_findings_t *f) {
   return err;
 }
 
+/* The certificate's AIA caIssuers URL (read by the revocation URL reader,
+ * the one AIA parser), made printable for the report; 1 if there is one. A
+ * malformed CRL distribution point does not hide a caIssuers URL read before. */
+static int caissuers_url(const mbedtls_x509_crt *crt, char url[CS_REVOCATION_URL_MAX]) {
+  cs_revocation_urls_t urls;
+  memset(&urls, 0, sizeof(urls));
+  if (cs_revocation_urls_get(crt, &urls) != 0 && urls.ca_issuers[0] == '\0')
+    return 0;
+  size_t i = 0;
+  for (; urls.ca_issuers[i] != '\0'; i++) {
+    unsigned char c = (unsigned char)urls.ca_issuers[i];
+    url[i] = (c >= 0x20 && c < 0x7F) ? (char)c : '?';
+  }
+  url[i] = '\0';
+  return i > 0;
+}
+
 static int missing_intermediate(const cs_trust_result_t *r, const cs_trust_hop_t *last,
                                 cs_severity_t sev, const char *how, cs_findings_t *f) {
-  char url[512], summary[TEXT_MAX], expl[TEXT_MAX];
-  int has_url = cs_trust_der_ca_issuers(last->cert->crt, url, sizeof(url)) == 1;
+  char url[CS_REVOCATION_URL_MAX], summary[TEXT_MAX], expl[TEXT_MAX];
+  int has_url = caissuers_url(last->cert->crt, url);
   snprintf(summary, sizeof(summary), "The served chain is incomplete: the issuer of \"%s\" is %s.",
            last->cert->subject, how);
   snprintf(expl, sizeof(expl),

@@ -159,6 +159,7 @@ start_lab missing-intermediate
 fetch_all
 check "missing-intermediate: s_client: no local issuer" grep -q "unable to get local issuer certificate" "$D/sc.out"
 CODES=$(replay_codes); check "missing-intermediate: report" has_codes MISSING_INTERMEDIATE
+check "missing-intermediate: the finding names the caIssuers URL" grep -q "caIssuers URL is $LAB_CA_ISSUERS_URL" "$D/report.json"
 CODES=$(diagnose_codes); check "missing-intermediate: diagnose (own probe and fetches) names it" has_codes MISSING_INTERMEDIATE
 check "missing-intermediate: report names the AIA URL" grep -q "$LAB_CA_ISSUERS_URL" "$D/report.json"
 curl -sS -o "$D/aia.der" "$LAB_CA_ISSUERS_URL"
