@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mbedtls/pem.h>
 #include <mbedtls/sha256.h>
 
 extern char **environ;
@@ -54,6 +55,89 @@ int ct_rng(void *p_rng, unsigned char *out, size_t len) {
 
 
 
+
+int ct_world_init(ct_world_t *w, const char *label, const char *root_name,
+                  const ct_world_log_t *logs, size_t nlogs, int64_t logs_age_ms) {
+  memset(w, 0, sizeof(*w));
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  w->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  cs_lab_ct_ca_init(&w->ca);
+  for (size_t i = 0; i < CT_WORLD_MAX_LOGS; i++)
+    cs_lab_ct_log_init(&w->logs[i]);
+  if (nlogs > CT_WORLD_MAX_LOGS || ct_rng_init(&w->rng, label) != 0 ||
+      cs_fx_tempdir(w->dir, sizeof(w->dir)) != 0 ||
+      cs_lab_ct_ca_generate(&w->ca, root_name, w->now_ms, ct_rng, &w->rng) != 0)
+    return -1;
+  for (; w->nlogs < nlogs; w->nlogs++)
+    if (cs_lab_ct_log_generate(&w->logs[w->nlogs], logs[w->nlogs].alg, logs[w->nlogs].name,
+                               logs[w->nlogs].op, w->now_ms - logs_age_ms, ct_rng, &w->rng) != 0)
+      return -1;
+  return 0;
+}
+
+void ct_world_free(ct_world_t *w) {
+  for (size_t i = 0; i < CT_WORLD_MAX_LOGS; i++)
+    cs_lab_ct_log_free(&w->logs[i]);
+  cs_lab_ct_ca_free(&w->ca);
+  ct_rng_free(&w->rng);
+  if (w->dir[0] != '\0')
+    cs_fx_rmdir(w->dir);
+  w->dir[0] = '\0';
+}
+
+int ct_write_pems(const char *dir, const char *name, const uint8_t *a, size_t la, const uint8_t *b,
+                  size_t lb, char *path) {
+  char *pa = NULL, *pb = NULL, *both = NULL;
+  int rc = -1;
+  if (cs_lab_ct_cert_pem(a, la, &pa) == 0 && (b == NULL || cs_lab_ct_cert_pem(b, lb, &pb) == 0) &&
+      (both = malloc(strlen(pa) + (pb ? strlen(pb) : 0) + 1)) != NULL) {
+    strcpy(both, pa);
+    if (pb != NULL)
+      strcat(both, pb);
+    rc = cs_fx_write(dir, name, both, strlen(both), path);
+  }
+  free(pa);
+  free(pb);
+  free(both);
+  return rc;
+}
+
+int ct_tls_sct_list(ct_world_t *w, uint32_t mask, const uint8_t *cert_der, size_t cert_len,
+                    uint8_t **list, size_t *list_len) {
+  uint8_t *scts[CT_WORLD_MAX_LOGS] = {0};
+  size_t lens[CT_WORLD_MAX_LOGS] = {0}, n = 0;
+  int err = 0;
+  for (size_t i = 0; i < w->nlogs && err == 0; i++)
+    if (mask & (1u << i)) {
+      err = cs_lab_ct_sct_sign(&w->logs[i], CS_CT_ENTRY_X509, w->now_ms - 60000, NULL, cert_der,
+                               cert_len, ct_rng, &w->rng, &scts[n], &lens[n]);
+      n++;
+    }
+  if (err == 0)
+    err = cs_lab_ct_sct_list((const uint8_t *const *)scts, lens, n, list, list_len);
+  for (size_t i = 0; i < n; i++)
+    free(scts[i]);
+  return err;
+}
+
+int ct_write_serverinfo(const char *dir, const uint8_t *list, size_t len, char *path) {
+  static uint8_t ext[4 + 65536];
+  static unsigned char pem[90000];
+  size_t olen = 0;
+  if (len > 65535)
+    return -1;
+  ext[0] = 0;
+  ext[1] = 18; /* signed_certificate_timestamp */
+  ext[2] = (uint8_t)(len >> 8);
+  ext[3] = (uint8_t)len;
+  memcpy(ext + 4, list, len);
+  if (mbedtls_pem_write_buffer("-----BEGIN SERVERINFO FOR CT-----\n",
+                               "-----END SERVERINFO FOR CT-----\n", ext, len + 4, pem, sizeof(pem),
+                               &olen) != 0)
+    return -1;
+  return cs_fx_write(dir, "serverinfo.pem", pem, strlen((char *)pem), path);
+}
 
 const char *ct_shared_dir(void) {
   const char *d = getenv("CS_SHARED_DIR");

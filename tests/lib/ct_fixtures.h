@@ -13,6 +13,7 @@
 
 #include <mbedtls/ctr_drbg.h>
 
+#include "certskew/lab_ct.h"
 #include "cs_test.h"
 #include "fixture.h"
 
@@ -30,6 +31,41 @@ int ct_rng_init(ct_rng_t *r, const char *label);
 void ct_rng_free(ct_rng_t *r);
 /* cs_lab_rng_fn-compatible: p_rng is a ct_rng_t. */
 int ct_rng(void *p_rng, unsigned char *out, size_t len);
+
+/* A CT lab "world" for tests: a deterministic RNG, a lab CA, lab logs and
+ * a scratch directory, all made at now_ms (the real clock: openssl judges
+ * SCTs at its own session time). */
+#define CT_WORLD_MAX_LOGS 4
+typedef struct ct_world_log {
+  uint8_t alg; /* CS_SCT_SIG_ECDSA or CS_SCT_SIG_RSA */
+  const char *name, *op;
+} ct_world_log_t;
+typedef struct ct_world {
+  ct_rng_t rng;
+  cs_lab_ct_ca_t ca;
+  cs_lab_ct_log_t logs[CT_WORLD_MAX_LOGS];
+  size_t nlogs;
+  int64_t now_ms;
+  char dir[256];
+} ct_world_t;
+
+/* Makes the world: the RNG from label, the CA named root_name, one log per
+ * logs[i] created logs_age_ms before now. Returns 0 or -1 (then call
+ * ct_world_free anyway). */
+int ct_world_init(ct_world_t *w, const char *label, const char *root_name,
+                  const ct_world_log_t *logs, size_t nlogs, int64_t logs_age_ms);
+/* Releases everything and removes the scratch directory. */
+void ct_world_free(ct_world_t *w);
+/* Writes the PEM of a (and b, if not NULL) into dir/name; path as cs_fx_write. */
+int ct_write_pems(const char *dir, const char *name, const uint8_t *a, size_t la, const uint8_t *b,
+                  size_t lb, char *path);
+/* x509_entry SCTs over cert_der, signed a minute ago by the logs whose bit
+ * is set in mask, as a TLS-encoded list (*list newly allocated). 0 or an error. */
+int ct_tls_sct_list(ct_world_t *w, uint32_t mask, const uint8_t *cert_der, size_t cert_len,
+                    uint8_t **list, size_t *list_len);
+/* openssl's -serverinfo file for a TLS SCT list: PEM of (type 18, length,
+ * list), written to dir/serverinfo.pem. 0 or -1. */
+int ct_write_serverinfo(const char *dir, const uint8_t *list, size_t len, char *path);
 
 /* The path of the shared data directory (CS_SHARED_DIR or ../shared). */
 const char *ct_shared_dir(void);

@@ -47,79 +47,9 @@ static const ct_case_t CASES[] = {
      "SCT_SIGNATURE_INVALID", NULL, 0},
 };
 
-typedef struct world {
-  ct_rng_t rng;
-  cs_lab_ct_ca_t ca;
-  cs_lab_ct_log_t logs[NLOGS];
-  int64_t now_ms;
-  char dir[256];
-} world_t;
-
-static int64_t wall_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int write_pem_cert(world_t *w, const char *name, const uint8_t *der, size_t len,
-                          const uint8_t *der2, size_t len2, char *path) {
-  char *a = NULL, *b = NULL;
-  int rc = -1;
-  if (cs_lab_ct_cert_pem(der, len, &a) == 0 && (der2 == NULL || cs_lab_ct_cert_pem(der2, len2, &b) == 0)) {
-    size_t la = strlen(a), lb = b ? strlen(b) : 0;
-    char *both = malloc(la + lb + 1);
-    if (both != NULL) {
-      memcpy(both, a, la);
-      if (b)
-        memcpy(both + la, b, lb);
-      rc = cs_fx_write(w->dir, name, both, la + lb, path);
-      free(both);
-    }
-  }
-  free(a);
-  free(b);
-  return rc;
-}
-
-/* x509_entry SCTs over cert_der by the logs in mask, as a TLS-encoded list. */
-static int tls_sct_list(world_t *w, uint32_t mask, const uint8_t *cert_der, size_t cert_len,
-                        uint8_t **list, size_t *list_len) {
-  uint8_t *scts[NLOGS] = {0};
-  size_t lens[NLOGS] = {0}, n = 0;
-  int err = 0;
-  for (int i = 0; i < NLOGS && err == 0; i++)
-    if (mask & (1u << i)) {
-      err = cs_lab_ct_sct_sign(&w->logs[i], CS_CT_ENTRY_X509, w->now_ms - 60000, NULL, cert_der,
-                               cert_len, ct_rng, &w->rng, &scts[n], &lens[n]);
-      n++;
-    }
-  if (err == 0)
-    err = cs_lab_ct_sct_list((const uint8_t *const *)scts, lens, n, list, list_len);
-  for (size_t i = 0; i < n; i++)
-    free(scts[i]);
-  return err;
-}
-
-/* openssl's -serverinfo file: PEM of (type 18, length, list). */
-static int write_serverinfo(world_t *w, const uint8_t *list, size_t len, char *path) {
-  uint8_t ext[4 + 65600];
-  unsigned char pem[90000];
-  size_t olen = 0;
-  ext[0] = 0;
-  ext[1] = 18;
-  ext[2] = (uint8_t)(len >> 8);
-  ext[3] = (uint8_t)len;
-  memcpy(ext + 4, list, len);
-  if (mbedtls_pem_write_buffer("-----BEGIN SERVERINFO FOR CT-----\n",
-                               "-----END SERVERINFO FOR CT-----\n", ext, len + 4, pem, sizeof(pem),
-                               &olen) != 0)
-    return -1;
-  return cs_fx_write(w->dir, "serverinfo.pem", pem, strlen((char *)pem), path);
-}
-
 static int has(cs_findings_t *f, const char *code) { return code == NULL || cs_findings_has(f, code); }
 
-static void run_case(world_t *w, const ct_case_t *c) {
+static void run_case(ct_world_t *w, const ct_case_t *c) {
   cs_lab_ct_leaf_t leaf, other;
   const cs_lab_ct_log_t *embed[NLOGS], *known[NLOGS];
   size_t nembed = 0, nknown = 0;
@@ -162,8 +92,8 @@ static void run_case(world_t *w, const ct_case_t *c) {
     goto done;
   CS_CHECK_EQ_I64(cs_fx_write(w->dir, "ctlog.cnf", ctlog, strlen(ctlog), ctlog_path), 0);
   CS_CHECK_EQ_I64(cs_fx_write(w->dir, "leaf.key", keypem, strlen(keypem), key_path), 0);
-  CS_CHECK_EQ_I64(write_pem_cert(w, "ca.pem", w->ca.der, w->ca.der_len, NULL, 0, ca_path), 0);
-  CS_CHECK_EQ_I64(write_pem_cert(w, "chain.pem", leaf.der, leaf.der_len, w->ca.der, w->ca.der_len,
+  CS_CHECK_EQ_I64(ct_write_pems(w->dir, "ca.pem", w->ca.der, w->ca.der_len, NULL, 0, ca_path), 0);
+  CS_CHECK_EQ_I64(ct_write_pems(w->dir, "chain.pem", leaf.der, leaf.der_len, w->ca.der, w->ca.der_len,
                            chain_path),
             0);
   if (c->tls_mask != 0) {
@@ -176,8 +106,8 @@ static void run_case(world_t *w, const ct_case_t *c) {
       signed_der = other.der;
       signed_len = other.der_len;
     }
-    CS_CHECK_EQ_I64(tls_sct_list(w, c->tls_mask, signed_der, signed_len, &tls_list, &tls_len), 0);
-    CS_CHECK_EQ_I64(write_serverinfo(w, tls_list, tls_len, si_path), 0);
+    CS_CHECK_EQ_I64(ct_tls_sct_list(w, c->tls_mask, signed_der, signed_len, &tls_list, &tls_len), 0);
+    CS_CHECK_EQ_I64(ct_write_serverinfo(w->dir, tls_list, tls_len, si_path), 0);
     CS_CHECK_EQ_I64(cs_sct_list_parse(tls_list, tls_len, CS_SCT_SOURCE_TLS, tls_scts, CS_SCT_LIST_MAX,
                                 &ntls, &eb),
               0);
@@ -245,34 +175,15 @@ done:
 }
 
 int main(void) {
-  world_t w;
-  memset(&w, 0, sizeof(w));
-  w.now_ms = wall_ms();
-  if (ct_rng_init(&w.rng, "test_ct_openssl") != 0 || cs_fx_tempdir(w.dir, sizeof(w.dir)) != 0) {
-    fprintf(stderr, "setup failed\n");
-    return 1;
-  }
-  cs_lab_ct_ca_init(&w.ca);
-  static const struct {
-    uint8_t alg;
-    const char *name, *op;
-  } LOGS[NLOGS] = {{CS_SCT_SIG_ECDSA, "Lab ECDSA log", "Lab Operator A"},
-                   {CS_SCT_SIG_RSA, "Lab RSA log", "Lab Operator B"},
-                   {CS_SCT_SIG_ECDSA, "Lab third log", "Lab Operator C"}};
-  for (int i = 0; i < NLOGS; i++) {
-    cs_lab_ct_log_init(&w.logs[i]);
-    CS_CHECK_EQ_I64(cs_lab_ct_log_generate(&w.logs[i], LOGS[i].alg, LOGS[i].name, LOGS[i].op,
-                                     w.now_ms - CS_MS_PER_DAY, ct_rng, &w.rng),
-              0);
-  }
-  CS_CHECK_EQ_I64(cs_lab_ct_ca_generate(&w.ca, "certskew lab CT root", w.now_ms, ct_rng, &w.rng), 0);
+  static const ct_world_log_t LOGS[NLOGS] = {{CS_SCT_SIG_ECDSA, "Lab ECDSA log", "Lab Operator A"},
+                                             {CS_SCT_SIG_RSA, "Lab RSA log", "Lab Operator B"},
+                                             {CS_SCT_SIG_ECDSA, "Lab third log", "Lab Operator C"}};
+  ct_world_t w;
+  if (ct_world_init(&w, "test_ct_openssl", "certskew lab CT root", LOGS, NLOGS, CS_MS_PER_DAY) != 0)
+    CS_FAIL_AT("could not make the lab world");
   if (cs_test_failures == 0)
     for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++)
       run_case(&w, &CASES[i]);
-  for (int i = 0; i < NLOGS; i++)
-    cs_lab_ct_log_free(&w.logs[i]);
-  cs_lab_ct_ca_free(&w.ca);
-  ct_rng_free(&w.rng);
-  cs_fx_rmdir(w.dir);
+  ct_world_free(&w);
   return cs_test_done("test_ct_openssl");
 }

@@ -33,71 +33,19 @@ static const ct_case_t CASES[] = {
     {"TLS SCTs over another certificate", 1, 2, 0, 2, "SCT_SIGNATURE_INVALID"},
 };
 
-typedef struct world {
-  ct_rng_t rng;
-  cs_lab_ct_ca_t ca;
-  cs_lab_ct_log_t logs[NLOGS];
-  int64_t now_ms;
-  char dir[256];
-} world_t;
-
-static int64_t wall_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int write_pems(world_t *w, const char *name, const uint8_t *a, size_t la, const uint8_t *b,
-                      size_t lb, char *path) {
-  char *pa = NULL, *pb = NULL, *both = NULL;
-  int rc = -1;
-  if (cs_lab_ct_cert_pem(a, la, &pa) == 0 && (b == NULL || cs_lab_ct_cert_pem(b, lb, &pb) == 0) &&
-      (both = malloc(strlen(pa) + (pb ? strlen(pb) : 0) + 1)) != NULL) {
-    strcpy(both, pa);
-    if (pb != NULL)
-      strcat(both, pb);
-    rc = cs_fx_write(w->dir, name, both, strlen(both), path);
-  }
-  free(pa);
-  free(pb);
-  free(both);
+/* x509_entry SCTs by every log over cert_der, as openssl's serverinfo file. */
+static int write_serverinfo(ct_world_t *w, const uint8_t *cert_der, size_t cert_len, char *path) {
+  uint8_t *list = NULL;
+  size_t list_len = 0;
+  int rc = ct_tls_sct_list(w, (1u << NLOGS) - 1, cert_der, cert_len, &list, &list_len) == 0
+               ? ct_write_serverinfo(w->dir, list, list_len, path)
+               : -1;
+  free(list);
   return rc;
 }
 
-/* x509_entry SCTs by every log over cert_der as a serverinfo PEM file. */
-static int write_serverinfo(world_t *w, const uint8_t *cert_der, size_t cert_len, char *path) {
-  uint8_t *scts[NLOGS] = {0}, *list = NULL;
-  size_t lens[NLOGS] = {0}, list_len = 0;
-  int err = 0;
-  for (int i = 0; i < NLOGS && err == 0; i++)
-    err = cs_lab_ct_sct_sign(&w->logs[i], CS_CT_ENTRY_X509, w->now_ms - 60000, NULL, cert_der,
-                             cert_len, ct_rng, &w->rng, &scts[i], &lens[i]);
-  if (err == 0)
-    err = cs_lab_ct_sct_list((const uint8_t *const *)scts, lens, NLOGS, &list, &list_len);
-  for (int i = 0; i < NLOGS; i++)
-    free(scts[i]);
-  if (err != 0 || list_len > 60000) {
-    free(list);
-    return -1;
-  }
-  static uint8_t ext[4 + 60000];
-  static unsigned char pem[90000];
-  size_t olen = 0;
-  ext[0] = 0;
-  ext[1] = 18; /* signed_certificate_timestamp */
-  ext[2] = (uint8_t)(list_len >> 8);
-  ext[3] = (uint8_t)list_len;
-  memcpy(ext + 4, list, list_len);
-  free(list);
-  if (mbedtls_pem_write_buffer("-----BEGIN SERVERINFO FOR CT-----\n",
-                               "-----END SERVERINFO FOR CT-----\n", ext, list_len + 4, pem,
-                               sizeof pem, &olen) != 0)
-    return -1;
-  return cs_fx_write(w->dir, "serverinfo.pem", pem, strlen((char *)pem), path);
-}
-
 /* Runs diagnose against 127.0.0.1:port; *out is the parsed JSON report. */
-static int run_diagnose(world_t *w, int port, cJSON **out) {
+static int run_diagnose(ct_world_t *w, int port, cJSON **out) {
   const char *bin = getenv("CS_BIN");
   char cmd[2048];
   *out = NULL;
@@ -130,7 +78,7 @@ static int has_finding(const cJSON *report, const char *code) {
   return 0;
 }
 
-static void run_case(world_t *w, const ct_case_t *c) {
+static void run_case(ct_world_t *w, const ct_case_t *c) {
   int before = cs_test_failures;
   cs_lab_ct_leaf_t leaf, other;
   cs_lab_ct_leaf_init(&leaf);
@@ -166,8 +114,8 @@ static void run_case(world_t *w, const ct_case_t *c) {
   CS_CHECK_EQ_I64(cs_fx_write(w->dir, "ctlog.cnf", ctlog, strlen(ctlog), ctlog_path), 0);
   CS_CHECK_EQ_I64(cs_fx_write(w->dir, "chrome.json", chrome, strlen(chrome), NULL), 0);
   CS_CHECK_EQ_I64(cs_fx_write(w->dir, "leaf.key", keypem, strlen(keypem), key_path), 0);
-  CS_CHECK_EQ_I64(write_pems(w, "ca.pem", w->ca.der, w->ca.der_len, NULL, 0, ca_path), 0);
-  CS_CHECK_EQ_I64(write_pems(w, "chain.pem", leaf.der, leaf.der_len, w->ca.der, w->ca.der_len,
+  CS_CHECK_EQ_I64(ct_write_pems(w->dir, "ca.pem", w->ca.der, w->ca.der_len, NULL, 0, ca_path), 0);
+  CS_CHECK_EQ_I64(ct_write_pems(w->dir, "chain.pem", leaf.der, leaf.der_len, w->ca.der, w->ca.der_len,
                        chain_path),
             0);
   CS_CHECK_EQ_I64(write_serverinfo(w, signed_der, signed_len, si_path), 0);
@@ -250,32 +198,13 @@ done:
 }
 
 int main(void) {
-  world_t w;
-  memset(&w, 0, sizeof w);
-  w.now_ms = wall_ms();
-  if (ct_rng_init(&w.rng, "test_enrich_ct") != 0 || cs_fx_tempdir(w.dir, sizeof w.dir) != 0) {
-    fprintf(stderr, "setup failed\n");
-    return 1;
-  }
-  cs_lab_ct_ca_init(&w.ca);
-  static const struct {
-    uint8_t alg;
-    const char *name, *op;
-  } LOGS[NLOGS] = {{CS_SCT_SIG_ECDSA, "Lab ECDSA log", "Lab Operator A"},
-                   {CS_SCT_SIG_RSA, "Lab RSA log", "Lab Operator B"}};
-  int ok = cs_lab_ct_ca_generate(&w.ca, "Enrich Lab Root", w.now_ms, ct_rng, &w.rng) == 0;
-  for (int i = 0; i < NLOGS; i++) {
-    cs_lab_ct_log_init(&w.logs[i]);
-    ok = ok && cs_lab_ct_log_generate(&w.logs[i], LOGS[i].alg, LOGS[i].name, LOGS[i].op,
-                                      w.now_ms - 30 * CS_MS_PER_DAY, ct_rng, &w.rng) == 0;
-  }
+  static const ct_world_log_t LOGS[NLOGS] = {{CS_SCT_SIG_ECDSA, "Lab ECDSA log", "Lab Operator A"},
+                                             {CS_SCT_SIG_RSA, "Lab RSA log", "Lab Operator B"}};
+  ct_world_t w;
+  int ok = ct_world_init(&w, "test_enrich_ct", "Enrich Lab Root", LOGS, NLOGS, 30 * CS_MS_PER_DAY) == 0;
   CS_CHECK(ok);
   for (size_t i = 0; ok && i < sizeof CASES / sizeof CASES[0]; i++)
     run_case(&w, &CASES[i]);
-  for (int i = 0; i < NLOGS; i++)
-    cs_lab_ct_log_free(&w.logs[i]);
-  cs_lab_ct_ca_free(&w.ca);
-  ct_rng_free(&w.rng);
-  cs_fx_rmdir(w.dir);
+  ct_world_free(&w);
   return cs_test_done("test_enrich_ct");
 }
