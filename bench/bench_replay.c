@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "certskew/analysis.h"
-#include "file_io.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/store/file_io.h"
 
 static double now_s(void) {
   struct timespec ts;

@@ -13,9 +13,9 @@
 
 #include <mbedtls/ctr_drbg.h>
 
-#include "certskew/ct.h"
-#include "certskew/lab_ct.h"
-#include "certskew/time.h"
+#include "certskew/ct/ct.h"
+#include "certskew/lab/lab_ct.h"
+#include "certskew/core/time.h"
 
 static int64_t mono_ns(void) {
   struct timespec ts;

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "certskew/crl.h"
-#include "certskew/time.h"
-#include "file_io.h"
-#include "trust_store_load.h"
+#include "certskew/revocation/crl.h"
+#include "certskew/core/time.h"
+#include "certskew/store/file_io.h"
+#include "certskew/store/trust_store_load.h"
 
 /* An OCSP response or a CRL larger than this is hostile, not real. */
 #define CS_ARGS_MAX_REVOCATION_FILE (16u * 1024 * 1024)

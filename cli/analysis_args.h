@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/analysis.h"
+#include "certskew/analysis/analysis.h"
 
 #define CS_ARGS_MAX_TRUST 16
 

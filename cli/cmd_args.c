@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 const char *cs_cmd_value(int argc, char **argv, int *i, const char *cmd) {
   if (*i + 1 >= argc) {

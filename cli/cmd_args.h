@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/clock.h"
+#include "certskew/core/clock.h"
 
 #define CS_CMD_MAX_CLOCKS 32
 

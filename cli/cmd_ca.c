@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "certskew/ca.h"
+#include "certskew/proxy/ca.h"
 #include "cli_commands.h"
 #include "cmd_args.h"
-#include "proxy_fs.h"
+#include "certskew/store/fs.h"
 
 static void usage(FILE *out) {
   fprintf(out,

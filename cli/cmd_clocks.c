@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "certskew/clock.h"
+#include "certskew/core/clock.h"
 #include "cli_commands.h"
 
 int cs_cmd_clocks(int argc, char **argv) {

@@ -5,14 +5,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "certskew/ca.h"
-#include "certskew/capture.h"
+#include "certskew/proxy/ca.h"
+#include "certskew/store/capture.h"
 #include "analysis_args.h"
 #include "cli_commands.h"
 #include "cmd_args.h"
-#include "diagnose.h"
-#include "http_head.h"
-#include "proxy_fs.h"
+#include "certskew/fetch/diagnose.h"
+#include "certskew/proxy/http_head.h"
+#include "certskew/store/fs.h"
 
 static void usage(FILE *out) {
   fprintf(out,

@@ -10,14 +10,14 @@
 
 #include <uv.h>
 
-#include "certskew/lab_scenario.h"
-#include "certskew/time.h"
+#include "certskew/lab/lab_scenario.h"
+#include "certskew/core/time.h"
 #include "cli_commands.h"
 #include "cmd_args.h"
-#include "lab_files.h"
-#include "lab_server.h"
-#include "proxy_fs.h"
-#include "proxy_rng.h"
+#include "certskew/lab/lab_files.h"
+#include "certskew/lab/lab_server.h"
+#include "certskew/store/fs.h"
+#include "certskew/net/rng.h"
 
 static void usage(FILE *out) {
   fprintf(out,

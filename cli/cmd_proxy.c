@@ -1,8 +1,8 @@
-/* `certskew proxy`: run the intercepting proxy (see certskew/proxy.h). */
+/* `certskew proxy`: run the intercepting proxy (see certskew/proxy/proxy.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "certskew/proxy.h"
+#include "certskew/proxy/proxy.h"
 #include "cli_commands.h"
 #include "cmd_args.h"
 

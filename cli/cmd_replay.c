@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "analysis_args.h"
-#include "certskew/analysis.h"
+#include "certskew/analysis/analysis.h"
 #include "cli_commands.h"
-#include "file_io.h"
+#include "certskew/store/file_io.h"
 #include "replay_print.h"
 
 enum { EXIT_PASS = 0, EXIT_FAILS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3 };

@@ -10,12 +10,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "cli_commands.h"
 #include "cmd_args.h"
-#include "file_io.h"
-#include "repro_run.h"
-#include "repro_script.h"
+#include "certskew/store/file_io.h"
+#include "certskew/repro/repro_run.h"
+#include "certskew/repro/repro_script.h"
 
 #define MAX_SCRIPTS 256
 

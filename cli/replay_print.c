@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 static const char *sev_label(cs_severity_t s, int color) {
   switch (s) {

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "certskew/analysis.h"
+#include "certskew/analysis/analysis.h"
 
 /* Prints chain facts, per-clock verdicts and windows, and the ranked
  * findings with their fixes. color: use ANSI colors (a terminal). */

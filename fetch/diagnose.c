@@ -1,15 +1,15 @@
 /* One capture without a browser (see diagnose.h). */
-#include "diagnose.h"
+#include "certskew/fetch/diagnose.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "endpoint.h"
-#include "proxy_fs.h"
-#include "proxy_x509.h"
-#include "upstream.h"
+#include "certskew/net/endpoint.h"
+#include "certskew/store/fs.h"
+#include "certskew/net/x509_write.h"
+#include "certskew/net/upstream.h"
 
 typedef struct run {
   uv_loop_t loop;

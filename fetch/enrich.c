@@ -1,5 +1,5 @@
 /*
- * The enrichment job (proxy/enrich.h): the probe and the fetches run at
+ * The enrichment job (include/certskew/fetch/enrich.h): the probe and the fetches run at
  * once; the OCSP request waits for caIssuers only when the leaf's issuer was
  * not served (the request's CertID hashes the issuer's name and key).
  *
@@ -8,16 +8,16 @@
  * the job closes its timer handle; the close callback (always from the
  * loop) hands the result over and frees the job.
  */
-#include "enrich.h"
+#include "certskew/fetch/enrich.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/chain.h"
-#include "certskew/crl.h"
-#include "ocsp_fetch.h"
-#include "stapling_probe.h"
+#include "certskew/core/chain.h"
+#include "certskew/revocation/crl.h"
+#include "certskew/fetch/ocsp_fetch.h"
+#include "certskew/fetch/stapling_probe.h"
 
 typedef struct job {
   uv_loop_t *loop;

@@ -1,8 +1,8 @@
 /*
- * What an enrichment produced (proxy/enrich.h): handing its material to
+ * What an enrichment produced (include/certskew/fetch/enrich.h): handing its material to
  * cs_analyze, its errors, and its JSON section of the report.
  */
-#include "enrich.h"
+#include "certskew/fetch/enrich.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,12 @@
 /*
- * Asynchronous HTTP/1.1 fetch (proxy/http_fetch.h): getaddrinfo -> connect
+ * Asynchronous HTTP/1.1 fetch (include/certskew/fetch/http_fetch.h): getaddrinfo -> connect
  * -> one write -> read until llhttp reports the message complete (or EOF).
  *
  * Lifetime: one heap object per fetch, freed only when every handle has been
  * closed and the getaddrinfo request has returned (libuv rule: a handle's
  * memory is released in its close callback).
  */
-#include "http_fetch.h"
+#include "certskew/fetch/http_fetch.h"
 
 #include <stdio.h>
 #include <stdlib.h>

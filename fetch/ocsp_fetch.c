@@ -1,17 +1,17 @@
 /*
- * OCSP, caIssuers and CRL fetches (proxy/ocsp_fetch.h): thin layers over
+ * OCSP, caIssuers and CRL fetches (include/certskew/fetch/ocsp_fetch.h): thin layers over
  * cs_http_fetch that build the request and parse the body with the pure
  * analyzers, so the callback receives parsed objects.
  */
-#include "ocsp_fetch.h"
+#include "certskew/fetch/ocsp_fetch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/crl.h"
-#include "certskew/revocation.h"
-#include "http_fetch.h"
+#include "certskew/revocation/crl.h"
+#include "certskew/revocation/revocation.h"
+#include "certskew/fetch/http_fetch.h"
 
 typedef struct job {
   cs_ocsp_fetch_cb ocsp_cb;

@@ -1,9 +1,9 @@
 /*
- * Stapling probe I/O (proxy/stapling_probe.h). The parser decides; this file
+ * Stapling probe I/O (include/certskew/fetch/stapling_probe.h). The parser decides; this file
  * only moves bytes and enforces the timeouts. Memory is released once both
  * handles (tcp, timer) are closed.
  */
-#include "stapling_probe.h"
+#include "certskew/fetch/stapling_probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Judging a served chain (see verdict.h). */
-#include "verdict.h"
+#include "certskew/fetch/verdict.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +8,9 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509.h>
 
-#include "certskew/analysis.h"
-#include "certskew/chain.h"
-#include "certskew/findings.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/core/chain.h"
+#include "certskew/core/findings.h"
 
 /* Time is the analyzers' business; mbedTLS's view of it is ignored. */
 

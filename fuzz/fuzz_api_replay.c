@@ -19,10 +19,10 @@
 #include <mbedtls/sha256.h>
 
 #include "api.h"
-#include "certskew/capture.h"
-#include "certskew/lab_ct.h"
-#include "certskew/sct.h"
-#include "proxy_fs.h"
+#include "certskew/store/capture.h"
+#include "certskew/lab/lab_ct.h"
+#include "certskew/core/sct.h"
+#include "certskew/store/fs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/clock.h"
-#include "certskew/time.h"
+#include "certskew/core/clock.h"
+#include "certskew/core/time.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "http_head.h"
+#include "certskew/proxy/http_head.h"
 #include "static_files.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -16,7 +16,7 @@
 
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/crl.h"
+#include "certskew/revocation/crl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_fetch.h"
+#include "certskew/fetch/http_fetch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/ct.h"
+#include "certskew/ct/ct.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

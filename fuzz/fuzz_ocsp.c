@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/ocsp.h"
+#include "certskew/revocation/ocsp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

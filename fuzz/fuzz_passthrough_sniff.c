@@ -1,4 +1,4 @@
-/* Fuzz target: the passthrough sniffer (certskew/tls_sniff.h). The input is
+/* Fuzz target: the passthrough sniffer (certskew/tls/tls_sniff.h). The input is
  * a conversation of frames (fuzz/make_seeds_passthrough.sh: 1 byte kind —
  * 0 client bytes, 1 server bytes, 2 client closed, 3 server closed — then a
  * 2-byte length and the bytes). It is fed frame by frame and again in small
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/passthrough_report.h"
-#include "certskew/tls_sniff.h"
+#include "certskew/tls/passthrough_report.h"
+#include "certskew/tls/tls_sniff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,8 +1,8 @@
-/* libFuzzer target: the `certskew repro` script parser (proxy/repro_script.c). */
+/* libFuzzer target: the `certskew repro` script parser (repro/repro_script.c). */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "repro_script.h"
+#include "certskew/repro/repro_script.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

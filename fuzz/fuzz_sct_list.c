@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "certskew/ct.h"
+#include "certskew/ct/ct.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

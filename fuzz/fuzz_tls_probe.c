@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/tls_probe.h"
+#include "certskew/tls/tls_probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

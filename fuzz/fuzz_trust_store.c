@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "certskew/revocation.h"
-#include "certskew/trust.h"
+#include "certskew/revocation/revocation.h"
+#include "certskew/trust/trust.h"
 #include "trust_der.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,5 +1,5 @@
 /*
- * CRLs a lab CA signs (include/certskew/lab.h), RFC 5280 §5.1:
+ * CRLs a lab CA signs (include/certskew/lab/lab.h), RFC 5280 §5.1:
  *
  *   CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }
  *   TBSCertList ::= SEQUENCE { version v2(1), signature, issuer, thisUpdate,
@@ -8,7 +8,7 @@
  *
  * mbedTLS 2.28 can parse CRLs but not write them, hence this file.
  */
-#include "certskew/lab.h"
+#include "certskew/lab/lab.h"
 
 #include <stdlib.h>
 #include <string.h>

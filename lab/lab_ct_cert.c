@@ -1,10 +1,10 @@
 /*
- * Lab certificates with embedded SCTs (include/certskew/lab_ct.h), the way a
+ * Lab certificates with embedded SCTs (include/certskew/lab/lab_ct.h), the way a
  * CA issues them (RFC 6962 §3.1): issue a precertificate carrying the
  * critical poison extension, have logs sign its TBS without the poison, then
  * issue the final certificate with the same fields plus the SCT list.
  */
-#include "certskew/lab_ct.h"
+#include "certskew/lab/lab_ct.h"
 #include "lab_keys.h"
 
 #include <stdio.h>
@@ -18,7 +18,7 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 #define CERT_BUF 8192
 

@@ -1,8 +1,8 @@
 /*
  * Lab CT logs: keys, SCT signing, SCT lists and the log list files that
- * openssl and certskew read (include/certskew/lab_ct.h).
+ * openssl and certskew read (include/certskew/lab/lab_ct.h).
  */
-#include "certskew/lab_ct.h"
+#include "certskew/lab/lab_ct.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include <mbedtls/rsa.h>
 #include <mbedtls/sha256.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 void cs_lab_ct_log_init(cs_lab_ct_log_t *log) {
   memset(log, 0, sizeof(*log));

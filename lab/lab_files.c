@@ -1,5 +1,5 @@
 /* The lab's output directory (see lab_files.h). */
-#include "lab_files.h"
+#include "certskew/lab/lab_files.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,9 +7,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "certskew/time.h"
-#include "file_io.h"
-#include "proxy_fs.h"
+#include "certskew/core/time.h"
+#include "certskew/store/file_io.h"
+#include "certskew/store/fs.h"
 
 const char cs_lab_files_help[] =
     "  chain.pem         the served chain (leaf first)    leaf.key    its private key\n"

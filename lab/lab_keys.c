@@ -5,7 +5,7 @@
 
 #include <mbedtls/ecp.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 int cs_lab_gen_p256(mbedtls_pk_context *pk, cs_lab_rng_fn f_rng, void *p_rng) {
   if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||

@@ -6,8 +6,8 @@
 
 #include <mbedtls/pk.h>
 
-#include "certskew/error.h"
-#include "certskew/lab_ct.h"
+#include "certskew/core/error.h"
+#include "certskew/lab/lab_ct.h"
 
 /* A fresh ECDSA P-256 key into pk (initialised by the caller). 0 or CS_ECRYPTO. */
 int cs_lab_gen_p256(mbedtls_pk_context *pk, cs_lab_rng_fn f_rng, void *p_rng) CS_MUST_CHECK;

@@ -1,5 +1,5 @@
 /*
- * OCSP responses a lab CA signs (include/certskew/lab.h), RFC 6960 §4.2.1:
+ * OCSP responses a lab CA signs (include/certskew/lab/lab.h), RFC 6960 §4.2.1:
  *
  *   OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED,
  *                               responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
@@ -8,7 +8,7 @@
  *   ResponseData ::= SEQUENCE { responderID, producedAt, responses SEQUENCE OF SingleResponse }
  *   SingleResponse ::= SEQUENCE { certID, certStatus, thisUpdate, nextUpdate [0] OPTIONAL }
  */
-#include "certskew/lab.h"
+#include "certskew/lab/lab.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /*
- * Lab scenarios (include/certskew/lab_scenario.h): one CA hierarchy, two CT
+ * Lab scenarios (include/certskew/lab/lab_scenario.h): one CA hierarchy, two CT
  * logs, a leaf with embedded SCTs, and the OCSP response and CRL the CA
  * publishes, each set to reproduce one skew bug. Times are offsets from the
  * issuance instant T, so the same scenario issued at any T shows the same
  * failure windows relative to T.
  */
-#include "certskew/lab_scenario.h"
+#include "certskew/lab/lab_scenario.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +13,8 @@
 
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/sct.h"
-#include "certskew/time.h"
+#include "certskew/core/sct.h"
+#include "certskew/core/time.h"
 #include "lab_keys.h"
 #include "lab_scenario_internal.h"
 

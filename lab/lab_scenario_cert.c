@@ -10,7 +10,7 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "lab_scenario_der.h"
 
 #define CERT_BUF 8192

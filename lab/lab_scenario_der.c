@@ -7,7 +7,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/sha256.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 void lab_der_init(lab_der_t *d) { memset(d, 0, sizeof(*d)); }
 

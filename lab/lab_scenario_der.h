@@ -15,8 +15,8 @@
 
 #include <mbedtls/pk.h>
 
-#include "certskew/error.h"
-#include "certskew/lab_ct.h"
+#include "certskew/core/error.h"
+#include "certskew/lab/lab_ct.h"
 
 #define LAB_DER_MAX_DEPTH 16
 

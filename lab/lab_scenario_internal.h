@@ -7,8 +7,8 @@
 
 #include <mbedtls/pk.h>
 
-#include "certskew/error.h"
-#include "certskew/lab_ct.h"
+#include "certskew/core/error.h"
+#include "certskew/lab/lab_ct.h"
 
 /* A CA certificate to issue. subject_key is the certified key; issuer_key
  * signs (the same key for a self-signed root). Validity whole seconds. */

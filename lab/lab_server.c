@@ -1,12 +1,12 @@
 /* The lab's TLS and HTTP servers (see lab_server.h). */
-#include "lab_server.h"
+#include "certskew/lab/lab_server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "endpoint.h"
-#include "http_response.h"
+#include "certskew/net/endpoint.h"
+#include "certskew/net/http_response.h"
 
 typedef struct lab_conn {
   cs_endpoint_t ep;

@@ -1,5 +1,5 @@
 /* Keeps certskew_lab a valid library before the lab has other sources. */
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 int cs_lab_api_version(void);
 int cs_lab_api_version(void) { return 1; }

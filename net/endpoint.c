@@ -1,5 +1,5 @@
 /* One side of a proxied connection (see endpoint.h). */
-#include "endpoint.h"
+#include "certskew/net/endpoint.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Responses made by the proxy itself (see http_response.h). */
-#include "http_response.h"
+#include "certskew/net/http_response.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-/* The proxy's random number generator (see proxy_rng.h). */
-#include "proxy_rng.h"
+/* The proxy's random number generator (see include/certskew/net/rng.h). */
+#include "certskew/net/rng.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* Upstream TLS session cache (see session_cache.h). */
-#include "session_cache.h"
+#include "certskew/net/session_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>

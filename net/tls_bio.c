@@ -1,5 +1,5 @@
 /* Memory BIO for mbedTLS under libuv (see tls_bio.h). */
-#include "tls_bio.h"
+#include "certskew/net/tls_bio.h"
 
 #include <stdlib.h>
 #include <string.h>

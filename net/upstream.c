@@ -1,5 +1,5 @@
 /* Connecting to the real server (see upstream.h). */
-#include "upstream.h"
+#include "certskew/net/upstream.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,9 +14,9 @@
  * session resumed" accessor. */
 #include <mbedtls/ssl_internal.h>
 
-#include "proxy_fs.h"
+#include "certskew/store/fs.h"
 
-#include "trust_store_load.h"
+#include "certskew/store/trust_store_load.h"
 
 int cs_upstream_conf_init(cs_upstream_conf_t *uc, const char *trust_file, cs_errbuf_t *eb) {
   memset(uc, 0, sizeof *uc);

@@ -1,5 +1,5 @@
-/* x509write helpers (see proxy_x509.h). */
-#include "proxy_x509.h"
+/* x509write helpers (see include/certskew/net/x509_write.h). */
+#include "certskew/net/x509_write.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include <mbedtls/bignum.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 void cs_x509_time_string(int64_t t_ms, char out[16]) {
   cs_civil_t c;

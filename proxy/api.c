@@ -8,9 +8,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "certskew/analysis.h"
-#include "certskew/clock.h"
-#include "certskew/time.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/core/clock.h"
+#include "certskew/core/time.h"
 #include "static_files.h"
 
 static int parse_clocks(const cJSON *arr, cs_clock_t *clocks, size_t *n, cs_errbuf_t *eb) {

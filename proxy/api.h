@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/capture.h"
-#include "certskew/error.h"
-#include "http_response.h"
+#include "certskew/store/capture.h"
+#include "certskew/core/error.h"
+#include "certskew/net/http_response.h"
 
 #define CS_API_BODY_MAX (64u * 1024)
 #define CS_API_MAX_CLOCKS 32

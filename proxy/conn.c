@@ -20,15 +20,15 @@
 #include <strings.h>
 
 #include "api.h"
-#include "endpoint.h"
-#include "http_head.h"
-#include "http_response.h"
+#include "certskew/net/endpoint.h"
+#include "certskew/proxy/http_head.h"
+#include "certskew/net/http_response.h"
 #include "passthrough.h"
 #include "proxy_ctx.h"
-#include "proxy_fs.h"
-#include "proxy_x509.h"
-#include "upstream.h"
-#include "verdict.h"
+#include "certskew/store/fs.h"
+#include "certskew/net/x509_write.h"
+#include "certskew/net/upstream.h"
+#include "certskew/fetch/verdict.h"
 
 #define FINAL_LINGER_MS 5000
 #define PENDING_MAX (CS_EP_READ_CHUNK * 2)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "enrich.h"
-#include "proxy_fs.h"
+#include "certskew/fetch/enrich.h"
+#include "certskew/store/fs.h"
 
 typedef struct item {
   struct item *next;

@@ -1,6 +1,6 @@
 /*
  * The proxy's enrichment queue: every chain captured for the first time is
- * enriched in the background (proxy/enrich.h), then judged again with the
+ * enriched in the background (include/certskew/fetch/enrich.h), then judged again with the
  * stapled/fetched material and its report.json rewritten, atomically. At
  * most max_inflight enrichments run at once and max_pending wait; beyond
  * that a capture is not enriched (an ENRICH_QUEUE_FULL entry in the API's
@@ -16,10 +16,10 @@
 
 #include <uv.h>
 
-#include "certskew/capture.h"
-#include "certskew/error.h"
-#include "upstream.h"
-#include "verdict.h"
+#include "certskew/store/capture.h"
+#include "certskew/core/error.h"
+#include "certskew/net/upstream.h"
+#include "certskew/fetch/verdict.h"
 
 #define CS_ENRICH_QUEUE_DEFAULT_INFLIGHT 4
 #define CS_ENRICH_QUEUE_DEFAULT_PENDING 64

@@ -1,5 +1,5 @@
 /* Request-head parsing with llhttp and target classification (see http_head.h). */
-#include "http_head.h"
+#include "certskew/proxy/http_head.h"
 
 #include <stdint.h>
 #include <string.h>

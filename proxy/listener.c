@@ -1,7 +1,7 @@
 /*
  * cs_proxy_run: opens the CA, the capture store and the upstream trust,
  * listens (loopback unless told otherwise), and runs the loop until SIGINT
- * or SIGTERM. See certskew/proxy.h.
+ * or SIGTERM. See certskew/proxy/proxy.h.
  */
 #include <arpa/inet.h>
 #include <signal.h>
@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/proxy.h"
-#include "enrich.h"
+#include "certskew/proxy/proxy.h"
+#include "certskew/fetch/enrich.h"
 #include "enrich_queue.h"
-#include "file_io.h"
+#include "certskew/store/file_io.h"
 #include "proxy_ctx.h"
-#include "proxy_fs.h"
+#include "certskew/store/fs.h"
 
 #ifndef CS_WEB_DIR
 #define CS_WEB_DIR "web"

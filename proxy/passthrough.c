@@ -9,13 +9,13 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
-#include "certskew/analysis.h"
-#include "certskew/passthrough_report.h"
-#include "certskew/sct.h"
-#include "certskew/tls_sniff.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/tls/passthrough_report.h"
+#include "certskew/core/sct.h"
+#include "certskew/tls/tls_sniff.h"
 #include "proxy_ctx.h"
-#include "proxy_fs.h"
-#include "stapling_probe.h"
+#include "certskew/store/fs.h"
+#include "certskew/fetch/stapling_probe.h"
 
 struct cs_passthrough {
   cs_proxy_ctx_t *px;

@@ -1,12 +1,12 @@
 /*
  * Passthrough capture: a CONNECT tunnel relayed byte for byte, so the
  * browser validates the real server's chain and shows its own error, while
- * certskew watches the TLS records go by (read-only, certskew/tls_sniff.h).
+ * certskew watches the TLS records go by (read-only, certskew/tls/tls_sniff.h).
  *
  * TLS 1.2: the chain, the stapled OCSP response and the SCT extension are
  * read from the plaintext handshake. TLS 1.3 (or a resumed session): the
  * chain is not in the tunnel, so a short side connection to the same address
- * with the client's SNI (the stapling probe, proxy/stapling_probe.h)
+ * with the client's SNI (the stapling probe, include/certskew/fetch/stapling_probe.h)
  * captures what the server serves. Either way the chain goes through
  * cs_analyze into the capture store like an intercepted one, with the
  * browser's observed reaction as a finding and the report's "capture" object
@@ -30,14 +30,14 @@
 
 #include <uv.h>
 
-#include "certskew/error.h"
-#include "certskew/proxy.h"
+#include "certskew/core/error.h"
+#include "certskew/proxy/proxy.h"
 
 struct cs_proxy_ctx;
 typedef struct cs_passthrough cs_passthrough_t;
 
 /* 1 when a CONNECT to host:port is to be relayed without interception,
- * under cfg's default and per-host rules (see certskew/proxy.h). */
+ * under cfg's default and per-host rules (see certskew/proxy/proxy.h). */
 int cs_passthrough_wanted(const cs_proxy_config_t *cfg, const char *host, int port);
 
 /* A new observer for a tunnel to host:port (copied). *out owned by the

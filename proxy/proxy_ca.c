@@ -1,8 +1,8 @@
 /*
  * The local CA: load from the certskew home directory or generate on first
- * use (see certskew/ca.h).
+ * use (see certskew/proxy/ca.h).
  */
-#include "certskew/ca.h"
+#include "certskew/proxy/ca.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,10 +15,10 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/time.h"
-#include "proxy_fs.h"
-#include "proxy_rng.h"
-#include "proxy_x509.h"
+#include "certskew/core/time.h"
+#include "certskew/store/fs.h"
+#include "certskew/net/rng.h"
+#include "certskew/net/x509_write.h"
 
 #define CA_VALIDITY_MS (3650 * CS_MS_PER_DAY)
 #define PEM_MAX (64 * 1024)

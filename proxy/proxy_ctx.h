@@ -8,12 +8,12 @@
 
 #include <uv.h>
 
-#include "certskew/ca.h"
-#include "certskew/capture.h"
-#include "certskew/proxy.h"
-#include "proxy_rng.h"
-#include "upstream.h"
-#include "verdict.h"
+#include "certskew/proxy/ca.h"
+#include "certskew/store/capture.h"
+#include "certskew/proxy/proxy.h"
+#include "certskew/net/rng.h"
+#include "certskew/net/upstream.h"
+#include "certskew/fetch/verdict.h"
 
 struct cs_conn;
 

@@ -1,5 +1,5 @@
 /*
- * Leaf certificates for intercepted hosts (see certskew/ca.h): one ECDSA
+ * Leaf certificates for intercepted hosts (see certskew/proxy/ca.h): one ECDSA
  * P-256 key for every leaf (key generation is the slow part; the browser
  * only checks the signature chain and the name), a certificate per host
  * signed by the local CA, kept in a small LRU cache with reference counts so
@@ -11,10 +11,10 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/oid.h>
 
-#include "certskew/ca.h"
-#include "certskew/time.h"
-#include "proxy_rng.h"
-#include "proxy_x509.h"
+#include "certskew/proxy/ca.h"
+#include "certskew/core/time.h"
+#include "certskew/net/rng.h"
+#include "certskew/net/x509_write.h"
 
 #define LEAF_VALIDITY_MS (90 * CS_MS_PER_DAY)
 #define HOST_MAX 253

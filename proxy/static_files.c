@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "proxy_fs.h"
+#include "certskew/store/fs.h"
 
 static const char *const TYPES[][2] = {
     {".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},

@@ -2,8 +2,8 @@
 #ifndef CERTSKEW_PROXY_STATIC_FILES_H
 #define CERTSKEW_PROXY_STATIC_FILES_H
 
-#include "certskew/error.h"
-#include "http_response.h"
+#include "certskew/core/error.h"
+#include "certskew/net/http_response.h"
 
 #define CS_STATIC_MAX_FILE (16u * 1024 * 1024)
 

@@ -1,14 +1,14 @@
 /* Material and case evaluation for `certskew repro` (see repro_run.h). */
-#include "repro_run.h"
+#include "certskew/repro/repro_run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/lab_scenario.h"
-#include "certskew/time.h"
-#include "file_io.h"
-#include "proxy_rng.h"
+#include "certskew/lab/lab_scenario.h"
+#include "certskew/core/time.h"
+#include "certskew/store/file_io.h"
+#include "certskew/net/rng.h"
 
 void cs_repro_material_init(cs_repro_material_t *m) { memset(m, 0, sizeof(*m)); }
 

@@ -1,5 +1,5 @@
 /* Strict parser of `certskew repro` scripts (see repro_script.h). */
-#include "repro_script.h"
+#include "certskew/repro/repro_script.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 /* Checks that every key of obj is one of allowed (NULL-terminated). */
 static int only_keys(const cJSON *obj, const char *path, const char *const *allowed,

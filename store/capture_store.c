@@ -1,9 +1,9 @@
 /*
- * The capture store (see certskew/capture.h). The index lives in memory;
+ * The capture store (see certskew/store/capture.h). The index lives in memory;
  * disk holds one directory per capture. Files are written through
  * cs_fs_write_atomic, so a reader never sees a half-written report.
  */
-#include "certskew/capture.h"
+#include "certskew/store/capture.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,8 +17,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "certskew/time.h"
-#include "proxy_fs.h"
+#include "certskew/core/time.h"
+#include "certskew/store/fs.h"
 
 #define META_FLUSH_MS (5 * CS_MS_PER_SECOND)
 #define ERROR_RING 64

@@ -1,5 +1,5 @@
 /* Whole-file reads with limits, and atomic writes (see file_io.h). */
-#include "file_io.h"
+#include "certskew/store/file_io.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
-/* File helpers (see proxy_fs.h). */
-#include "proxy_fs.h"
+/* File helpers (see include/certskew/store/fs.h). */
+#include "certskew/store/fs.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* Trust store files into cs_trust_store_t (proxy/trust_store_load.h). */
-#include "trust_store_load.h"
+/* Trust store files into cs_trust_store_t (include/certskew/store/trust_store_load.h). */
+#include "certskew/store/trust_store_load.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* One whole diagnosis (include/certskew/analysis.h): load, replay, report. */
+/* One whole diagnosis (include/certskew/analysis/analysis.h): load, replay, report. */
 #include "analysis_internal.h"
 
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "replay_diagnose.h"
+#include "certskew/core/replay_diagnose.h"
 
 /* CT verdicts, judged at the instant asked or, without one, at issuance
  * (log states and policy as they were when the certificate was made). SCTs

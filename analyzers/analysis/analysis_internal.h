@@ -2,8 +2,8 @@
 #ifndef CERTSKEW_ANALYSIS_INTERNAL_H
 #define CERTSKEW_ANALYSIS_INTERNAL_H
 
-#include "certskew/analysis.h"
-#include "certskew/crl.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/revocation/crl.h"
 
 struct cs_analysis {
   cs_analysis_opts_t opts; /* opts.source and opts.clocks point at copies below */

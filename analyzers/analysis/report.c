@@ -14,9 +14,9 @@
 #include <cjson/cJSON.h>
 
 #include "analysis_internal.h"
-#include "certskew/time.h"
-#include "json_time.h"
-#include "replay_diagnose.h"
+#include "certskew/core/time.h"
+#include "certskew/core/json_time.h"
+#include "certskew/core/replay_diagnose.h"
 
 /* Build context: cJSON reports allocation failure as NULL returns; we note
  * it once here instead of checking every call, and drop the whole report. */

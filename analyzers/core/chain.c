@@ -1,12 +1,12 @@
 /*
- * Loading a served chain (include/certskew/chain.h).
+ * Loading a served chain (include/certskew/core/chain.h).
  *
  * mbedTLS parses each certificate; its unknown-extension callback hands us
  * the two CT extensions it does not know: the SCT list (non-critical) and the
  * precertificate poison (critical, so without the callback mbedTLS would
  * reject every precertificate).
  */
-#include "certskew/chain.h"
+#include "certskew/core/chain.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 #include <mbedtls/pem.h>
 #include <mbedtls/sha256.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "grow.h"
 
 struct cs_chain {
@@ -30,7 +30,7 @@ struct cs_chain {
 static const uint8_t OID_SCT_LIST[] = {0x2B, 0x06, 0x01, 0x04, 0x01, 0xD6, 0x79, 0x02, 0x04, 0x02};
 static const uint8_t OID_CT_POISON[] = {0x2B, 0x06, 0x01, 0x04, 0x01, 0xD6, 0x79, 0x02, 0x04, 0x03};
 /* 2.5.29.30 nameConstraints: mbedTLS 2.28 does not implement it, but the
- * trust analyzer evaluates it (analyzers/trust_nc.c) from the raw DER. */
+ * trust analyzer evaluates it (analyzers/trust/trust_nc.c) from the raw DER. */
 static const uint8_t OID_NAME_CONSTRAINTS[] = {0x55, 0x1D, 0x1E};
 
 typedef struct ext_capture {

@@ -1,14 +1,14 @@
 /*
- * Clock models (include/certskew/clock.h): parsing, forward application and
+ * Clock models (include/certskew/core/clock.h): parsing, forward application and
  * the exact inverse used for failure windows.
  */
-#include "certskew/clock.h"
+#include "certskew/core/clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 static const cs_clock_profile_t profiles[] = {
     {"exact", "skew:0",

@@ -1,5 +1,5 @@
-/* The one table of error names and messages (see include/certskew/error.h). */
-#include "certskew/error.h"
+/* The one table of error names and messages (see include/certskew/core/error.h). */
+#include "certskew/core/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* The list of findings (include/certskew/findings.h). */
-#include "certskew/findings.h"
+/* The list of findings (include/certskew/core/findings.h). */
+#include "certskew/core/findings.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 int cs_grow(void **items, size_t *cap, size_t need, size_t elem_size, size_t first_cap) {
   if (need <= *cap)

@@ -1,10 +1,10 @@
 /* One JSON encoding of time for the whole report (see json_time.h). */
-#include "json_time.h"
+#include "certskew/core/json_time.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 #define JSON_EXACT_MAX INT64_C(9007199254740992) /* 2^53 */
 

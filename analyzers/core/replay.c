@@ -1,5 +1,5 @@
 /*
- * The replay engine (include/certskew/replay.h).
+ * The replay engine (include/certskew/core/replay.h).
  *
  * Windows are derived, never sampled: a check "believed >= B" fails exactly
  * for true times before cs_clock_first_reaching(clock, B); a check
@@ -7,15 +7,15 @@
  * Everything else here (verdicts at an instant, pass windows, offsets) is
  * interval arithmetic over those two numbers.
  */
-#include "certskew/replay.h"
+#include "certskew/core/replay.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "grow.h"
-#include "replay_diagnose.h"
+#include "certskew/core/replay_diagnose.h"
 
 struct cs_replay {
   const cs_chain_t *chain; /* borrowed */

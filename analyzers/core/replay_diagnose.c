@@ -8,14 +8,14 @@
  * instant (or no instant was asked); INFO for facts and for windows already
  * in the past at the instant asked.
  */
-#include "replay_diagnose.h"
+#include "certskew/core/replay_diagnose.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 /* Ranks within a severity: the cause people hit first comes first. */
 enum {

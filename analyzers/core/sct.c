@@ -12,7 +12,7 @@
  *     digitally-signed struct { ... };          hash 1, sig 1, opaque<0..2^16-1>
  *   } SignedCertificateTimestamp;
  */
-#include "certskew/sct.h"
+#include "certskew/core/sct.h"
 
 #include <inttypes.h>
 #include <string.h>

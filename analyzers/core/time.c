@@ -6,7 +6,7 @@
  * (about ±292 million years) rather than stopping at 2038 (32-bit time_t) or
  * 2262 (64-bit nanoseconds), the limits real clients trip over.
  */
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 #include <ctype.h>
 #include <errno.h>

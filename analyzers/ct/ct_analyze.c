@@ -1,5 +1,5 @@
 /*
- * The CT analyzer (include/certskew/ct.h): judges every SCT of a leaf and
+ * The CT analyzer (include/certskew/ct/ct.h): judges every SCT of a leaf and
  * evaluates Chrome's CT policy. Findings are written by ct_findings.c and
  * the JSON by ct_json.c; this file only computes verdicts.
  */
@@ -9,7 +9,7 @@
 
 #include <mbedtls/base64.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "ct_internal.h"
 
 void cs_ct__b64_id(const uint8_t id[32], char out[48]) {

@@ -1,11 +1,11 @@
 /*
  * The CT diagnosis: turns the verdicts of ct_analyze.c into findings with
- * stable codes (listed in include/certskew/ct.h), evidence and fixes.
+ * stable codes (listed in include/certskew/ct/ct.h), evidence and fixes.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "ct_internal.h"
 
 #define LOG_LIST_HINT                                                                            \

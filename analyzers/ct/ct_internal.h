@@ -2,7 +2,7 @@
 #ifndef CERTSKEW_CT_INTERNAL_H
 #define CERTSKEW_CT_INTERNAL_H
 
-#include "certskew/ct.h"
+#include "certskew/ct/ct.h"
 
 struct cs_ct_result {
   cs_ct_sct_report_t *scts; /* owned array of nscts */

@@ -1,9 +1,9 @@
-/* The report's "ct" section (cs_ct_result_to_json in include/certskew/ct.h). */
+/* The report's "ct" section (cs_ct_result_to_json in include/certskew/ct/ct.h). */
 #include <stdio.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "ct_internal.h"
-#include "json_time.h"
+#include "certskew/core/json_time.h"
 
 /* Every instant in the one report encoding (json_time.h). */
 #define add_time cs_json_add_time

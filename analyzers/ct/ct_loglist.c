@@ -1,5 +1,5 @@
 /*
- * Chrome v3 CT log list loader (include/certskew/ct.h).
+ * Chrome v3 CT log list loader (include/certskew/ct/ct.h).
  *
  * Schema: https://www.gstatic.com/ct/log_list/v3/log_list_schema.json
  *   { "version", "log_list_timestamp", "operators": [ { "name", "email",
@@ -12,7 +12,7 @@
  * Verification trusts this list, so the fields it depends on (key, id,
  * state, interval) are strict; descriptive fields are optional.
  */
-#include "certskew/ct.h"
+#include "certskew/ct/ct.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,7 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/sha256.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 struct cs_ct_log_list {
   cs_ct_log_t *logs; /* owned array of nlogs */

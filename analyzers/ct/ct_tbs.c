@@ -9,7 +9,7 @@
  *   Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
  *   Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
  */
-#include "certskew/ct.h"
+#include "certskew/ct/ct.h"
 
 #include <stdlib.h>
 #include <string.h>

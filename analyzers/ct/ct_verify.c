@@ -1,8 +1,8 @@
 /*
  * SCT signature verification (RFC 6962 §3.2) and its cache
- * (include/certskew/ct.h).
+ * (include/certskew/ct/ct.h).
  */
-#include "certskew/ct.h"
+#include "certskew/ct/ct.h"
 
 #include <stdlib.h>
 #include <string.h>

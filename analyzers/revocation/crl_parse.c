@@ -1,16 +1,16 @@
 /*
- * CRL wrapper (include/certskew/crl.h). mbedTLS parses; we convert times,
+ * CRL wrapper (include/certskew/revocation/crl.h). mbedTLS parses; we convert times,
  * check the issuer signature (mbedTLS only does that inside chain
  * verification, which needs a trusted CA we may not have) and look up serials.
  */
-#include "certskew/crl.h"
+#include "certskew/revocation/crl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/pk.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 void cs_crl_info_init(cs_crl_info_t *info) {
   memset(info, 0, sizeof(*info));

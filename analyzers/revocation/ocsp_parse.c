@@ -6,7 +6,7 @@
  * appends garbage is reported, not silently accepted, because clients
  * (NSS, Go) reject such responses and that is part of the diagnosis.
  */
-#include "certskew/ocsp.h"
+#include "certskew/revocation/ocsp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 #include <mbedtls/platform.h>
 #include <mbedtls/x509.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 struct cs_ocsp_response {
   uint8_t *der; /* owned copy; every borrowed pointer points here */

@@ -7,7 +7,7 @@
  * certificate, so it is computed here in one place for requests, response
  * matching and responder-id checks.
  */
-#include "certskew/ocsp.h"
+#include "certskew/revocation/ocsp.h"
 #include "ocsp_internal.h"
 
 #include <string.h>

@@ -6,7 +6,7 @@
  * else is how a misconfigured responder produces responses every client
  * rejects, so each failure keeps a detail for the diagnosis.
  */
-#include "certskew/ocsp.h"
+#include "certskew/revocation/ocsp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "ocsp_internal.h"
 
 static int sha1_key_bits(const mbedtls_x509_crt *crt, uint8_t out[20]) {

@@ -1,12 +1,12 @@
 /*
- * Revocation time checks for the replay engine (include/certskew/revocation.h).
+ * Revocation time checks for the replay engine (include/certskew/revocation/revocation.h).
  *
  * A client checks OCSP and CRL times against its own clock: a response
  * produced "now" by a responder with an accurate clock is in the future for
  * a client that is slow or truncates, and a response cached past nextUpdate
  * is stale. Each becomes one bound the replay engine solves exactly.
  */
-#include "certskew/revocation.h"
+#include "certskew/revocation/revocation.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * Revocation findings (include/certskew/revocation.h).
+ * Revocation findings (include/certskew/revocation/revocation.h).
  *
  * The case this tool exists for: a certificate issued minutes ago, whose CA
  * has not yet pushed its serial to the OCSP responders, gets `unauthorized`
@@ -7,7 +7,7 @@
  * staple a non-good response) break until the responder catches up. That is
  * told apart from a responder that is simply wrong by the leaf's age.
  */
-#include "certskew/revocation.h"
+#include "certskew/revocation/revocation.h"
 
 #include <stdio.h>
 #include <string.h>

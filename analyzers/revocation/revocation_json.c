@@ -1,13 +1,13 @@
 /*
- * The report's "revocation" section (include/certskew/revocation.h).
+ * The report's "revocation" section (include/certskew/revocation/revocation.h).
  * Every cJSON_Add* result is checked at the end through cJSON's own NULL
  * propagation: adding to a NULL object fails, so one check per object.
  */
-#include "certskew/revocation.h"
+#include "certskew/revocation/revocation.h"
 
 #include <stdio.h>
 
-#include "json_time.h"
+#include "certskew/core/json_time.h"
 
 /* Every instant in the one report encoding (json_time.h). */
 static int add_time(cJSON *o, const char *key, int64_t t_ms) {

@@ -3,7 +3,7 @@
  * revocation_checks.c so that code computing checks links without the
  * replay engine.
  */
-#include "certskew/revocation.h"
+#include "certskew/revocation/revocation.h"
 
 int cs_revocation_add_checks(cs_replay_t *r, const cs_ocsp_response_t *ocsp,
                              const cs_crl_info_t *crl) {

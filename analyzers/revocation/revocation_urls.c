@@ -3,7 +3,7 @@
  * distribution point (§4.2.1.13) extensions, which mbedTLS 2.28 skips, and
  * the caIssuers body formats (DER, PEM, PKCS#7 certs-only).
  */
-#include "certskew/revocation.h"
+#include "certskew/revocation/revocation.h"
 
 #include <stdio.h>
 #include <stdlib.h>

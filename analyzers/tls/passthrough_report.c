@@ -1,5 +1,5 @@
-/* The passthrough capture's part of a report (certskew/passthrough_report.h). */
-#include "certskew/passthrough_report.h"
+/* The passthrough capture's part of a report (certskew/tls/passthrough_report.h). */
+#include "certskew/tls/passthrough_report.h"
 
 #include <stdio.h>
 #include <stdlib.h>

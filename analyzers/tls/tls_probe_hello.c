@@ -1,10 +1,10 @@
 /*
- * The probe's ClientHello (include/certskew/tls_probe.h): TLS 1.2 only, so a
+ * The probe's ClientHello (include/certskew/tls/tls_probe.h): TLS 1.2 only, so a
  * server that could do TLS 1.3 answers with a plaintext Certificate and
  * CertificateStatus, with enough common suites, groups and signature
  * algorithms that real servers accept it.
  */
-#include "certskew/tls_probe.h"
+#include "certskew/tls/tls_probe.h"
 
 #include <string.h>
 

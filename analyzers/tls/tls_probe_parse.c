@@ -1,5 +1,5 @@
 /*
- * Strict parser of a TLS 1.2 server's first flight (include/certskew/tls_probe.h).
+ * Strict parser of a TLS 1.2 server's first flight (include/certskew/tls/tls_probe.h).
  *
  * Two layers, each reassembling across arbitrary splits: records (5-byte
  * header, at most 2^14 + 2048 bytes of fragment) carry handshake bytes;
@@ -7,7 +7,7 @@
  * messages we report on are copied out whole, so the reassembly buffer can
  * move while the result's pointers stay valid.
  */
-#include "certskew/tls_probe.h"
+#include "certskew/tls/tls_probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>

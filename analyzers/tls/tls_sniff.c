@@ -1,5 +1,5 @@
 /*
- * Passive TLS view of a relayed connection (include/certskew/tls_sniff.h).
+ * Passive TLS view of a relayed connection (include/certskew/tls/tls_sniff.h).
  *
  * Each direction has its own record framer (5-byte header, then the body in
  * whatever pieces arrive). Only what is reported is kept: the client's
@@ -8,7 +8,7 @@
  * record into the stapling probe's parser (one strict parser of server
  * flights in the project, not two).
  */
-#include "certskew/tls_sniff.h"
+#include "certskew/tls/tls_sniff.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * Reading the extensions mbedTLS 2.28 leaves raw (analyzers/trust_der.h).
+ * Reading the extensions mbedTLS 2.28 leaves raw (analyzers/trust/trust_der.h).
  * mbedTLS keeps crt->v3_ext pointing at the Extensions SEQUENCE; every read
  * below is bounded by the enclosing element, so hostile DER is a CS_EPARSE.
  */

@@ -11,7 +11,7 @@
 
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 /* DER content bytes of the OIDs we look up. */
 extern const uint8_t CS_TRUST_OID_SAN[3];              /* 2.5.29.17 */

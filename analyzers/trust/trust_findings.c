@@ -3,13 +3,13 @@
  * with stable codes, evidence and a fix. Time-independent problems first,
  * then, with an instant, why each clock that fails fails.
  */
-#include "certskew/revocation.h"
+#include "certskew/revocation/revocation.h"
 #include "trust_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "trust_der.h"
 
 /* CA/Browser Forum Baseline Requirements §6.3.2 (ballot SC31) and Apple's

@@ -1,8 +1,8 @@
 /*
- * Hostname matching (include/certskew/trust.h, cs_trust_hostname_matches):
+ * Hostname matching (include/certskew/trust/trust.h, cs_trust_hostname_matches):
  * RFC 6125 as browsers apply it, with OpenSSL's CN fallback.
  */
-#include "certskew/trust.h"
+#include "certskew/trust/trust.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #ifndef CERTSKEW_TRUST_INTERNAL_H
 #define CERTSKEW_TRUST_INTERNAL_H
 
-#include "certskew/trust.h"
+#include "certskew/trust/trust.h"
 
 /* Problems that make a path unusable. NAME_CONSTRAINTS only says "not
  * evaluated": counting it would make us fail chains OpenSSL accepts. */

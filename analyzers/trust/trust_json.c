@@ -1,13 +1,13 @@
 /*
  * The report's "trust" section (cs_trust_result_to_json). Field names are
- * part of the report schema; see include/certskew/trust.h.
+ * part of the report schema; see include/certskew/trust/trust.h.
  */
-#include "json_time.h"
+#include "certskew/core/json_time.h"
 #include "trust_internal.h"
 
 #include <stdio.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 static const char *end_name(cs_trust_end_t end) {
   switch (end) {

@@ -1,5 +1,5 @@
 /*
- * Path building, per-hop checks and verdicts (include/certskew/trust.h).
+ * Path building, per-hop checks and verdicts (include/certskew/trust/trust.h).
  *
  * Every candidate issuer is tried (depth-first, stores before served
  * certificates, like OpenSSL's trusted-first lookup), so a cross-signed
@@ -15,7 +15,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 
 /* A certificate that may issue another: from a store or from the chain. */
 typedef struct node {

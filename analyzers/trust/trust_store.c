@@ -1,5 +1,5 @@
 /*
- * Trust stores (include/certskew/trust.h): a named set of certificates
+ * Trust stores (include/certskew/trust/trust.h): a named set of certificates
  * filled from PEM bundles or DER buffers.
  *
  * Certificates are parsed by cs_chain_load so that store certificates and
@@ -8,7 +8,7 @@
  * many PEM blocks; a group that fails is retried block by block so a single
  * bad entry is skipped, not the whole bundle.
  */
-#include "certskew/trust.h"
+#include "certskew/trust/trust.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 
 #include <mbedtls/ctr_drbg.h>
 
-#include "certskew/lab_ct.h"
+#include "certskew/lab/lab_ct.h"
 #include "cs_test.h"
 #include "fixture.h"
 

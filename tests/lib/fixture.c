@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "certskew/time.h"
-#include "file_io.h"
+#include "certskew/core/time.h"
+#include "certskew/store/file_io.h"
 
 int cs_fx_tempdir(char *out, size_t cap) {
   const char *base = getenv("TMPDIR");

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/chain.h"
-#include "certskew/error.h"
+#include "certskew/core/chain.h"
+#include "certskew/core/error.h"
 
 /* Creates a fresh temporary directory; out receives its path. */
 int cs_fx_tempdir(char *out, size_t cap);

@@ -4,10 +4,10 @@
  */
 #include <stdlib.h>
 
-#include "certskew/analysis.h"
-#include "certskew/chain.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/core/chain.h"
 #include "cs_test.h"
-#include "file_io.h"
+#include "certskew/store/file_io.h"
 #include "fixture.h"
 
 static char g_dir[512];

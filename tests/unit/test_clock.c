@@ -1,6 +1,6 @@
 /* Clock models: parsing, forward application, and the exact inverse. */
-#include "certskew/clock.h"
-#include "certskew/time.h"
+#include "certskew/core/clock.h"
+#include "certskew/core/time.h"
 #include "cs_test.h"
 
 static void test_parse_models(void) {

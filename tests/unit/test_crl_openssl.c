@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "certskew/crl.h"
-#include "certskew/revocation.h"
-#include "http_fetch.h"
-#include "ocsp_fetch.h"
+#include "certskew/revocation/crl.h"
+#include "certskew/revocation/revocation.h"
+#include "certskew/fetch/http_fetch.h"
+#include "certskew/fetch/ocsp_fetch.h"
 #include "revocation_fixtures.h"
 
 static char dir[256];

@@ -12,9 +12,9 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/ct.h"
-#include "certskew/lab_ct.h"
-#include "certskew/time.h"
+#include "certskew/ct/ct.h"
+#include "certskew/lab/lab_ct.h"
+#include "certskew/core/time.h"
 #include "ct_fixtures.h"
 
 enum { NL = 4 };

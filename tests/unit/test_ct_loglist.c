@@ -10,11 +10,11 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/sha256.h>
 
-#include "certskew/ct.h"
-#include "certskew/lab_ct.h"
-#include "certskew/time.h"
+#include "certskew/ct/ct.h"
+#include "certskew/lab/lab_ct.h"
+#include "certskew/core/time.h"
 #include "ct_fixtures.h"
-#include "file_io.h"
+#include "certskew/store/file_io.h"
 
 static int64_t T(const char *s) {
   int64_t t = 0;

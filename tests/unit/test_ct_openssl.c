@@ -12,9 +12,9 @@
 
 #include <mbedtls/pem.h>
 
-#include "certskew/ct.h"
-#include "certskew/lab_ct.h"
-#include "certskew/time.h"
+#include "certskew/ct/ct.h"
+#include "certskew/lab/lab_ct.h"
+#include "certskew/core/time.h"
 #include "ct_fixtures.h"
 
 enum { LOG_A, LOG_B, LOG_C, NLOGS };

@@ -14,9 +14,9 @@
 #include <mbedtls/asn1.h>
 #include <mbedtls/asn1write.h>
 
-#include "certskew/ct.h"
-#include "certskew/lab_ct.h"
-#include "certskew/time.h"
+#include "certskew/ct/ct.h"
+#include "certskew/lab/lab_ct.h"
+#include "certskew/core/time.h"
 #include "ct_fixtures.h"
 
 typedef struct seed {

@@ -14,8 +14,8 @@
 #include <cjson/cJSON.h>
 #include <mbedtls/pem.h>
 
-#include "certskew/lab_ct.h"
-#include "certskew/time.h"
+#include "certskew/lab/lab_ct.h"
+#include "certskew/core/time.h"
 #include "ct_fixtures.h"
 #include "revocation_fixtures.h"
 

@@ -1,5 +1,5 @@
 /*
- * The enrichment job (proxy/enrich.h) against real peers on 127.0.0.1:
+ * The enrichment job (include/certskew/fetch/enrich.h) against real peers on 127.0.0.1:
  * openssl s_server stapling a response made by `openssl ocsp`, one stapling
  * nothing, one speaking only TLS 1.3, a closed port and a peer answering
  * garbage. The material is then judged (cs_judge_enriched) and the report
@@ -12,9 +12,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "enrich.h"
+#include "certskew/fetch/enrich.h"
 #include "revocation_fixtures.h"
-#include "verdict.h"
+#include "certskew/fetch/verdict.h"
 
 static char dir[256];
 

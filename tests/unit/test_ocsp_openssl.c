@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include "certskew/ocsp.h"
-#include "certskew/revocation.h"
-#include "ocsp_fetch.h"
+#include "certskew/revocation/ocsp.h"
+#include "certskew/revocation/revocation.h"
+#include "certskew/fetch/ocsp_fetch.h"
 #include "revocation_fixtures.h"
 
 static char dir[256];

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "certskew/passthrough_report.h"
-#include "certskew/tls_sniff.h"
+#include "certskew/tls/passthrough_report.h"
+#include "certskew/tls/tls_sniff.h"
 #include "cs_test.h"
 #include "passthrough.h"
 

@@ -6,7 +6,7 @@
  */
 #include "cs_test.h"
 
-#include "certskew/tls_probe.h"
+#include "certskew/tls/tls_probe.h"
 
 typedef struct buf {
   uint8_t b[4096];

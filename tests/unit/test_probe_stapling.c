@@ -13,9 +13,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "certskew/tls_probe.h"
+#include "certskew/tls/tls_probe.h"
 #include "revocation_fixtures.h"
-#include "stapling_probe.h"
+#include "certskew/fetch/stapling_probe.h"
 
 static char dir[256];
 

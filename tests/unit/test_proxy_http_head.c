@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "cs_test.h"
-#include "http_head.h"
+#include "certskew/proxy/http_head.h"
 
 typedef struct head_case {
   const char *input;

@@ -11,11 +11,11 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/ssl.h>
 
-#include "certskew/ca.h"
-#include "certskew/time.h"
+#include "certskew/proxy/ca.h"
+#include "certskew/core/time.h"
 #include "cs_test.h"
-#include "proxy_rng.h"
-#include "tls_bio.h"
+#include "certskew/net/rng.h"
+#include "certskew/net/tls_bio.h"
 
 /* 2026-11-23T16:00:00Z */
 #define NOW_MS INT64_C(1795449600000)

@@ -14,11 +14,11 @@
 #include <mbedtls/ssl_internal.h>
 #include <mbedtls/ssl_ticket.h>
 
-#include "certskew/ca.h"
+#include "certskew/proxy/ca.h"
 #include "cs_test.h"
-#include "proxy_rng.h"
-#include "session_cache.h"
-#include "tls_bio.h"
+#include "certskew/net/rng.h"
+#include "certskew/net/session_cache.h"
+#include "certskew/net/tls_bio.h"
 
 #define AGE_MS 60000
 

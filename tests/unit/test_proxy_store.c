@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "certskew/capture.h"
+#include "certskew/store/capture.h"
 #include "cs_test.h"
-#include "proxy_fs.h"
+#include "certskew/store/fs.h"
 
 static char root[256];
 

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "certskew/capture.h"
+#include "certskew/store/capture.h"
 #include "cs_test.h"
 
 static char root[256];

@@ -6,9 +6,9 @@
  */
 #include <stdlib.h>
 
-#include "certskew/analysis.h"
-#include "certskew/replay.h"
-#include "certskew/time.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/core/replay.h"
+#include "certskew/core/time.h"
 #include "cs_test.h"
 #include "fixture.h"
 

@@ -7,9 +7,9 @@
  */
 #include "cs_test.h"
 
-#include "certskew/chain.h"
-#include "certskew/replay.h"
-#include "certskew/revocation.h"
+#include "certskew/core/chain.h"
+#include "certskew/core/replay.h"
+#include "certskew/revocation/revocation.h"
 #include "revocation_fixtures.h"
 
 static char g_dir[256];

@@ -1,5 +1,5 @@
 /* Strict SCT list parsing: every length, version and algorithm rule. */
-#include "certskew/sct.h"
+#include "certskew/core/sct.h"
 #include "cs_test.h"
 
 /* Builds one serialized v1 SCT into p; returns its length. */

@@ -1,5 +1,5 @@
 /* Checked time arithmetic, civil conversion, parsing and formatting. */
-#include "certskew/time.h"
+#include "certskew/core/time.h"
 #include "cs_test.h"
 
 typedef struct civil_case {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/time.h"
-#include "certskew/trust.h"
+#include "certskew/core/time.h"
+#include "certskew/trust/trust.h"
 #include "cs_test.h"
 #include "trust_fixtures.h"
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/chain.h"
-#include "certskew/trust.h"
+#include "certskew/core/chain.h"
+#include "certskew/trust/trust.h"
 #include "cs_test.h"
 #include "trust_fixtures.h"
 

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/trust.h"
+#include "certskew/trust/trust.h"
 #include "cs_test.h"
 #include "trust_fixtures.h"
-#include "trust_store_load.h"
+#include "certskew/store/trust_store_load.h"
 
 
 #define NCERTS 40 /* more than CS_CHAIN_MAX_CERTS: the bundle loads in groups */

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certskew/trust.h"
+#include "certskew/trust/trust.h"
 #include "cs_test.h"
 #include "trust_fixtures.h"
 

@@ -6,10 +6,10 @@
  */
 #include <stdlib.h>
 
-#include "certskew/analysis.h"
-#include "certskew/time.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/core/time.h"
 #include "cs_test.h"
-#include "file_io.h"
+#include "certskew/store/file_io.h"
 #include "fixture.h"
 
 typedef struct chain_case {

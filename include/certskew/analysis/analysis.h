@@ -4,21 +4,21 @@
  * given) and builds the JSON report. Pure: the caller supplies the bytes and
  * the instant; nothing here reads files, sockets or the system clock.
  */
-#ifndef CERTSKEW_ANALYSIS_H
-#define CERTSKEW_ANALYSIS_H
+#ifndef CERTSKEW_ANALYSIS_ANALYSIS_H
+#define CERTSKEW_ANALYSIS_ANALYSIS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/chain.h"
-#include "certskew/clock.h"
-#include "certskew/ct.h"
-#include "certskew/ocsp.h"
-#include "certskew/revocation.h"
-#include "certskew/trust.h"
-#include "certskew/error.h"
-#include "certskew/findings.h"
-#include "certskew/replay.h"
+#include "certskew/core/chain.h"
+#include "certskew/core/clock.h"
+#include "certskew/ct/ct.h"
+#include "certskew/revocation/ocsp.h"
+#include "certskew/revocation/revocation.h"
+#include "certskew/trust/trust.h"
+#include "certskew/core/error.h"
+#include "certskew/core/findings.h"
+#include "certskew/core/replay.h"
 
 /* The report's schema: bump the version on any incompatible change. */
 #define CS_REPORT_SCHEMA "https://certskew.invalid/schema/report"

@@ -6,16 +6,16 @@
  * The chain owns everything reachable from it; cs_chain_free releases it all.
  * Pointers returned by accessors stay valid until then.
  */
-#ifndef CERTSKEW_CHAIN_H
-#define CERTSKEW_CHAIN_H
+#ifndef CERTSKEW_CORE_CHAIN_H
+#define CERTSKEW_CORE_CHAIN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/error.h"
-#include "certskew/sct.h"
+#include "certskew/core/error.h"
+#include "certskew/core/sct.h"
 
 typedef struct cs_chain cs_chain_t;
 

@@ -19,13 +19,13 @@
  *   exact                          the identity (ms-exact client)
  *   NAME                           a named profile, see cs_clock_profiles()
  */
-#ifndef CERTSKEW_CLOCK_H
-#define CERTSKEW_CLOCK_H
+#ifndef CERTSKEW_CORE_CLOCK_H
+#define CERTSKEW_CORE_CLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 typedef enum cs_clock_step_kind {
   CS_CLOCK_OFFSET = 1, /* believed = t + arg_ms */

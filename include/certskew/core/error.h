@@ -8,8 +8,8 @@
  * Parsers that can say more than a code (which certificate, which byte) also
  * take an optional cs_errbuf_t and write a one-line detail into it.
  */
-#ifndef CERTSKEW_ERROR_H
-#define CERTSKEW_ERROR_H
+#ifndef CERTSKEW_CORE_ERROR_H
+#define CERTSKEW_CORE_ERROR_H
 
 #include <stddef.h>
 

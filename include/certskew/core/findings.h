@@ -6,13 +6,13 @@
  * A cs_findings_t owns every string added to it. Analyzers append; the
  * report sorts by severity (errors first), then rank, then insertion order.
  */
-#ifndef CERTSKEW_FINDINGS_H
-#define CERTSKEW_FINDINGS_H
+#ifndef CERTSKEW_CORE_FINDINGS_H
+#define CERTSKEW_CORE_FINDINGS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 typedef enum cs_severity {
   CS_SEV_INFO = 0,    /* a fact worth knowing; nothing fails */

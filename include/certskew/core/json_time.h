@@ -4,8 +4,8 @@
  * with "ms" a number while exact in a double (|ms| <= 2^53) and a decimal
  * string beyond; the unbounded ends CS_TIME_NEG_INF/POS_INF are null.
  */
-#ifndef CERTSKEW_JSON_TIME_H
-#define CERTSKEW_JSON_TIME_H
+#ifndef CERTSKEW_CORE_JSON_TIME_H
+#define CERTSKEW_CORE_JSON_TIME_H
 
 #include <stdint.h>
 

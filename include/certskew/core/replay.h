@@ -9,16 +9,16 @@
  * true time, found exactly by cs_clock_first_reaching; a whole chain passes
  * on one interval per clock. No sampling anywhere.
  */
-#ifndef CERTSKEW_REPLAY_H
-#define CERTSKEW_REPLAY_H
+#ifndef CERTSKEW_CORE_REPLAY_H
+#define CERTSKEW_CORE_REPLAY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/chain.h"
-#include "certskew/clock.h"
-#include "certskew/error.h"
-#include "certskew/findings.h"
+#include "certskew/core/chain.h"
+#include "certskew/core/clock.h"
+#include "certskew/core/error.h"
+#include "certskew/core/findings.h"
 
 /* A half-open interval [from_ms, to_ms) of true time (or of offsets).
  * from_ms == CS_TIME_NEG_INF / to_ms == CS_TIME_POS_INF mean unbounded;

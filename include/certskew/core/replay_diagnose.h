@@ -1,9 +1,9 @@
 /* Private: turns a finished replay into ranked findings. */
-#ifndef CERTSKEW_REPLAY_DIAGNOSE_H
-#define CERTSKEW_REPLAY_DIAGNOSE_H
+#ifndef CERTSKEW_CORE_REPLAY_DIAGNOSE_H
+#define CERTSKEW_CORE_REPLAY_DIAGNOSE_H
 
-#include "certskew/findings.h"
-#include "certskew/replay.h"
+#include "certskew/core/findings.h"
+#include "certskew/core/replay.h"
 
 /* Appends the findings of a replay that has run (called by cs_replay_run). */
 int cs_replay_diagnose(const cs_replay_t *r, cs_findings_t *findings) CS_MUST_CHECK;

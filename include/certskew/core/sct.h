@@ -7,13 +7,13 @@
  * Parsing borrows: every pointer in a cs_sct_t points into the caller's
  * buffer, which must outlive the SCTs.
  */
-#ifndef CERTSKEW_SCT_H
-#define CERTSKEW_SCT_H
+#ifndef CERTSKEW_CORE_SCT_H
+#define CERTSKEW_CORE_SCT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 typedef enum cs_sct_source {
   CS_SCT_SOURCE_EMBEDDED = 1, /* X.509 extension in the certificate */

@@ -6,13 +6,13 @@
  * instead of wrapping. The two extreme values are reserved as "unbounded"
  * markers in intervals (CS_TIME_NEG_INF, CS_TIME_POS_INF).
  */
-#ifndef CERTSKEW_TIME_H
-#define CERTSKEW_TIME_H
+#ifndef CERTSKEW_CORE_TIME_H
+#define CERTSKEW_CORE_TIME_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 #define CS_TIME_NEG_INF INT64_MIN /* "since forever" in an interval */
 #define CS_TIME_POS_INF INT64_MAX /* "for ever after" in an interval */

@@ -17,8 +17,8 @@
  *
  * Everything here is pure: no files, sockets or clock; time is an argument.
  */
-#ifndef CERTSKEW_CT_H
-#define CERTSKEW_CT_H
+#ifndef CERTSKEW_CT_CT_H
+#define CERTSKEW_CT_CT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,12 +27,12 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/chain.h"
-#include "certskew/clock.h"
-#include "certskew/error.h"
-#include "certskew/findings.h"
-#include "certskew/replay.h"
-#include "certskew/sct.h"
+#include "certskew/core/chain.h"
+#include "certskew/core/clock.h"
+#include "certskew/core/error.h"
+#include "certskew/core/findings.h"
+#include "certskew/core/replay.h"
+#include "certskew/core/sct.h"
 
 /* ------------------------------------------------------------------------ */
 /* Log list                                                                 */

@@ -6,17 +6,17 @@
  * with everything found. Runs its own event loop until done; every network
  * step is bounded by the timeout.
  */
-#ifndef CERTSKEW_PROXY_DIAGNOSE_H
-#define CERTSKEW_PROXY_DIAGNOSE_H
+#ifndef CERTSKEW_FETCH_DIAGNOSE_H
+#define CERTSKEW_FETCH_DIAGNOSE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/analysis.h"
-#include "certskew/capture.h"
-#include "certskew/error.h"
-#include "enrich.h"
-#include "verdict.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/store/capture.h"
+#include "certskew/core/error.h"
+#include "certskew/fetch/enrich.h"
+#include "certskew/fetch/verdict.h"
 
 typedef struct cs_diagnose_opts {
   const char *host;

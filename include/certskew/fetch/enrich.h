@@ -12,8 +12,8 @@
  * (cs_enrich_apply) and adds an "enrichment" section to the report
  * (cs_enrich_report_merge).
  */
-#ifndef CERTSKEW_PROXY_ENRICH_H
-#define CERTSKEW_PROXY_ENRICH_H
+#ifndef CERTSKEW_FETCH_ENRICH_H
+#define CERTSKEW_FETCH_ENRICH_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,11 +21,11 @@
 #include <cjson/cJSON.h>
 #include <uv.h>
 
-#include "certskew/analysis.h"
-#include "certskew/error.h"
-#include "certskew/ocsp.h"
-#include "certskew/revocation.h"
-#include "certskew/sct.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/core/error.h"
+#include "certskew/revocation/ocsp.h"
+#include "certskew/revocation/revocation.h"
+#include "certskew/core/sct.h"
 
 #define CS_ENRICH_DEFAULT_TIMEOUT_MS 5000
 #define CS_ENRICH_MAX_NOTES 4

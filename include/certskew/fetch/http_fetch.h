@@ -6,15 +6,15 @@
  * Responses are parsed with llhttp. Never blocks: everything runs on the
  * caller's loop, bounded by a total timeout and a body size limit.
  */
-#ifndef CERTSKEW_PROXY_HTTP_FETCH_H
-#define CERTSKEW_PROXY_HTTP_FETCH_H
+#ifndef CERTSKEW_FETCH_HTTP_FETCH_H
+#define CERTSKEW_FETCH_HTTP_FETCH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <uv.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 #define CS_HTTP_DEFAULT_TIMEOUT_MS 10000
 #define CS_HTTP_DEFAULT_MAX_BODY (4u * 1024 * 1024)

@@ -1,19 +1,19 @@
 /*
- * Fetching OCSP and AIA data over HTTP (on proxy/http_fetch.h): an OCSP POST
+ * Fetching OCSP and AIA data over HTTP (on include/certskew/fetch/http_fetch.h): an OCSP POST
  * to the responder named in the certificate's AIA, and a caIssuers GET for a
  * missing intermediate. Asynchronous on libuv; callers that run with
  * --no-fetch simply never call these.
  */
-#ifndef CERTSKEW_PROXY_OCSP_FETCH_H
-#define CERTSKEW_PROXY_OCSP_FETCH_H
+#ifndef CERTSKEW_FETCH_OCSP_FETCH_H
+#define CERTSKEW_FETCH_OCSP_FETCH_H
 
 #include <stdint.h>
 
 #include <mbedtls/x509_crt.h>
 #include <uv.h>
 
-#include "certskew/error.h"
-#include "certskew/ocsp.h"
+#include "certskew/core/error.h"
+#include "certskew/revocation/ocsp.h"
 
 /* Called exactly once. On err == 0, *resp is a parsed response now owned by
  * the callee (free with cs_ocsp_response_free); otherwise resp is NULL and

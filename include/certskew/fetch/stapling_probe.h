@@ -1,20 +1,20 @@
 /*
  * The stapling probe's I/O half: one short TLS 1.2 connection on libuv that
- * sends the hand-built ClientHello (include/certskew/tls_probe.h), feeds
+ * sends the hand-built ClientHello (include/certskew/tls/tls_probe.h), feeds
  * the server's answer to the pure parser until ServerHelloDone (or a TLS 1.3
  * answer, an alert, an error or a timeout), then closes without finishing
  * the handshake. It runs beside the proxy's own connection, never in its
  * data path.
  */
-#ifndef CERTSKEW_PROXY_STAPLING_PROBE_H
-#define CERTSKEW_PROXY_STAPLING_PROBE_H
+#ifndef CERTSKEW_FETCH_STAPLING_PROBE_H
+#define CERTSKEW_FETCH_STAPLING_PROBE_H
 
 #include <stdint.h>
 
 #include <uv.h>
 
-#include "certskew/error.h"
-#include "certskew/tls_probe.h"
+#include "certskew/core/error.h"
+#include "certskew/tls/tls_probe.h"
 
 #define CS_PROBE_DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define CS_PROBE_DEFAULT_HANDSHAKE_TIMEOUT_MS 5000

@@ -10,17 +10,17 @@
  * judged with it too (so a revoked upstream gets the 502 page once the
  * fetch has shown it), for CS_JUDGE_ENRICHED_TTL_MS.
  */
-#ifndef CERTSKEW_PROXY_VERDICT_H
-#define CERTSKEW_PROXY_VERDICT_H
+#ifndef CERTSKEW_FETCH_VERDICT_H
+#define CERTSKEW_FETCH_VERDICT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/capture.h"
-#include "certskew/clock.h"
-#include "certskew/error.h"
-#include "enrich.h"
-#include "upstream.h"
+#include "certskew/store/capture.h"
+#include "certskew/core/clock.h"
+#include "certskew/core/error.h"
+#include "certskew/fetch/enrich.h"
+#include "certskew/net/upstream.h"
 
 #include <mbedtls/x509_crt.h>
 

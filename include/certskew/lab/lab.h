@@ -7,17 +7,17 @@
  * an mbedTLS-style callback, nothing reads the clock, a file or a global.
  * Signatures: ECDSA or RSA with SHA-256, by the type of the signing key.
  */
-#ifndef CERTSKEW_LAB_H
-#define CERTSKEW_LAB_H
+#ifndef CERTSKEW_LAB_LAB_H
+#define CERTSKEW_LAB_LAB_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <mbedtls/pk.h>
 
-#include "certskew/error.h"
-#include "certskew/lab_ct.h"
-#include "certskew/ocsp.h"
+#include "certskew/core/error.h"
+#include "certskew/lab/lab_ct.h"
+#include "certskew/revocation/ocsp.h"
 
 /* What an OCSP response says. Zero-initialise, then set. */
 typedef struct cs_lab_ocsp_spec {

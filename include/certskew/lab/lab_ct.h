@@ -7,16 +7,16 @@
  * Every function takes the time (int64 ms) and an mbedTLS-style RNG
  * (f_rng, p_rng) as arguments; nothing reads the clock or a global.
  */
-#ifndef CERTSKEW_LAB_CT_H
-#define CERTSKEW_LAB_CT_H
+#ifndef CERTSKEW_LAB_LAB_CT_H
+#define CERTSKEW_LAB_LAB_CT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <mbedtls/pk.h>
 
-#include "certskew/ct.h"
-#include "certskew/error.h"
+#include "certskew/ct/ct.h"
+#include "certskew/core/error.h"
 
 /* mbedTLS's RNG callback shape: fill out[0..len), return 0 or an mbedTLS error. */
 typedef int (*cs_lab_rng_fn)(void *p_rng, unsigned char *out, size_t len);

@@ -4,11 +4,11 @@
  * lists, OCSP response, CRL, plus lab.env (shell variables) and lab.json
  * (addresses, times, cause codes).
  */
-#ifndef CERTSKEW_PROXY_LAB_FILES_H
-#define CERTSKEW_PROXY_LAB_FILES_H
+#ifndef CERTSKEW_LAB_LAB_FILES_H
+#define CERTSKEW_LAB_LAB_FILES_H
 
-#include "certskew/error.h"
-#include "certskew/lab_scenario.h"
+#include "certskew/core/error.h"
+#include "certskew/lab/lab_scenario.h"
 
 typedef struct cs_lab_addrs {
   int tls_port;   /* 0 when not serving */

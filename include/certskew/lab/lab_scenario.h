@@ -8,15 +8,15 @@
  *
  * Pure: issuance time and RNG are arguments; nothing reads the clock.
  */
-#ifndef CERTSKEW_LAB_SCENARIO_H
-#define CERTSKEW_LAB_SCENARIO_H
+#ifndef CERTSKEW_LAB_LAB_SCENARIO_H
+#define CERTSKEW_LAB_LAB_SCENARIO_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
-#include "certskew/lab.h"
-#include "certskew/lab_ct.h"
+#include "certskew/core/error.h"
+#include "certskew/lab/lab.h"
+#include "certskew/lab/lab_ct.h"
 
 typedef enum cs_lab_scenario_id {
   CS_LAB_SC_FRESH = 0,            /* issued now, SCTs now, notBefore backdated 1 h */

@@ -11,8 +11,8 @@
  * the TLS server sends no CertificateStatus; clients and certskew fetch the
  * response from the AIA OCSP URL instead (docs/repro-schema.md, "lab").
  */
-#ifndef CERTSKEW_PROXY_LAB_SERVER_H
-#define CERTSKEW_PROXY_LAB_SERVER_H
+#ifndef CERTSKEW_LAB_LAB_SERVER_H
+#define CERTSKEW_LAB_LAB_SERVER_H
 
 #include <stdint.h>
 
@@ -21,9 +21,9 @@
 #include <mbedtls/x509_crt.h>
 #include <uv.h>
 
-#include "certskew/error.h"
-#include "certskew/lab_scenario.h"
-#include "proxy_rng.h"
+#include "certskew/core/error.h"
+#include "certskew/lab/lab_scenario.h"
+#include "certskew/net/rng.h"
 
 #define CS_LAB_MAX_CONNS 256
 #define CS_LAB_REQUEST_MAX (64u * 1024)

@@ -7,8 +7,8 @@
  * Memory: the endpoint is embedded in its owner; the handle's memory is
  * released only after the close callback (cs_endpoint_close + on_closed).
  */
-#ifndef CERTSKEW_PROXY_ENDPOINT_H
-#define CERTSKEW_PROXY_ENDPOINT_H
+#ifndef CERTSKEW_NET_ENDPOINT_H
+#define CERTSKEW_NET_ENDPOINT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,8 +16,8 @@
 #include <mbedtls/ssl.h>
 #include <uv.h>
 
-#include "certskew/error.h"
-#include "tls_bio.h"
+#include "certskew/core/error.h"
+#include "certskew/net/tls_bio.h"
 
 /* Stop reading the other side above HIGH queued bytes, resume below LOW. */
 #define CS_EP_WRITE_HIGH (1024u * 1024)

@@ -1,11 +1,11 @@
 /* HTTP responses the proxy makes itself (API, static files, error pages). */
-#ifndef CERTSKEW_PROXY_HTTP_RESPONSE_H
-#define CERTSKEW_PROXY_HTTP_RESPONSE_H
+#ifndef CERTSKEW_NET_HTTP_RESPONSE_H
+#define CERTSKEW_NET_HTTP_RESPONSE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 typedef struct cs_http_response {
   int status;

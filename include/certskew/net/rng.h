@@ -1,11 +1,11 @@
 /* A seeded CTR-DRBG for the proxy's key generation and signatures. */
-#ifndef CERTSKEW_PROXY_RNG_H
-#define CERTSKEW_PROXY_RNG_H
+#ifndef CERTSKEW_NET_RNG_H
+#define CERTSKEW_NET_RNG_H
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 typedef struct cs_rng {
   mbedtls_entropy_context entropy;

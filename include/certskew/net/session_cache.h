@@ -12,15 +12,15 @@
  * Memory: the cache owns copies of the sessions (mbedtls_ssl_get_session)
  * and of the chains.
  */
-#ifndef CERTSKEW_PROXY_SESSION_CACHE_H
-#define CERTSKEW_PROXY_SESSION_CACHE_H
+#ifndef CERTSKEW_NET_SESSION_CACHE_H
+#define CERTSKEW_NET_SESSION_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <mbedtls/ssl.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 typedef struct cs_session_cache cs_session_cache_t;
 

@@ -5,13 +5,13 @@
  * yet (a retry, never an error). send appends to an output buffer that the
  * owner takes and writes with uv_write.
  */
-#ifndef CERTSKEW_PROXY_TLS_BIO_H
-#define CERTSKEW_PROXY_TLS_BIO_H
+#ifndef CERTSKEW_NET_TLS_BIO_H
+#define CERTSKEW_NET_TLS_BIO_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 typedef struct cs_tls_bio {
   uint8_t *in;  /* owned */

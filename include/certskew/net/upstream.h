@@ -9,8 +9,8 @@
  * UPSTREAM_UNREACHABLE, UPSTREAM_RESET, UPSTREAM_TLS13_ONLY,
  * UPSTREAM_TLS_FAILED, UPSTREAM_LOOP) and a sentence for people.
  */
-#ifndef CERTSKEW_PROXY_UPSTREAM_H
-#define CERTSKEW_PROXY_UPSTREAM_H
+#ifndef CERTSKEW_NET_UPSTREAM_H
+#define CERTSKEW_NET_UPSTREAM_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,11 +20,11 @@
 #include <mbedtls/x509_crt.h>
 #include <uv.h>
 
-#include "certskew/error.h"
-#include "certskew/trust.h"
-#include "endpoint.h"
-#include "proxy_rng.h"
-#include "session_cache.h"
+#include "certskew/core/error.h"
+#include "certskew/trust/trust.h"
+#include "certskew/net/endpoint.h"
+#include "certskew/net/rng.h"
+#include "certskew/net/session_cache.h"
 
 #include <mbedtls/ssl_ticket.h>
 

@@ -1,14 +1,14 @@
 /* Helpers shared by CA generation and leaf minting (mbedTLS x509write). */
-#ifndef CERTSKEW_PROXY_X509_H
-#define CERTSKEW_PROXY_X509_H
+#ifndef CERTSKEW_NET_X509_WRITE_H
+#define CERTSKEW_NET_X509_WRITE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/error.h"
-#include "proxy_rng.h"
+#include "certskew/core/error.h"
+#include "certskew/net/rng.h"
 
 /* "YYYYMMDDhhmmss" for mbedtls_x509write_crt_set_validity. */
 void cs_x509_time_string(int64_t t_ms, char out[16]);

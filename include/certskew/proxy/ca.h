@@ -8,8 +8,8 @@
  * The directory is created with mode 0700; the key (ca-key.pem) with 0600;
  * the certificate is ca.pem. Both are written atomically (temp + rename).
  */
-#ifndef CERTSKEW_CA_H
-#define CERTSKEW_CA_H
+#ifndef CERTSKEW_PROXY_CA_H
+#define CERTSKEW_PROXY_CA_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +17,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 #define CS_CA_CERT_FILE "ca.pem"
 #define CS_CA_KEY_FILE "ca-key.pem"

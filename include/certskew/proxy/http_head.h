@@ -15,7 +15,7 @@
 
 #include <llhttp.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 #define CS_HTTP_HEAD_MAX 16384
 #define CS_HTTP_HEADERS_MAX 100

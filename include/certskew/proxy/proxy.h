@@ -10,14 +10,14 @@
  * clock gets the browser an HTTP 502 page naming the cause and linking to
  * the report, unless forward_invalid is set.
  */
-#ifndef CERTSKEW_PROXY_H
-#define CERTSKEW_PROXY_H
+#ifndef CERTSKEW_PROXY_PROXY_H
+#define CERTSKEW_PROXY_PROXY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/clock.h"
-#include "certskew/error.h"
+#include "certskew/core/clock.h"
+#include "certskew/core/error.h"
 
 #define CS_PROXY_DEFAULT_PORT 8080
 

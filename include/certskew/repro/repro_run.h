@@ -4,15 +4,15 @@
  * by the lab for a scenario, or read from the files a chain script names;
  * then one cs_analyze per case at the case's clock and exact true time.
  */
-#ifndef CERTSKEW_PROXY_REPRO_RUN_H
-#define CERTSKEW_PROXY_REPRO_RUN_H
+#ifndef CERTSKEW_REPRO_REPRO_RUN_H
+#define CERTSKEW_REPRO_REPRO_RUN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/analysis.h"
-#include "certskew/error.h"
-#include "repro_script.h"
+#include "certskew/analysis/analysis.h"
+#include "certskew/core/error.h"
+#include "certskew/repro/repro_script.h"
 
 typedef struct cs_repro_material {
   uint8_t *chain;                 /* owned: PEM or DER */

@@ -8,15 +8,15 @@
  * Pure (no files): paths in a chain script are kept as text; the runner
  * resolves them against the script's directory.
  */
-#ifndef CERTSKEW_PROXY_REPRO_SCRIPT_H
-#define CERTSKEW_PROXY_REPRO_SCRIPT_H
+#ifndef CERTSKEW_REPRO_REPRO_SCRIPT_H
+#define CERTSKEW_REPRO_REPRO_SCRIPT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/clock.h"
-#include "certskew/error.h"
-#include "certskew/lab_scenario.h"
+#include "certskew/core/clock.h"
+#include "certskew/core/error.h"
+#include "certskew/lab/lab_scenario.h"
 
 #define CS_REPRO_MAX_INPUT (1u * 1024 * 1024)
 #define CS_REPRO_MAX_CASES 1024 /* after expanding "clocks" arrays */

@@ -5,8 +5,8 @@
  *
  * Pure: no I/O, no clock.
  */
-#ifndef CERTSKEW_CRL_H
-#define CERTSKEW_CRL_H
+#ifndef CERTSKEW_REVOCATION_CRL_H
+#define CERTSKEW_REVOCATION_CRL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +14,7 @@
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 #define CS_CRL_MAX_INPUT (16u * 1024 * 1024) /* large public CRLs run to a few MB */
 

@@ -7,8 +7,8 @@
  * owns a copy of its DER; every pointer it hands out borrows from that copy
  * and stays valid until cs_ocsp_response_free.
  */
-#ifndef CERTSKEW_OCSP_H
-#define CERTSKEW_OCSP_H
+#ifndef CERTSKEW_REVOCATION_OCSP_H
+#define CERTSKEW_REVOCATION_OCSP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +16,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 /* OCSPResponseStatus values (RFC 6960 §4.2.1); 4 is unused by the RFC. */
 typedef enum cs_ocsp_status {

@@ -4,10 +4,10 @@
  * status yet (responders are provisioned minutes after issuance).
  *
  * Pure (analyzers/revocation_*.c): inputs in, findings/time checks/JSON out.
- * Fetching is proxy/ocsp_fetch.h's job.
+ * Fetching is include/certskew/fetch/ocsp_fetch.h's job.
  */
-#ifndef CERTSKEW_REVOCATION_H
-#define CERTSKEW_REVOCATION_H
+#ifndef CERTSKEW_REVOCATION_REVOCATION_H
+#define CERTSKEW_REVOCATION_REVOCATION_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,12 +15,12 @@
 #include <cjson/cJSON.h>
 #include <mbedtls/x509_crt.h>
 
-#include "certskew/crl.h"
-#include "certskew/error.h"
-#include "certskew/findings.h"
-#include "certskew/ocsp.h"
-#include "certskew/replay.h"
-#include "certskew/time.h"
+#include "certskew/revocation/crl.h"
+#include "certskew/core/error.h"
+#include "certskew/core/findings.h"
+#include "certskew/revocation/ocsp.h"
+#include "certskew/core/replay.h"
+#include "certskew/core/time.h"
 
 /* ---- URLs a certificate names (mbedTLS 2.28 parses neither extension) ---- */
 

@@ -24,13 +24,13 @@
  * The store also keeps, in memory, the most recent upstream failures
  * (refused, DNS, reset, handshake) so the API can show them.
  */
-#ifndef CERTSKEW_CAPTURE_H
-#define CERTSKEW_CAPTURE_H
+#ifndef CERTSKEW_STORE_CAPTURE_H
+#define CERTSKEW_STORE_CAPTURE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 #define CS_CAPTURE_ID_MAX 300
 

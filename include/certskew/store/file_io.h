@@ -1,11 +1,11 @@
 /* Reading and writing whole files with size limits (I/O lives in proxy/). */
-#ifndef CERTSKEW_PROXY_FILE_IO_H
-#define CERTSKEW_PROXY_FILE_IO_H
+#ifndef CERTSKEW_STORE_FILE_IO_H
+#define CERTSKEW_STORE_FILE_IO_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 /* Reads all of path ("-" = standard input) into a new buffer (*out, caller
  * frees; NUL-terminated for convenience, the NUL not counted in *len).

@@ -1,12 +1,12 @@
 /* Small file helpers for the proxy's on-disk state (CA, capture store). */
-#ifndef CERTSKEW_PROXY_FS_H
-#define CERTSKEW_PROXY_FS_H
+#ifndef CERTSKEW_STORE_FS_H
+#define CERTSKEW_STORE_FS_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 /* Writes data to path atomically: a temp file in the same directory with
  * the given mode, fsync, rename. Never follows a symlink at path (rename

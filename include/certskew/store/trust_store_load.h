@@ -1,14 +1,14 @@
 /*
- * Reading trust stores from files for the trust analyzer (certskew/trust.h
+ * Reading trust stores from files for the trust analyzer (certskew/trust/trust.h
  * never touches files). Used by the CLI's `--trust FILE` (repeatable: one
  * store per file, analyzed side by side) and, without --trust, the Debian/
  * Ubuntu system bundle.
  */
-#ifndef CERTSKEW_PROXY_TRUST_STORE_LOAD_H
-#define CERTSKEW_PROXY_TRUST_STORE_LOAD_H
+#ifndef CERTSKEW_STORE_TRUST_STORE_LOAD_H
+#define CERTSKEW_STORE_TRUST_STORE_LOAD_H
 
-#include "certskew/error.h"
-#include "certskew/trust.h"
+#include "certskew/core/error.h"
+#include "certskew/trust/trust.h"
 
 /* The system bundle (ca-certificates on Debian/Ubuntu: every root the
  * distribution trusts, PEM, one file). */

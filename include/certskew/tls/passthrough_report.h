@@ -1,6 +1,6 @@
 /*
  * The passthrough capture's part of a report (pure): what the browser did
- * with the chain, as seen in the relayed tunnel (certskew/tls_sniff.h), as a
+ * with the chain, as seen in the relayed tunnel (certskew/tls/tls_sniff.h), as a
  * finding that explains it with the analysis's own findings, and as the
  * report's "capture" object.
  *
@@ -12,14 +12,14 @@
  *                           its alert, if any, is encrypted)
  *   CLIENT_ACCEPTED_CHAIN   info: the client went on to application data
  */
-#ifndef CERTSKEW_PASSTHROUGH_REPORT_H
-#define CERTSKEW_PASSTHROUGH_REPORT_H
+#ifndef CERTSKEW_TLS_PASSTHROUGH_REPORT_H
+#define CERTSKEW_TLS_PASSTHROUGH_REPORT_H
 
 #include <cjson/cJSON.h>
 
-#include "certskew/error.h"
-#include "certskew/findings.h"
-#include "certskew/tls_sniff.h"
+#include "certskew/core/error.h"
+#include "certskew/core/findings.h"
+#include "certskew/tls/tls_sniff.h"
 
 /* How the chain was captured, for the report. */
 #define CS_CAPTURE_METHOD_PASSIVE "passive TLS 1.2 handshake"

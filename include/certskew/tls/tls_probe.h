@@ -3,18 +3,18 @@
  * for OCSP stapling (status_request) and TLS-extension SCTs, and a strict
  * parser of the server's plaintext flight (ServerHello, Certificate,
  * CertificateStatus) fed bytes as they arrive, BearSSL-style: the parser does
- * no I/O; proxy/stapling_probe.c moves the bytes.
+ * no I/O; fetch/stapling_probe.c moves the bytes.
  *
  * Why a separate probe: mbedTLS 2.28's client cannot request stapling, and in
  * TLS 1.3 these messages are encrypted, so only a TLS 1.2 handshake shows them.
  */
-#ifndef CERTSKEW_TLS_PROBE_H
-#define CERTSKEW_TLS_PROBE_H
+#ifndef CERTSKEW_TLS_TLS_PROBE_H
+#define CERTSKEW_TLS_TLS_PROBE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
+#include "certskew/core/error.h"
 
 #define CS_TLS_PROBE_HELLO_MAX 1024          /* ClientHello size bound */
 #define CS_TLS_PROBE_MAX_CERTS 16

@@ -8,7 +8,7 @@
  *    whether it asked for OCSP stapling / TLS-extension SCTs;
  *  - from the server: ServerHello (version, cipher suite) and, for TLS 1.2,
  *    the plaintext Certificate, CertificateStatus and SCT extension, parsed
- *    by the stapling probe's parser (certskew/tls_probe.h). In TLS 1.3 they
+ *    by the stapling probe's parser (certskew/tls/tls_probe.h). In TLS 1.3 they
  *    are encrypted: the flight is reported as such, and the caller captures
  *    the chain by other means (a side connection);
  *  - what the client did next: a plaintext fatal alert after the server's
@@ -20,14 +20,14 @@
  * Traffic that is not TLS, or TLS this parser does not understand, never
  * fails the tunnel: the sniffer stops and says why (flight NOT_TLS).
  */
-#ifndef CERTSKEW_TLS_SNIFF_H
-#define CERTSKEW_TLS_SNIFF_H
+#ifndef CERTSKEW_TLS_TLS_SNIFF_H
+#define CERTSKEW_TLS_TLS_SNIFF_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certskew/error.h"
-#include "certskew/tls_probe.h"
+#include "certskew/core/error.h"
+#include "certskew/tls/tls_probe.h"
 
 #define CS_SNIFF_HELLO_MAX (64u * 1024) /* largest ClientHello reassembled */
 

@@ -44,21 +44,21 @@
  * (see cs_trust_rule_t for the one second where RFC 5280 and OpenSSL differ).
  *
  * Pure: no files, no sockets, no system clock. Trust stores are filled from
- * buffers the caller read (proxy/trust_store_load.h does the file reading).
+ * buffers the caller read (include/certskew/store/trust_store_load.h does the file reading).
  */
-#ifndef CERTSKEW_TRUST_H
-#define CERTSKEW_TRUST_H
+#ifndef CERTSKEW_TRUST_TRUST_H
+#define CERTSKEW_TRUST_TRUST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
 
-#include "certskew/chain.h"
-#include "certskew/clock.h"
-#include "certskew/error.h"
-#include "certskew/findings.h"
-#include "certskew/replay.h"
+#include "certskew/core/chain.h"
+#include "certskew/core/clock.h"
+#include "certskew/core/error.h"
+#include "certskew/core/findings.h"
+#include "certskew/core/replay.h"
 
 /* ------------------------------------------------------------------ */
 /* Trust stores                                                        */

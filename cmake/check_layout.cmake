@@ -1,0 +1,70 @@
+# Fails when a product file includes a header of a folder its layer may not
+# use (see CertskewLayers.cmake), or when an analyzer includes an I/O header.
+# Run by the build (target cs_layout_check) before any library compiles:
+#   cmake -DSRC=<source dir> -DSTAMP=<file> -P check_layout.cmake
+cmake_minimum_required(VERSION 3.18)
+include("${CMAKE_CURRENT_LIST_DIR}/CertskewLayers.cmake")
+
+# Folders a folder may use: itself plus everything reachable in the table.
+foreach(row ${CS_LAYERS})
+  string(REPLACE "|" ";" f "${row}")
+  list(GET f 0 folder)
+  list(GET f 2 deps)
+  string(REPLACE " " ";" deps "${deps}")
+  set(direct_${folder} ${deps})
+  list(APPEND all_folders ${folder})
+endforeach()
+foreach(folder ${all_folders})
+  set(reach ${folder})
+  set(todo ${direct_${folder}})
+  while(todo)
+    list(POP_FRONT todo d)
+    if(NOT d IN_LIST reach)
+      list(APPEND reach ${d})
+      list(APPEND todo ${direct_${d}})
+    endif()
+  endwhile()
+  set(reach_${folder} ${reach})
+endforeach()
+
+# The folder a public header belongs to: include/certskew/<x>/ mirrors the
+# product folder whose last path element is <x>.
+foreach(folder ${all_folders})
+  get_filename_component(leaf "${folder}" NAME)
+  set(owner_${leaf} ${folder})
+endforeach()
+
+# Headers that would give an analyzer I/O, a clock or a thread.
+set(io_headers uv.h llhttp.h sys/socket.h netinet/in.h netdb.h unistd.h fcntl.h dirent.h
+    sys/stat.h sys/time.h time.h pthread.h signal.h poll.h)
+
+set(errors "")
+foreach(folder ${all_folders})
+  get_filename_component(leaf "${folder}" NAME)
+  file(GLOB files "${SRC}/${folder}/*.c" "${SRC}/${folder}/*.h" "${SRC}/include/certskew/${leaf}/*.h")
+  foreach(file ${files})
+    file(STRINGS "${file}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]")
+    file(RELATIVE_PATH rel "${SRC}" "${file}")
+    foreach(line ${lines})
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*[<\"]([^>\"]+)[>\"].*$" "\\1" inc "${line}")
+      if(inc MATCHES "\\.\\./")
+        string(APPEND errors "  ${rel}: includes \"${inc}\": reach another folder through its public header, never by a relative path\n")
+      elseif(inc MATCHES "^certskew/([^/]+)/")
+        set(x "${CMAKE_MATCH_1}")
+        if(NOT DEFINED owner_${x})
+          string(APPEND errors "  ${rel}: includes \"${inc}\": no folder owns include/certskew/${x}/\n")
+        elseif(NOT owner_${x} IN_LIST reach_${folder})
+          string(APPEND errors "  ${rel}: includes \"${inc}\": ${folder}/ may not use ${owner_${x}}/ (see cmake/CertskewLayers.cmake)\n")
+        endif()
+      elseif(inc MATCHES "^certskew/")
+        string(APPEND errors "  ${rel}: includes \"${inc}\": public headers live in include/certskew/<folder>/\n")
+      elseif(folder MATCHES "^analyzers/" AND inc IN_LIST io_headers)
+        string(APPEND errors "  ${rel}: includes <${inc}>: analyzers are pure (no I/O, no clock, no threads)\n")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(errors)
+  message(FATAL_ERROR "layout check failed:\n${errors}")
+endif()
+file(WRITE "${STAMP}" "ok\n")
