@@ -6,10 +6,14 @@
 #include "cli_commands.h"
 
 int cs_cmd_clocks(int argc, char **argv) {
-  (void)argv;
   if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
     printf("usage: certskew clocks\n\nLists the named clock profiles and the model syntax.\n");
     return 0;
+  }
+  if (argc > 1) {
+    fprintf(stderr, "certskew clocks: unexpected argument '%s' (it takes none; see --help)\n",
+            argv[1]);
+    return 2;
   }
   printf("Clock model syntax (steps applied left to right, separated by ','):\n"
          "  -90s, +2h, skew:-300ms      offset: a slow (-) or fast (+) clock\n"

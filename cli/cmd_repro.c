@@ -28,8 +28,7 @@ static void usage(FILE *out) {
           "verdict and error codes. Script format: docs/repro-schema.md; examples/.\n"
           "\n"
           "options:\n"
-          "  --result FILE  write the JSON result there (default: repro-result.json)\n"
-          "  --no-result    write no result file\n"
+          "  --result FILE  also write the JSON result to FILE (default: no file)\n"
           "  --json         print the JSON result instead of the table\n"
           "  --quiet        print only mismatches and the summary\n"
           "\n"
@@ -39,6 +38,7 @@ static void usage(FILE *out) {
 
 typedef struct run_opts {
   int json, quiet;
+  size_t total, differ; /* cases over every script run so far */
 } run_opts_t;
 
 static void codes_text(const char codes[][CS_REPRO_CODE_MAX], size_t n, char *out, size_t cap) {
@@ -97,6 +97,15 @@ static cJSON *case_json(const cs_repro_case_t *c, const cs_repro_outcome_t *o) {
   return j;
 }
 
+/* The case column is as wide as the script's longest case name: names are
+ * never cut. */
+static int name_width(const cs_repro_script_t *s) {
+  size_t w = 4;
+  for (size_t i = 0; i < s->ncases; i++)
+    w = strlen(s->cases[i].name) > w ? strlen(s->cases[i].name) : w;
+  return (int)w;
+}
+
 static void print_header(const char *path, const cs_repro_script_t *s,
                          const cs_repro_material_t *m) {
   char t[CS_TIME_STRLEN];
@@ -104,26 +113,27 @@ static void print_header(const char *path, const cs_repro_script_t *s,
   printf("%s%s%s: %s %s, issued %s\n", path, s->name[0] ? " - " : "", s->name,
          s->has_scenario ? "scenario" : "chain",
          s->has_scenario ? cs_lab_scenario_info(s->scenario)->name : s->chain_path, t);
-  printf("  %-4s %-30s %-18s %-26s %-26s %-30s %s\n", "", "case", "clock", "true time",
-         "clock reads", "got", "expected");
+  printf("  %-4s %-*s %-18s %-26s %-26s %-30s %s\n", "", name_width(s), "case", "clock",
+         "true time", "clock reads", "got", "expected");
 }
 
-static void print_row(const cs_repro_case_t *c, const cs_repro_outcome_t *o) {
+static void print_row(const cs_repro_script_t *s, const cs_repro_case_t *c,
+                      const cs_repro_outcome_t *o) {
   char at[CS_TIME_STRLEN], bel[CS_TIME_STRLEN], got[400], codes[360], exp[400];
   cs_time_format(o->at_ms, at);
   cs_time_format(o->believed_ms, bel);
   codes_text(o->codes, o->ncodes, codes, sizeof(codes));
   (void)snprintf(got, sizeof(got), "%s %s", o->pass ? "pass" : "fail", o->pass ? "" : codes);
   expected_text(c, exp, sizeof(exp));
-  printf("  %-4s %-30.30s %-18.18s %-26s %-26s %-30s %s\n", o->ok ? "ok" : "DIFF", c->name,
-         c->clock_text, at, bel, got, exp);
+  printf("  %-4s %-*s %-18s %-26s %-26s %-30s %s\n", o->ok ? "ok" : "DIFF", name_width(s),
+         c->name, c->clock_text, at, bel, got, exp);
   if (!o->ok)
     printf("       ^ %s\n", o->diff);
 }
 
 /* Runs one script; adds its JSON to results. Returns 0 all ok, 1 some
  * mismatch, 3 unusable script. */
-static int run_script(const char *path, const run_opts_t *ro, cJSON *results) {
+static int run_script(const char *path, run_opts_t *ro, cJSON *results) {
   uint8_t *buf = NULL;
   size_t len = 0;
   cs_repro_script_t *s = NULL;
@@ -171,8 +181,10 @@ static int run_script(const char *path, const run_opts_t *ro, cJSON *results) {
     if (ro->quiet && !o.ok && bad == 1)
       print_header(path, s, &m);
     if (!ro->quiet || !o.ok)
-      print_row(&s->cases[i], &o);
+      print_row(s, &s->cases[i], &o);
   }
+  ro->total += s->ncases;
+  ro->differ += bad;
   cJSON_AddNumberToObject(sj, "passed", (double)(s->ncases - bad));
   cJSON_AddNumberToObject(sj, "failed", (double)bad);
   if (!ro->json)
@@ -188,9 +200,9 @@ done:
 }
 
 int cs_cmd_repro(int argc, char **argv) {
-  const char *cmd = "repro", *result = "repro-result.json", *scripts[MAX_SCRIPTS];
+  const char *cmd = "repro", *result = NULL, *scripts[MAX_SCRIPTS];
   size_t n = 0;
-  run_opts_t ro = {0, 0};
+  run_opts_t ro = {0, 0, 0, 0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -201,7 +213,7 @@ int cs_cmd_repro(int argc, char **argv) {
       ro.json = 1;
     } else if (strcmp(a, "--quiet") == 0) {
       ro.quiet = 1;
-    } else if (strcmp(a, "--no-result") == 0) {
+    } else if (strcmp(a, "--no-result") == 0) { /* the default; kept for old scripts */
       result = NULL;
     } else if (strcmp(a, "--result") == 0) {
       if ((result = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
@@ -228,6 +240,11 @@ int cs_cmd_repro(int argc, char **argv) {
     status = st > status ? st : status;
   }
   cJSON_AddBoolToObject(root, "ok", status == 0);
+  cJSON_AddNumberToObject(root, "cases", (double)ro.total);
+  cJSON_AddNumberToObject(root, "differ", (double)ro.differ);
+  if (!ro.json)
+    printf("total: %zu script%s, %zu case%s, %zu as expected, %zu differ\n", n, n == 1 ? "" : "s",
+           ro.total, ro.total == 1 ? "" : "s", ro.total - ro.differ, ro.differ);
   char *text = cJSON_Print(root);
   cJSON_Delete(root);
   if (text == NULL) {

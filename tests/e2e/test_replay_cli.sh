@@ -128,4 +128,11 @@ done
 check "50 MB file: says the limit" bash -c '"$CS_BIN" replay big.bin 2>&1 | grep -q "limit"'
 python3 -c 'import sys; d=open("c/leaf.pem").read(); sys.stdout.write(d*10000)' > many.pem
 check "10,000 certificates: refused" bash -c '"$CS_BIN" replay many.pem 2>&1 | grep -q "limit"; [ ${PIPESTATUS[0]} -eq 3 ]'
+# Unknown arguments are usage errors (exit 2) in every command, never ignored.
+for args in "replay c/chain.pem --bogus" "diagnose 127.0.0.1:1 --bogus" "ca --bogus" "ca path extra" \
+            "lab --bogus" "lab fresh extra" "proxy --bogus" "repro x.json --bogus" "clocks extra"; do
+  check "certskew $args -> exit 2 with a message" bash -c '
+    out=$("$CS_BIN" '"$args"' 2>&1 >/dev/null); rc=$?
+    [ $rc -eq 2 ] && grep -q "unexpected argument\|unknown option" <<<"$out"'
+done
 finish

@@ -29,6 +29,21 @@ check "JSON result has the diff" jget "$T/wrong.result.json" \
   'd["scripts"][0]["cases"][1]["diff"].startswith("verdict: expected pass") or exit(1)'
 check "JSON result: ok false" jget "$T/wrong.result.json" 'd["ok"] is False or exit(1)'
 
+# Names are never cut, totals are printed, and no result file is written
+# unless asked (the repository must never be rewritten by a run).
+long="a case name well over thirty characters long, printed whole"
+cat > "$T/long.json" <<J
+{"scenario": "fresh", "issued": "2026-11-23T21:03:03.157Z", "cases": [
+  {"name": "$long", "clock": "trustd", "at": "issued+62ms", "expect": {"verdict": "fail"}}]}
+J
+mkdir -p "$T/cwd"
+(cd "$T/cwd" && "$CS_BIN" repro "$T/long.json" > "$T/long.out" 2>&1)
+check "long case name printed whole" grep -qF "ok   $long" "$T/long.out"
+check "totals line" grep -q "^total: 1 script, 1 case, 1 as expected, 0 differ$" "$T/long.out"
+check "no result file without --result" test -z "$(ls -A "$T/cwd")"
+(cd "$T/cwd" && "$CS_BIN" repro "$T/long.json" "$T/wrong.json" > "$T/two.out" 2>&1) || true
+check "totals over two scripts" grep -q "^total: 2 scripts, 3 cases, 2 as expected, 1 differ$" "$T/two.out"
+
 # Invalid scripts: exit 3 with the JSON path.
 bad() { # NAME JSON EXPECTED-MESSAGE
   printf '%s' "$2" > "$T/bad.json"
