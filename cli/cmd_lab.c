@@ -110,6 +110,12 @@ static void print_summary(const cs_lab_scenario_t *sc, const char *dir, const cs
            "-ct -ctlogfile %s/ct_logs.cnf </dev/null\n",
            a->tls_port, a->dns_name, dir, dir);
     printf("  certskew diagnose 127.0.0.1:%d --trust %s/trust.pem\n", a->tls_port, dir);
+    printf("through the proxy (a browser or curl in front; --trust makes the lab CA its upstream "
+           "anchor):\n"
+           "  certskew proxy --trust %s/trust.pem --log-list %s/log_list.json\n"
+           "  curl -x http://127.0.0.1:8080 --cacert \"$(certskew ca path)\" "
+           "https://127.0.0.1:%d/\n",
+           dir, dir, a->tls_port);
   }
   printf("  certskew replay %s/chain.pem --trust %s/trust.pem --log-list %s/log_list.json "
          "--ocsp %s/ocsp.der --crl %s/crl.der --now\n",

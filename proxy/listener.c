@@ -201,7 +201,12 @@ static int start_listening(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_
     if (cs_fs_write_atomic(cfg->port_file, text, (size_t)n, 0644, eb) != 0)
       return CS_EIO;
   }
-  fprintf(stderr, "certskew: proxy listening on %s (CA: %s)\n", px->self_text,
+  fprintf(stderr,
+          "certskew: proxy listening on %s (CA: %s)\n"
+          "  web page:     http://%s/\n"
+          "  trust the CA: http://%s/ca  (steps per browser and OS; or: certskew ca export)\n"
+          "  try:          curl -x http://%s --cacert %s https://example.com/\n",
+          px->self_text, cs_ca_cert_path(px->ca), px->self_text, px->self_text, px->self_text,
           cs_ca_cert_path(px->ca));
   return 0;
 }

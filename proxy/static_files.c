@@ -89,6 +89,8 @@ int cs_static_serve(const char *web_dir, const char *path, cs_http_response_t *r
   int is_root = rel[0] == '\0';
   if (is_root)
     snprintf(rel, sizeof rel, "index.html");
+  else if (strcmp(rel, "ca") == 0) /* the first-run page the start message names */
+    snprintf(rel, sizeof rel, "ca.html");
   char full[PATH_MAX + 1100], real_dir[PATH_MAX], real_file[PATH_MAX];
   if (web_dir == NULL || realpath(web_dir, real_dir) == NULL)
     goto missing;

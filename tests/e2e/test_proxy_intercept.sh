@@ -165,6 +165,10 @@ px_proxy web --trust "$T/root.pem" --web "$T/web" || exit 1
 WEB="http://127.0.0.1:$PPORT"
 px_check "index.html at /" grep -q "certskew ui" <(curl -sS "$WEB/")
 px_check "content type of .js" grep -qi "content-type: text/javascript" <(curl -sS -D - -o /dev/null "$WEB/app.js")
+echo '<h1>trust the CA</h1>' > "$T/web/ca.html"
+px_check "/ca serves the CA page" grep -q "trust the CA" <(curl -sS "$WEB/ca")
+px_check "start message: web page address" grep -q "web page:     http://127.0.0.1:$PPORT/" "$PX_TMP/web.log"
+px_check "start message: how to trust the CA" grep -q "trust the CA: http://127.0.0.1:$PPORT/ca" "$PX_TMP/web.log"
 for path in "/../secret.txt" "/%2e%2e/secret.txt" "/..%2fsecret.txt" "/link.txt" "/a/../../secret.txt" "/%00"; do
   out=$(curl -sS --path-as-is "$WEB$path")
   px_check "no traversal via $path" test "$(grep -c secret <<< "$out")" = 0
