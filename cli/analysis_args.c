@@ -10,6 +10,7 @@
 #include "certskew/core/time.h"
 #include "certskew/store/file_io.h"
 #include "certskew/store/trust_store_load.h"
+#include "log_list_load.h"
 
 /* An OCSP response or a CRL larger than this is hostile, not real. */
 #define CS_ARGS_MAX_REVOCATION_FILE (16u * 1024 * 1024)
@@ -27,7 +28,9 @@ const char cs_analysis_args_help[] =
     "  --no-trust         do not build paths to a trust store\n"
     "  --host NAME        check the leaf against this host name (DNS or IP)\n"
     "  --log-list FILE    Chrome v3 CT log list (JSON) to verify SCT signatures and\n"
-    "                     the CT policy with; current list:\n"
+    "                     the CT policy with; repeatable, merged by log id. Default:\n"
+    "                     the snapshot certskew ships (share/certskew/log_list.json,\n"
+    "                     or $CERTSKEW_LOG_LIST; 'none' for no list). Current list:\n"
     "                     https://www.gstatic.com/ct/log_list/v3/all_logs_list.json\n"
     "  --ocsp FILE        a stapled OCSP response (DER) captured with the chain\n"
     "  --crl FILE         the issuer's CRL (DER or PEM)\n";
@@ -40,10 +43,9 @@ void cs_analysis_args_free(cs_analysis_args_t *a) {
   a->nstores = 0;
   cs_ct_log_list_free(a->log_list);
   a->log_list = NULL;
-  free(a->log_list_json);
   free(a->ocsp_der);
   free(a->crl_buf);
-  a->log_list_json = a->ocsp_der = a->crl_buf = NULL;
+  a->ocsp_der = a->crl_buf = NULL;
 }
 
 /* "--opt VALUE" or "--opt=VALUE": the value, NULL if argv[*i] is not --opt;
@@ -126,7 +128,9 @@ int cs_analysis_args_option(cs_analysis_args_t *a, const char *cmd, int argc, ch
     } else if (strcmp(opt, "--host") == 0) {
       a->opts.hostname = v;
     } else if (strcmp(opt, "--log-list") == 0) {
-      a->log_list_path = v;
+      if (a->nlog_list_paths >= CS_ARGS_MAX_LOG_LISTS)
+        return bad(cmd, "--log-list", v, "too many log lists");
+      a->log_list_paths[a->nlog_list_paths++] = v;
     } else if (strcmp(opt, "--ocsp") == 0) {
       a->ocsp_path = v;
     } else {
@@ -184,18 +188,9 @@ int cs_analysis_args_load(cs_analysis_args_t *a, const char *cmd) {
     return err;
   a->opts.trust_stores = (const cs_trust_store_t *const *)a->stores;
   a->opts.ntrust_stores = a->nstores;
-  if (a->log_list_path != NULL) {
-    cs_errbuf_t eb;
-    cs_errbuf_init(&eb);
-    if ((err = read_named(cmd, "--log-list", a->log_list_path, CS_CT_LOGLIST_MAX_INPUT,
-                          &a->log_list_json, &a->log_list_len)) != 0)
-      return err;
-    if ((err = cs_ct_log_list_load(&a->log_list, a->log_list_json, a->log_list_len, &eb)) != 0) {
-      fprintf(stderr, "certskew %s: --log-list %s: %s\n", cmd, a->log_list_path, eb.msg);
-      return err;
-    }
-    a->opts.log_list = a->log_list;
-  }
+  if ((err = cs_log_list_load(cmd, a->log_list_paths, a->nlog_list_paths, &a->log_list)) != 0)
+    return err;
+  a->opts.log_list = a->log_list;
   if (a->ocsp_path != NULL) {
     if ((err = read_named(cmd, "--ocsp", a->ocsp_path, CS_ARGS_MAX_REVOCATION_FILE, &a->ocsp_der,
                           &a->ocsp_len)) != 0)

@@ -13,6 +13,7 @@
 #include "certskew/analysis/analysis.h"
 
 #define CS_ARGS_MAX_TRUST 16
+#define CS_ARGS_MAX_LOG_LISTS CS_CT_LOGLIST_MAX_LISTS
 
 typedef struct cs_analysis_args {
   cs_analysis_opts_t opts; /* ready for cs_analyze after cs_analysis_args_load */
@@ -21,12 +22,14 @@ typedef struct cs_analysis_args {
   const char *trust_paths[CS_ARGS_MAX_TRUST];
   size_t ntrust_paths;
   int no_trust;
-  const char *log_list_path, *ocsp_path, *crl_path;
+  const char *log_list_paths[CS_ARGS_MAX_LOG_LISTS]; /* merged; none: the shipped list */
+  size_t nlog_list_paths;
+  const char *ocsp_path, *crl_path;
   /* what was loaded (owned) */
   cs_trust_store_t *stores[CS_ARGS_MAX_TRUST];
   size_t nstores;
-  uint8_t *log_list_json, *ocsp_der, *crl_buf;
-  size_t log_list_len, ocsp_len, crl_len;
+  uint8_t *ocsp_der, *crl_buf;
+  size_t ocsp_len, crl_len;
   cs_ct_log_list_t *log_list;
 } cs_analysis_args_t;
 
@@ -41,7 +44,8 @@ void cs_analysis_args_free(cs_analysis_args_t *a);
 int cs_analysis_args_option(cs_analysis_args_t *a, const char *cmd, int argc, char **argv, int *i);
 
 /* After the options: fills default clocks, loads the trust stores (the
- * system bundle unless --trust or --no-trust), the log list and the OCSP/CRL
+ * system bundle unless --trust or --no-trust), the log lists (or the one
+ * certskew ships, see log_list_load.h) and the OCSP/CRL
  * files. Prints what failed; returns 0, or CS_EIO/CS_EPARSE/... */
 int cs_analysis_args_load(cs_analysis_args_t *a, const char *cmd);
 

@@ -5,6 +5,7 @@
 #include "certskew/proxy/proxy.h"
 #include "cli_commands.h"
 #include "cmd_args.h"
+#include "log_list_load.h"
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -40,7 +41,9 @@ static void usage(FILE *out) {
           "  --handshake-timeout D  connect + handshakes deadline (default 10s)\n"
           "  --idle-timeout D       close a tunnel idle this long (default 120s)\n"
           "  --verbose              log each connection's events to stderr\n"
-          "  --log-list FILE        Chrome v3 CT log list (JSON): verify SCTs in every report\n"
+          "  --log-list FILE        Chrome v3 CT log list (JSON): verify SCTs in every report;\n"
+          "                         repeatable, merged by log id; default: the list certskew\n"
+          "                         ships ($CERTSKEW_LOG_LIST overrides, 'none' for no list)\n"
           "\n"
           "Each chain captured for the first time is then enriched in the background: a\n"
           "stapling probe (stapled OCSP, TLS-extension SCTs) and the OCSP, CRL and caIssuers\n"
@@ -58,6 +61,8 @@ static void usage(FILE *out) {
 int cs_cmd_proxy(int argc, char **argv) {
   cs_proxy_config_t cfg;
   cs_proxy_config_init(&cfg);
+  const char *log_lists[CS_CT_LOGLIST_MAX_LISTS];
+  size_t nlog_lists = 0;
   cs_clock_t clocks[CS_CMD_MAX_CLOCKS + 1];
   size_t nclocks = 0;
   cs_clock_init_exact(&clocks[nclocks++]);
@@ -101,8 +106,13 @@ int cs_cmd_proxy(int argc, char **argv) {
     } else if (strcmp(a, "--no-enrich") == 0) {
       cfg.no_enrich = 1;
     } else if (strcmp(a, "--log-list") == 0) {
-      if ((cfg.log_list_path = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
         return 2;
+      if (nlog_lists == CS_CT_LOGLIST_MAX_LISTS) {
+        fprintf(stderr, "certskew proxy: more than %d --log-list files\n", CS_CT_LOGLIST_MAX_LISTS);
+        return 2;
+      }
+      log_lists[nlog_lists++] = v;
     } else if (strcmp(a, "--fetch-timeout") == 0) {
       if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
           cs_cmd_duration(cmd, a, v, &cfg.fetch_timeout_ms) != 0)
@@ -167,9 +177,14 @@ int cs_cmd_proxy(int argc, char **argv) {
   cfg.intercept_hosts = icpt_hosts;
   cfg.clocks = clocks;
   cfg.nclocks = nclocks;
+  cs_ct_log_list_t *log_list = NULL; /* owned here; the proxy borrows it */
+  if (cs_log_list_load(cmd, log_lists, nlog_lists, &log_list) != 0)
+    return 1;
+  cfg.log_list = log_list;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
   int rc = cs_proxy_run(&cfg, &eb);
+  cs_ct_log_list_free(log_list);
   if (rc != 0) {
     fprintf(stderr, "certskew proxy: %s\n", eb.msg[0] ? eb.msg : cs_strerror(rc));
     return 1;

@@ -143,7 +143,7 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
                              /* trust and name, judged by the trust analyzer at every clock */
                              .trust_stores = (const cs_trust_store_t *const *)&px->up.trust,
                              .ntrust_stores = px->up.trust != NULL,
-                             .log_list = r->log_list};
+                             .log_list = r->log_list ? r->log_list : cfg->log_list};
   cs_judge_init(&px->judge, &base, px->store);
   if (px->store != NULL && !cfg->no_enrich) {
     cs_enrich_queue_conf_t qc = {.loop = &r->loop,

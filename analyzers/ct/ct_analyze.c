@@ -97,17 +97,26 @@ static void judge_sct(cs_ct_result_t *r, cs_ct_sct_report_t *s, const cs_sct_t *
   const cs_ct_log_t *log = cs_ct_log_list_find(opts->logs, sct->log_id);
   if (log != NULL)
     judge_log(s, log, r->at_ms, r->not_after_ms);
+  else
+    s->log_newer_than_list = opts->logs != NULL && sct->timestamp_ms > r->log_list_timestamp_ms;
   s->verdict = cs_ct_sct_verify(entry, sct, log, opts->cache);
   s->acceptable = s->verdict == CS_CT_SIG_VALID && s->log_known && state_acceptable(s);
 }
 
-/* Counts acceptable SCTs of one kind and their distinct operators. */
-static void count_set(const cs_ct_result_t *r, int embedded, int *count, int *operators) {
+/* Counts acceptable SCTs of one kind and their distinct operators; *newer
+ * counts the SCTs from logs newer than the list, whose operators are not
+ * known (each may be its own). */
+static void count_set(const cs_ct_result_t *r, int embedded, int *count, int *operators,
+                      int *newer) {
   *count = 0;
   *operators = 0;
+  *newer = 0;
   for (size_t i = 0; i < r->nscts; i++) {
     const cs_ct_sct_report_t *s = &r->scts[i];
-    if (!s->acceptable || (s->source == CS_SCT_SOURCE_EMBEDDED) != embedded)
+    if ((s->source == CS_SCT_SOURCE_EMBEDDED) != embedded)
+      continue;
+    *newer += s->log_newer_than_list;
+    if (!s->acceptable)
       continue;
     (*count)++;
     int seen = 0;
@@ -123,16 +132,25 @@ static void count_set(const cs_ct_result_t *r, int embedded, int *count, int *op
 
 static void evaluate_policy(cs_ct_result_t *r, const cs_cert_info_t *leaf) {
   cs_ct_policy_t *p = &r->policy;
-  p->evaluated = r->has_log_list;
+  p->evaluated = r->has_log_list && !(r->log_list_implicit && r->nscts == 0);
   if (cs_time_sub(leaf->not_after_ms, leaf->not_before_ms, &p->lifetime_ms) != 0)
     p->lifetime_ms = CS_TIME_POS_INF;
   p->embedded_required = p->lifetime_ms <= 180 * CS_MS_PER_DAY ? 2 : 3;
   p->delivered_required = 2;
-  count_set(r, 1, &p->embedded_acceptable, &p->embedded_operators);
-  count_set(r, 0, &p->delivered_acceptable, &p->delivered_operators);
+  int emb_newer, del_newer;
+  count_set(r, 1, &p->embedded_acceptable, &p->embedded_operators, &emb_newer);
+  count_set(r, 0, &p->delivered_acceptable, &p->delivered_operators, &del_newer);
   p->compliant = p->evaluated &&
                  ((p->embedded_acceptable >= p->embedded_required && p->embedded_operators >= 2) ||
                   (p->delivered_acceptable >= p->delivered_required && p->delivered_operators >= 2));
+  /* The list cannot judge SCTs of logs it predates: if counting them could
+   * meet the policy, the verdict waits for a fresher list. */
+  p->undetermined =
+      p->evaluated && !p->compliant &&
+      ((emb_newer > 0 && p->embedded_acceptable + emb_newer >= p->embedded_required &&
+        p->embedded_operators + emb_newer >= 2) ||
+       (del_newer > 0 && p->delivered_acceptable + del_newer >= p->delivered_required &&
+        p->delivered_operators + del_newer >= 2));
 }
 
 int cs_ct_analyze_ex(cs_ct_result_t **out, const cs_chain_t *chain, const cs_ct_opts_t *opts,
@@ -166,6 +184,7 @@ int cs_ct_analyze_ex(cs_ct_result_t **out, const cs_chain_t *chain, const cs_ct_
   r->sct_parse_error = leaf->sct_parse_error;
   memcpy(r->sct_parse_detail, leaf->sct_parse_detail, sizeof(r->sct_parse_detail));
   r->has_log_list = opts->logs != NULL;
+  r->log_list_implicit = cs_ct_log_list_implicit(opts->logs);
   snprintf(r->log_list_version, sizeof(r->log_list_version), "%s",
            cs_ct_log_list_version(opts->logs));
   r->log_list_timestamp_ms = cs_ct_log_list_timestamp(opts->logs);

@@ -10,6 +10,10 @@
 
 #define LOG_LIST_HINT                                                                            \
   "Chrome's current list: https://www.gstatic.com/ct/log_list/v3/all_logs_list.json"
+#define LOG_LIST_REFRESH                                                                         \
+  "Refresh it: curl -o log_list.json "                                                           \
+  "https://www.gstatic.com/ct/log_list/v3/all_logs_list.json, then pass --log-list "             \
+  "log_list.json (or replace the log_list.json certskew ships, see its README)."
 
 /* Evidence common to every per-SCT finding. */
 static int sct_evidence(cs_findings_t *f, const cs_ct_sct_report_t *s) {
@@ -141,7 +145,20 @@ static int per_log(const cs_ct_result_t *r, cs_findings_t *f) {
   for (size_t i = 0; i < r->nscts; i++) {
     const cs_ct_sct_report_t *s = &r->scts[i];
     int err = 0;
-    if (s->verdict == CS_CT_SIG_UNKNOWN_LOG) {
+    if (s->verdict == CS_CT_SIG_UNKNOWN_LOG && s->log_newer_than_list) {
+      cs_time_format(r->log_list_timestamp_ms, a);
+      snprintf(sum, sizeof(sum),
+               "SCT #%zu is from a log the log list does not know, and the list (%s) predates "
+               "the SCT: the list predates this log.",
+               i, a);
+      snprintf(expl, sizeof(expl),
+               "Logs are added to Chrome's list after the list certskew used was published, so "
+               "an unknown log newer than the list says nothing about the certificate; this SCT "
+               "is not counted as a CT policy failure, and the policy is undetermined if it "
+               "could be met with it.");
+      err = add_sct_finding(f, "SCT_LOG_NOT_IN_LIST", CS_SEV_WARNING, 30, s, sum, expl,
+                            "The log list predates this log. " LOG_LIST_REFRESH);
+    } else if (s->verdict == CS_CT_SIG_UNKNOWN_LOG) {
       snprintf(sum, sizeof(sum), "SCT #%zu is from a log that is not in the log list.", i);
       err = add_sct_finding(
           f, "SCT_UNKNOWN_LOG", CS_SEV_WARNING, 30, s, sum,
@@ -187,7 +204,7 @@ static int per_log(const cs_ct_result_t *r, cs_findings_t *f) {
 static int policy(const cs_ct_result_t *r, cs_findings_t *f) {
   const cs_ct_policy_t *p = &r->policy;
   char sum[256], expl[700], life[CS_DURATION_STRLEN];
-  if (!p->evaluated || p->compliant)
+  if (!p->evaluated || p->compliant || p->undetermined)
     return 0;
   cs_duration_format(p->lifetime_ms, life);
   snprintf(sum, sizeof(sum),
@@ -218,12 +235,48 @@ static int policy(const cs_ct_result_t *r, cs_findings_t *f) {
   return err;
 }
 
+int cs_ct__list_stale(const cs_ct_result_t *r) {
+  int64_t age_ms;
+  return r->has_log_list && r->log_list_timestamp_ms != CS_TIME_NEG_INF &&
+         (cs_time_sub(r->at_ms, r->log_list_timestamp_ms, &age_ms) != 0
+              ? r->at_ms > r->log_list_timestamp_ms /* overflow: far apart */
+              : age_ms > CS_CT_LOG_LIST_MAX_AGE_MS);
+}
+
+/* CT_LOG_LIST_STALE: the list is too old for the instant judged. */
+static int stale_list(const cs_ct_result_t *r, cs_findings_t *f) {
+  char sum[256], expl[512], ts[CS_TIME_STRLEN], at[CS_TIME_STRLEN], age[CS_DURATION_STRLEN];
+  int64_t age_ms;
+  if (r->nscts == 0 || !cs_ct__list_stale(r))
+    return 0;
+  if (cs_time_sub(r->at_ms, r->log_list_timestamp_ms, &age_ms) != 0)
+    age_ms = CS_TIME_POS_INF;
+  cs_time_format(r->log_list_timestamp_ms, ts);
+  cs_time_format(r->at_ms, at);
+  cs_duration_format(age_ms, age);
+  snprintf(sum, sizeof(sum), "The CT log list (log_list_timestamp %s) is %s older than the time "
+           "judged (%s): too old to judge log states.", ts, age, at);
+  snprintf(expl, sizeof(expl),
+           "Logs are added, retired and rejected every few weeks; Chrome stops enforcing its CT "
+           "policy when its own list is more than 70 days old. Log states, unknown logs and the "
+           "policy verdict below come from the list as it was on %s.",
+           ts);
+  int err = cs_findings_add(f, "CT_LOG_LIST_STALE", CS_SEV_INFO, 45, 0, -1, sum, expl,
+                            LOG_LIST_REFRESH, NULL);
+  if (err == 0)
+    err = cs_findings_evidence(f, "log_list", "version %s, log_list_timestamp %s",
+                               r->log_list_version, ts);
+  return err;
+}
+
 int cs_ct__findings(const cs_ct_result_t *r, cs_findings_t *f) {
   int err = list_problems(r, f);
   if (err != 0)
     return err;
   if (!r->has_log_list)
     return no_log_list(r, f);
+  if ((err = stale_list(r, f)) != 0)
+    return err;
   if ((err = signatures(r, f)) != 0 || (err = per_log(r, f)) != 0)
     return err;
   return policy(r, f);

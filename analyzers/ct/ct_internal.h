@@ -9,6 +9,7 @@ struct cs_ct_result {
   size_t nscts;
   cs_ct_policy_t policy;
   int has_log_list;
+  int log_list_implicit;     /* the list is the shipped default (policy needs SCTs) */
   char log_list_version[64];
   int64_t log_list_timestamp_ms;
   size_t log_list_count;
@@ -24,6 +25,9 @@ struct cs_ct_result {
 
 /* Appends the diagnosis of r to findings (ct_findings.c). */
 int cs_ct__findings(const cs_ct_result_t *r, cs_findings_t *findings);
+
+/* 1 if the list is more than CS_CT_LOG_LIST_MAX_AGE_MS older than r->at_ms. */
+int cs_ct__list_stale(const cs_ct_result_t *r);
 
 /* base64 of 32 bytes into out (>= 45 chars). */
 void cs_ct__b64_id(const uint8_t id[32], char out[48]);

@@ -56,7 +56,8 @@ static cJSON *sct_json(const cs_ct_result_t *r, const cs_ct_sct_report_t *s) {
            cJSON_AddBoolToObject(o, "in_future", s->in_future) &&
            (clocks = cJSON_AddObjectToObject(o, "in_future_by_clock")) != NULL &&
            cJSON_AddStringToObject(o, "replay_check", label) &&
-           cJSON_AddBoolToObject(o, "acceptable", s->acceptable);
+           cJSON_AddBoolToObject(o, "acceptable", s->acceptable) &&
+           cJSON_AddBoolToObject(o, "log_newer_than_list", s->log_newer_than_list);
   for (size_t c = 0; ok && c < r->nclocks; c++)
     ok = cJSON_AddBoolToObject(clocks, r->clock_names[c], s->in_future_clock[c]) != NULL;
   if (ok) {
@@ -76,6 +77,7 @@ static int policy_json(cJSON *root, const cs_ct_policy_t *p) {
   cJSON *o = cJSON_AddObjectToObject(root, "policy");
   return o && cJSON_AddBoolToObject(o, "evaluated", p->evaluated) &&
          cJSON_AddBoolToObject(o, "compliant", p->compliant) &&
+         cJSON_AddBoolToObject(o, "undetermined", p->undetermined) &&
          cJSON_AddNumberToObject(o, "lifetime_ms", (double)p->lifetime_ms) &&
          cJSON_AddNumberToObject(o, "embedded_required", p->embedded_required) &&
          cJSON_AddNumberToObject(o, "embedded_acceptable", p->embedded_acceptable) &&
@@ -96,6 +98,7 @@ cJSON *cs_ct_result_to_json(const cs_ct_result_t *r) {
     cJSON *ll = cJSON_AddObjectToObject(root, "log_list");
     ok = ll && cJSON_AddStringToObject(ll, "version", r->log_list_version) &&
          cJSON_AddNumberToObject(ll, "logs", (double)r->log_list_count) &&
+         cJSON_AddBoolToObject(ll, "stale", cs_ct__list_stale(r)) &&
          (r->log_list_timestamp_ms == CS_TIME_NEG_INF
               ? cJSON_AddNullToObject(ll, "timestamp") != NULL
               : add_time(ll, "timestamp", r->log_list_timestamp_ms) != NULL);

@@ -28,8 +28,12 @@ struct cs_ct_log_list {
   char **strings;    /* owned: every string the logs point at */
   size_t nstrings, capstrings;
   uint8_t **keys;    /* owned: each log's key DER (index = log index) */
+  int64_t *from_ts;  /* owned: log_list_timestamp of the list each log came from */
+  size_t list_start; /* index of the first log of the list being parsed */
+  int64_t list_ts;   /* that list's log_list_timestamp */
   char *version;     /* owned */
   int64_t timestamp_ms;
+  int implicit;      /* see cs_ct_log_list_set_implicit */
 };
 
 static const struct {
@@ -183,6 +187,30 @@ done:
   return err;
 }
 
+/* Releases what log i owns (its parsed key and key DER). */
+static void drop_log(cs_ct_log_list_t *l, size_t i) {
+  mbedtls_pk_free(&l->logs[i].pk);
+  free(l->keys[i]);
+  l->keys[i] = NULL;
+}
+
+/* The last parsed log has the id of log i of an earlier list: one entry
+ * stays, the one from the newer list (the later list on a tie), in slot i. */
+static void merge_last_into(cs_ct_log_list_t *l, size_t i) {
+  size_t last = l->nlogs - 1;
+  if (l->from_ts[last] >= l->from_ts[i]) {
+    drop_log(l, i);
+    l->logs[i] = l->logs[last]; /* moves the parsed key's ownership */
+    l->keys[i] = l->keys[last];
+    l->keys[last] = NULL;
+    l->from_ts[i] = l->from_ts[last];
+  } else {
+    drop_log(l, last);
+  }
+  memset(&l->logs[last], 0, sizeof(l->logs[last]));
+  l->nlogs--;
+}
+
 static int parse_log(cs_ct_log_list_t *l, const cJSON *jl, const char *op_name, size_t opi,
                      size_t li, int tiled, cs_errbuf_t *eb) {
   char where[160];
@@ -216,15 +244,23 @@ static int parse_log(cs_ct_log_list_t *l, const cJSON *jl, const char *op_name, 
     return CS_ENOMEM;
   snprintf(where, sizeof(where), "operator #%zu (%.40s) %s #%zu (%.50s)", opi, op_name,
            tiled ? "tiled log" : "log", li, log->description);
+  l->from_ts[l->nlogs - 1] = l->list_ts;
   int err = parse_key(l, l->nlogs - 1, jl, where, eb);
+  if (err == 0)
+    err = parse_state(log, cJSON_GetObjectItemCaseSensitive(jl, "state"), where, eb);
+  if (err == 0)
+    err = parse_interval(log, cJSON_GetObjectItemCaseSensitive(jl, "temporal_interval"), where, eb);
   if (err != 0)
     return err;
-  for (size_t i = 0; i + 1 < l->nlogs; i++)
-    if (memcmp(l->logs[i].log_id, log->log_id, 32) == 0)
+  for (size_t i = 0; i + 1 < l->nlogs; i++) {
+    if (memcmp(l->logs[i].log_id, log->log_id, 32) != 0)
+      continue;
+    if (i >= l->list_start)
       return cs_errbuf_set(eb, CS_EPARSE, "%s: duplicate log_id (same key as log #%zu)", where, i);
-  if ((err = parse_state(log, cJSON_GetObjectItemCaseSensitive(jl, "state"), where, eb)) != 0)
-    return err;
-  return parse_interval(log, cJSON_GetObjectItemCaseSensitive(jl, "temporal_interval"), where, eb);
+    merge_last_into(l, i);
+    break;
+  }
+  return 0;
 }
 
 static int parse_log_array(cs_ct_log_list_t *l, const cJSON *op, const char *key,
@@ -258,29 +294,42 @@ static int count_logs(const cJSON *ops, size_t *n) {
   return *n > CS_CT_LOGLIST_MAX_LOGS ? CS_ETOOBIG : 0;
 }
 
+/* Appends the version of one list to the merged one ("a+b"). */
+static int add_version(cs_ct_log_list_t *l, const char *v) {
+  size_t have = l->version ? strlen(l->version) : 0;
+  char *nv = realloc(l->version, have + strlen(v) + 2); /* owned by l */
+  if (nv == NULL)
+    return CS_ENOMEM;
+  if (have == 0)
+    nv[0] = '\0';
+  else
+    strcat(nv, "+");
+  strcat(nv, v);
+  l->version = nv;
+  return 0;
+}
+
 static int parse_root(cs_ct_log_list_t *l, const cJSON *root, cs_errbuf_t *eb) {
   const char *version;
-  size_t total;
   if (!cJSON_IsObject(root))
     return cs_errbuf_set(eb, CS_EPARSE, "log list: top level is not a JSON object");
   if (opt_string(root, "version", &version) != 0)
     return cs_errbuf_set(eb, CS_EPARSE, "log list: \"version\" must be a string");
-  if ((l->version = strdup(version ? version : "")) == NULL)
+  if (add_version(l, version ? version : "") != 0)
     return CS_ENOMEM;
-  l->timestamp_ms = CS_TIME_NEG_INF;
+  l->list_ts = CS_TIME_NEG_INF;
   if (cJSON_GetObjectItemCaseSensitive(root, "log_list_timestamp") != NULL &&
-      time_member(root, "log_list_timestamp", &l->timestamp_ms) != 0)
+      time_member(root, "log_list_timestamp", &l->list_ts) != 0)
     return cs_errbuf_set(eb, CS_EPARSE, "log list: \"log_list_timestamp\" is not RFC 3339");
+  if (l->list_ts > l->timestamp_ms)
+    l->timestamp_ms = l->list_ts;
   const cJSON *ops = cJSON_GetObjectItemCaseSensitive(root, "operators");
   if (!cJSON_IsArray(ops))
     return cs_errbuf_set(eb, CS_EPARSE,
                          "log list: no \"operators\" array (is this a Chrome v3 log list?)");
-  if (count_logs(ops, &total) != 0)
-    return cs_errbuf_set(eb, CS_ETOOBIG, "log list: more than %d logs", CS_CT_LOGLIST_MAX_LOGS);
-  l->logs = calloc(total ? total : 1, sizeof(*l->logs)); /* owned by l */
-  l->keys = calloc(total ? total : 1, sizeof(*l->keys)); /* owned by l */
-  if (l->logs == NULL || l->keys == NULL)
-    return CS_ENOMEM;
+  size_t in_list = 0;
+  (void)count_logs(ops, &in_list); /* bounded by parse_inputs */
+  l->list_start = l->nlogs;
   size_t opi = 0;
   for (const cJSON *op = ops->child; op != NULL; op = op->next, opi++) {
     const char *name;
@@ -296,30 +345,82 @@ static int parse_root(cs_ct_log_list_t *l, const cJSON *root, cs_errbuf_t *eb) {
       return err;
   }
   /* Checked after the walk so a malformed operator is named, not "empty". */
-  return total == 0 ? cs_errbuf_set(eb, CS_EEMPTY, "log list: no logs") : 0;
+  return in_list == 0 ? cs_errbuf_set(eb, CS_EEMPTY, "log list: no logs") : 0;
 }
 
-int cs_ct_log_list_load(cs_ct_log_list_t **out, const uint8_t *json, size_t len,
-                        cs_errbuf_t *eb) {
-  if (out == NULL)
-    return CS_EINVAL;
-  *out = NULL;
+/* Parses one input to JSON (*root, owned by the caller) and counts its logs. */
+static int parse_input(cJSON **root, const uint8_t *json, size_t len, size_t *count,
+                       cs_errbuf_t *eb) {
+  *count = 0;
   if (json == NULL || len == 0)
     return cs_errbuf_set(eb, CS_EEMPTY, "log list: input is empty");
   if (len > CS_CT_LOGLIST_MAX_INPUT)
     return cs_errbuf_set(eb, CS_ETOOBIG, "log list: %zu bytes; the limit is %u", len,
                          CS_CT_LOGLIST_MAX_INPUT);
   const char *end = NULL;
-  cJSON *root = cJSON_ParseWithLengthOpts((const char *)json, len, &end, 0); /* owned here */
-  if (root == NULL) {
+  *root = cJSON_ParseWithLengthOpts((const char *)json, len, &end, 0);
+  if (*root == NULL) {
     size_t at = end != NULL && end >= (const char *)json ? (size_t)(end - (const char *)json) : 0;
     return cs_errbuf_set(eb, CS_EPARSE, "log list: not valid JSON (near byte %zu)", at);
   }
+  const cJSON *ops = cJSON_GetObjectItemCaseSensitive(*root, "operators");
+  if (cJSON_IsArray(ops) && count_logs(ops, count) != 0)
+    return cs_errbuf_set(eb, CS_ETOOBIG, "log list: more than %d logs", CS_CT_LOGLIST_MAX_LOGS);
+  return 0;
+}
+
+/* Prefixes the error with which of several lists it concerns. */
+static void name_list(cs_errbuf_t *eb, size_t k) {
+  char msg[sizeof(eb->msg)];
+  snprintf(msg, sizeof(msg), "%s", eb->msg);
+  (void)cs_errbuf_set(eb, eb->code, "list #%zu: %s", k + 1, msg);
+}
+
+/* Parses every input to JSON (roots[k], owned by the caller) and sizes the
+ * log arrays for all of them. */
+static int parse_inputs(cs_ct_log_list_t *l, cJSON **roots, const uint8_t *const *jsons,
+                        const size_t *lens, size_t n, cs_errbuf_t *eb) {
+  size_t total = 0;
+  for (size_t k = 0; k < n; k++) {
+    size_t count = 0;
+    int err = parse_input(&roots[k], jsons[k], lens[k], &count, eb);
+    if (err != 0) {
+      if (n > 1 && eb != NULL && eb->code != 0)
+        name_list(eb, k);
+      return err;
+    }
+    total += count;
+  }
+  if (total > CS_CT_LOGLIST_MAX_LOGS)
+    return cs_errbuf_set(eb, CS_ETOOBIG, "log lists: more than %d logs", CS_CT_LOGLIST_MAX_LOGS);
+  l->logs = calloc(total ? total : 1, sizeof(*l->logs));       /* owned by l */
+  l->keys = calloc(total ? total : 1, sizeof(*l->keys));       /* owned by l */
+  l->from_ts = calloc(total ? total : 1, sizeof(*l->from_ts)); /* owned by l */
+  return l->logs == NULL || l->keys == NULL || l->from_ts == NULL ? CS_ENOMEM : 0;
+}
+
+int cs_ct_log_list_load_many(cs_ct_log_list_t **out, const uint8_t *const *jsons,
+                             const size_t *lens, size_t n, cs_errbuf_t *eb) {
+  if (out == NULL)
+    return CS_EINVAL;
+  *out = NULL;
+  if (n == 0 || jsons == NULL || lens == NULL || n > CS_CT_LOGLIST_MAX_LISTS)
+    return cs_errbuf_set(eb, CS_EINVAL, "log list: %zu lists given (1..%d)", n,
+                         CS_CT_LOGLIST_MAX_LISTS);
+  cJSON *roots[CS_CT_LOGLIST_MAX_LISTS] = {0}; /* owned here */
   cs_ct_log_list_t *l = calloc(1, sizeof(*l)); /* owned: returned or freed below */
   int err = CS_ENOMEM;
-  if (l != NULL)
-    err = parse_root(l, root, eb);
-  cJSON_Delete(root);
+  if (l != NULL) {
+    l->timestamp_ms = CS_TIME_NEG_INF;
+    err = parse_inputs(l, roots, jsons, lens, n, eb);
+  }
+  for (size_t k = 0; err == 0 && k < n; k++) {
+    err = parse_root(l, roots[k], eb);
+    if (err != 0 && n > 1 && eb != NULL && eb->code != 0)
+      name_list(eb, k);
+  }
+  for (size_t k = 0; k < n; k++)
+    cJSON_Delete(roots[k]);
   if (err != 0) {
     cs_ct_log_list_free(l);
     return err;
@@ -328,21 +429,32 @@ int cs_ct_log_list_load(cs_ct_log_list_t **out, const uint8_t *json, size_t len,
   return 0;
 }
 
+int cs_ct_log_list_load(cs_ct_log_list_t **out, const uint8_t *json, size_t len,
+                        cs_errbuf_t *eb) {
+  return cs_ct_log_list_load_many(out, &json, &len, 1, eb);
+}
+
 void cs_ct_log_list_free(cs_ct_log_list_t *l) {
   if (l == NULL)
     return;
-  for (size_t i = 0; i < l->nlogs; i++) {
-    mbedtls_pk_free(&l->logs[i].pk);
-    free(l->keys[i]);
-  }
+  for (size_t i = 0; i < l->nlogs; i++)
+    drop_log(l, i);
   for (size_t i = 0; i < l->nstrings; i++)
     free(l->strings[i]);
   free(l->strings);
   free(l->logs);
   free(l->keys);
+  free(l->from_ts);
   free(l->version);
   free(l);
 }
+
+void cs_ct_log_list_set_implicit(cs_ct_log_list_t *l, int implicit) {
+  if (l != NULL)
+    l->implicit = implicit != 0;
+}
+
+int cs_ct_log_list_implicit(const cs_ct_log_list_t *l) { return l != NULL && l->implicit; }
 
 size_t cs_ct_log_list_count(const cs_ct_log_list_t *l) { return l ? l->nlogs : 0; }
 

@@ -139,9 +139,9 @@ int ct_write_serverinfo(const char *dir, const uint8_t *list, size_t len, char *
   return cs_fx_write(dir, "serverinfo.pem", pem, strlen((char *)pem), path);
 }
 
-const char *ct_shared_dir(void) {
-  const char *d = getenv("CS_SHARED_DIR");
-  return d && d[0] ? d : "../shared";
+const char *ct_src_dir(void) {
+  const char *d = getenv("CS_SRC");
+  return d && d[0] ? d : ".";
 }
 
 static int64_t mono_ms(void) {

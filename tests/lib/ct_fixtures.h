@@ -67,8 +67,9 @@ int ct_tls_sct_list(ct_world_t *w, uint32_t mask, const uint8_t *cert_der, size_
  * list), written to dir/serverinfo.pem. 0 or -1. */
 int ct_write_serverinfo(const char *dir, const uint8_t *list, size_t len, char *path);
 
-/* The path of the shared data directory (CS_SHARED_DIR or ../shared). */
-const char *ct_shared_dir(void);
+/* The source tree (CS_SRC, set by ctest, or "."): tests read only files in
+ * the repository (data/log_list.json, tests/data/) or files they make. */
+const char *ct_src_dir(void);
 
 /* What openssl s_client -ct reported. */
 typedef struct ct_openssl_verdict {

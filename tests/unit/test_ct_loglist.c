@@ -30,7 +30,7 @@ static void test_real_list(void) {
   cs_ct_log_list_t *l = NULL;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
-  snprintf(path, sizeof(path), "%s/ct/all_logs_list.json", ct_shared_dir());
+  snprintf(path, sizeof(path), "%s/data/log_list.json", ct_src_dir());
   CS_CHECK_EQ_I64(cs_file_read(path, CS_CT_LOGLIST_MAX_INPUT, &buf, &len, NULL), 0);
   if (buf == NULL)
     return;

@@ -33,6 +33,7 @@
 #include "certskew/core/findings.h"
 #include "certskew/core/replay.h"
 #include "certskew/core/sct.h"
+#include "certskew/core/time.h"
 
 /* ------------------------------------------------------------------------ */
 /* Log list                                                                 */
@@ -86,8 +87,29 @@ typedef struct cs_ct_log_list cs_ct_log_list_t;
  * CS_EEMPTY, CS_ETOOBIG, CS_EPARSE, CS_EUNSUPPORTED or CS_ENOMEM. */
 int cs_ct_log_list_load(cs_ct_log_list_t **out, const uint8_t *json, size_t len,
                         cs_errbuf_t *eb) CS_MUST_CHECK;
+/* At most this many lists are merged by cs_ct_log_list_load_many. */
+#define CS_CT_LOGLIST_MAX_LISTS 16
+
+/* Parses n (1..CS_CT_LOGLIST_MAX_LISTS) Chrome v3 log lists, jsons[k][0..lens[k]),
+ * each as cs_ct_log_list_load does, and merges them by log id: a log in
+ * several lists appears once, as the list with the latest log_list_timestamp
+ * describes it (the later input on a tie). Within one list a repeated id is
+ * still an error. The merged list's log_list_timestamp is the latest of
+ * them, its version the versions joined with "+". At most
+ * CS_CT_LOGLIST_MAX_LOGS logs in all. Errors name the list ("list #2: ...")
+ * when n > 1. Returns as cs_ct_log_list_load, or CS_EINVAL for a bad n. */
+int cs_ct_log_list_load_many(cs_ct_log_list_t **out, const uint8_t *const *jsons,
+                             const size_t *lens, size_t n, cs_errbuf_t *eb) CS_MUST_CHECK;
 /* Safe on NULL. */
 void cs_ct_log_list_free(cs_ct_log_list_t *list);
+
+/* Marks list as a default the user did not ask for (the snapshot certskew
+ * ships). Such a list judges Chrome's CT policy only for a leaf that carries
+ * SCTs: Chrome exempts certificates from locally-trusted (private) roots,
+ * which usually carry none, so a leaf without SCTs is not an error unless a
+ * list was asked for. Safe on NULL. */
+void cs_ct_log_list_set_implicit(cs_ct_log_list_t *list, int implicit);
+int cs_ct_log_list_implicit(const cs_ct_log_list_t *list);
 
 size_t cs_ct_log_list_count(const cs_ct_log_list_t *list);
 /* The i-th log in list order, NULL if out of range. */
@@ -230,6 +252,15 @@ cs_ct_sig_verdict_t cs_ct_sct_verify(const cs_ct_entry_t *entry, const cs_sct_t 
  *                             because the issuer is not in the served chain
  *  CT_NO_LOG_LIST             info: no log list given; signatures and policy
  *                             were not checked
+ *  CT_LOG_LIST_STALE          info: the time judged is more than
+ *                             CS_CT_LOG_LIST_MAX_AGE_MS after the list's
+ *                             log_list_timestamp: logs may have been added,
+ *                             retired or rejected since (refresh the list)
+ *  SCT_LOG_NOT_IN_LIST        warning: the SCT's log is not in the list and
+ *                             the SCT is newer than the list: the list
+ *                             predates the log. Replaces SCT_UNKNOWN_LOG for
+ *                             that SCT; it is not counted as a policy failure
+ *                             (see cs_ct_policy_t.undetermined)
  *
  * Chrome CT policy implemented (source: "Chrome Certificate Transparency
  * Policy", https://googlechrome.github.io/CertificateTransparency/ct_policy.html,
@@ -245,6 +276,12 @@ cs_ct_sig_verdict_t cs_ct_sct_verify(const cs_ct_entry_t *entry, const cs_sct_t 
  *    operators. The policy is met if the embedded or the delivered set
  *    meets it.
  */
+
+/* A list older than this at the time judged gets CT_LOG_LIST_STALE: Chrome
+ * stops enforcing its CT policy when its own log list has not been updated
+ * for 70 days (10 weeks), because an older list no longer describes which
+ * logs are usable; certskew draws the line where Chrome does. */
+#define CS_CT_LOG_LIST_MAX_AGE_MS (70 * CS_MS_PER_DAY)
 
 /* Optional inputs beyond the chain. Zero-initialise, then set what you have. */
 typedef struct cs_ct_opts {
@@ -271,6 +308,8 @@ typedef struct cs_ct_sct_report {
   int64_t timestamp_ms;
   uint8_t sig_alg;
   int log_known;              /* 1 if the log is in the list */
+  int log_newer_than_list;    /* 1 if not in the list and timestamp_ms is after the
+                                 list's log_list_timestamp: the list predates the log */
   char log_description[128];  /* copied from the list, "" if unknown */
   char log_operator[96];
   cs_ct_log_state_t state_at; /* log state at the time judged */
@@ -297,6 +336,9 @@ typedef struct cs_ct_policy {
   int delivered_acceptable;   /* acceptable TLS/OCSP SCTs */
   int delivered_operators;
   int compliant;              /* 1 if either set meets the policy */
+  int undetermined;           /* 1 if not compliant, but a set would meet the policy
+                                 if its SCTs from logs newer than the list counted
+                                 (each as its own operator): refresh the list */
 } cs_ct_policy_t;
 
 typedef struct cs_ct_result cs_ct_result_t;

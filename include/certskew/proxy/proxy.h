@@ -18,6 +18,7 @@
 
 #include "certskew/core/clock.h"
 #include "certskew/core/error.h"
+#include "certskew/ct/ct.h"
 
 #define CS_PROXY_DEFAULT_PORT 8080
 
@@ -51,6 +52,8 @@ typedef struct cs_proxy_config {
   /* Enrichment of each new capture (stapling probe, OCSP/CRL/caIssuers
    * fetches), in the background, rewriting its report.json: */
   const char *log_list_path; /* Chrome v3 CT log list: SCTs verified in every report */
+  const cs_ct_log_list_t *log_list; /* or a list loaded by the caller (borrowed, outlives
+                                       the proxy); used when log_list_path is NULL */
   int no_fetch;              /* probe only: fetch no OCSP, CRL or caIssuers URL */
   int no_enrich;             /* neither probe nor fetch */
   int64_t fetch_timeout_ms;  /* per probe/fetch step; default 5 s */
