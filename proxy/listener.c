@@ -39,9 +39,6 @@ typedef struct runner {
   uv_signal_t sigint, sigterm;
   uv_timer_t flush;
   cs_clock_t exact;
-  uint8_t *log_list_json;      /* owned */
-  size_t log_list_len;
-  cs_ct_log_list_t *log_list;  /* owned; NULL without --log-list */
   cs_enrich_queue_t *enrich;   /* owned; NULL without a store or with no_enrich */
 } runner_t;
 
@@ -129,21 +126,12 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
     clocks = &r->exact;
     nclocks = 1;
   }
-  if (cfg->log_list_path != NULL) {
-    if ((rc = cs_file_read(cfg->log_list_path, CS_CT_LOGLIST_MAX_INPUT, &r->log_list_json,
-                           &r->log_list_len, eb)) != 0)
-      return rc;
-    cs_errbuf_t leb;
-    cs_errbuf_init(&leb);
-    if ((rc = cs_ct_log_list_load(&r->log_list, r->log_list_json, r->log_list_len, &leb)) != 0)
-      return cs_errbuf_set(eb, rc, "--log-list %s: %s", cfg->log_list_path, leb.msg);
-  }
   cs_analysis_opts_t base = {.clocks = clocks,
                              .nclocks = nclocks,
                              /* trust and name, judged by the trust analyzer at every clock */
                              .trust_stores = (const cs_trust_store_t *const *)&px->up.trust,
                              .ntrust_stores = px->up.trust != NULL,
-                             .log_list = r->log_list ? r->log_list : cfg->log_list};
+                             .log_list = cfg->log_list};
   cs_judge_init(&px->judge, &base, px->store);
   if (px->store != NULL && !cfg->no_enrich) {
     cs_enrich_queue_conf_t qc = {.loop = &r->loop,
@@ -253,8 +241,6 @@ int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
   if (cs_enrich_queue_free(r->enrich) != 0)
     fprintf(stderr, "certskew: warning: enrichments still in flight at exit\n");
   cs_judge_free(&r->px.judge);
-  cs_ct_log_list_free(r->log_list);
-  free(r->log_list_json);
   cs_capture_store_free(r->px.store);
   cs_upstream_conf_free(&r->px.up);
   cs_rng_free(&r->px.rng);

@@ -51,9 +51,9 @@ typedef struct cs_proxy_config {
   int verbose;
   /* Enrichment of each new capture (stapling probe, OCSP/CRL/caIssuers
    * fetches), in the background, rewriting its report.json: */
-  const char *log_list_path; /* Chrome v3 CT log list: SCTs verified in every report */
-  const cs_ct_log_list_t *log_list; /* or a list loaded by the caller (borrowed, outlives
-                                       the proxy); used when log_list_path is NULL */
+  const cs_ct_log_list_t *log_list; /* Chrome v3 CT log list(s), loaded and merged by the
+                                       caller (borrowed, outlives the proxy); NULL: SCT
+                                       signatures are not verified */
   int no_fetch;              /* probe only: fetch no OCSP, CRL or caIssuers URL */
   int no_enrich;             /* neither probe nor fetch */
   int64_t fetch_timeout_ms;  /* per probe/fetch step; default 5 s */
