@@ -9,6 +9,7 @@ const cs_command_t cs_commands[] = {
     {"proxy", "run the intercepting proxy on 127.0.0.1:8080 and capture served chains", cs_cmd_proxy},
     {"ca", "show or export the local CA the proxy signs with", cs_cmd_ca},
     {"diagnose", "capture and judge one server's chain without a browser", cs_cmd_diagnose},
+    {"scan", "diagnose many hosts at once (host list in, one JSON line per host out)", cs_cmd_scan},
     {"lab", "serve a lab scenario (chain, SCTs, OCSP, CRL) on 127.0.0.1 to reproduce a skew bug", cs_cmd_lab},
     {"repro", "run reproduction scripts (lab scenario or chain, clocks, times, expectations)", cs_cmd_repro},
     {NULL, NULL, NULL},

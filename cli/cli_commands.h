@@ -18,6 +18,7 @@ int cs_cmd_clocks(int argc, char **argv);
 int cs_cmd_proxy(int argc, char **argv);
 int cs_cmd_ca(int argc, char **argv);
 int cs_cmd_diagnose(int argc, char **argv);
+int cs_cmd_scan(int argc, char **argv);
 int cs_cmd_lab(int argc, char **argv);
 int cs_cmd_repro(int argc, char **argv);
 

@@ -11,23 +11,66 @@
 #include "certskew/net/x509_write.h"
 #include "certskew/net/upstream.h"
 
+/* One diagnosis in flight on the caller's loop. Released (and the
+ * caller's callback run) only once every handle it opened is closed and no
+ * libuv request still points at it. */
 typedef struct run {
-  uv_loop_t loop;
+  uv_loop_t *loop;
   uv_timer_t timer;
   cs_endpoint_t ep;
   cs_upstream_t up;
-  cs_upstream_conf_t uc;
-  cs_judge_t judge;
+  const cs_upstream_conf_t *uc; /* borrowed */
+  cs_judge_t *judge;            /* borrowed (shared) or own_judge */
+  cs_judge_t *own_judge;        /* owned, NULL when shared */
   const cs_diagnose_opts_t *opts;
   cs_diagnose_result_t *res;
+  cs_diagnose_cb cb;
+  void *ud;
   int rc;
+  int result_final;             /* the result will not change any more */
+  int enriching;                /* waiting for the enrichment's callback */
+  int timer_closed;
 } run_t;
+
+static void release_if_idle(run_t *r);
 
 static void stop(run_t *r) {
   uv_timer_stop(&r->timer);
   cs_upstream_cancel(&r->up);
   cs_endpoint_close(&r->ep);
 }
+
+static void on_timer_closed(uv_handle_t *h) {
+  run_t *r = h->data;
+  r->timer_closed = 1;
+  release_if_idle(r);
+}
+
+/* The result is final: close the timer, then release when idle. */
+static void finalize(run_t *r) {
+  r->result_final = 1;
+  stop(r);
+  uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+}
+
+static void release_if_idle(run_t *r) {
+  if (!r->result_final || !r->timer_closed || r->enriching || r->ep.open ||
+      cs_upstream_busy(&r->up))
+    return;
+  cs_diagnose_cb cb = r->cb;
+  void *ud = r->ud;
+  cs_diagnose_result_t *res = r->res;
+  int rc = r->rc;
+  if (r->own_judge != NULL) {
+    cs_judge_free(r->own_judge);
+    free(r->own_judge);
+  }
+  cs_upstream_free(&r->up);
+  free(r);
+  cb(res, rc, ud);
+}
+
+static void on_ep_closed(cs_endpoint_t *ep) { release_if_idle(ep->owner); }
 
 /* The instant judged: the one asked for, else now (after the material
  * arrived: a responder's thisUpdate is its "now", later than the capture). */
@@ -41,30 +84,35 @@ static void judge_final(run_t *r, const cs_enrich_result_t *extra) {
   char source[300];
   snprintf(source, sizeof source, "%s:%d", u->host, u->port);
   cs_verdict_free(&r->res->verdict);
-  r->rc = cs_judge_enriched(&r->judge, source, u->sni[0] ? u->sni : u->host, u->chain_der,
+  r->rc = cs_judge_enriched(r->judge, source, u->sni[0] ? u->sni : u->host, u->chain_der,
                             u->chain_der_len, judged_at(r), extra, &r->res->verdict);
   if (r->rc == 0) {
-    r->judge.store = r->opts->store;
-    cs_judge_record(&r->judge, u, cs_fs_now_ms(), &r->res->verdict);
+    r->judge->store = r->opts->store;
+    cs_judge_record(r->judge, u, cs_fs_now_ms(), &r->res->verdict);
   }
 }
 
 static void on_enriched(cs_enrich_result_t *er, void *ud) {
   run_t *r = ud;
   r->res->enrich = er;
+  r->enriching = 0;
   judge_final(r, er);
+  release_if_idle(r);
 }
 
 static void on_done(cs_upstream_t *u, int status) {
   run_t *r = u->data;
-  if (u->cancelled)
+  if (u->cancelled) {
+    /* The last request of a cancelled connection completed. */
+    release_if_idle(r);
     return;
+  }
   cs_diagnose_result_t *res = r->res;
   snprintf(res->addr, sizeof res->addr, "%s", u->addr);
   if (status != 0) {
     snprintf(res->err_code, sizeof res->err_code, "%s", u->err_code);
     snprintf(res->err_msg, sizeof res->err_msg, "%s", u->err_msg);
-    stop(r);
+    finalize(r);
     return;
   }
   res->connected = 1;
@@ -73,8 +121,8 @@ static void on_done(cs_upstream_t *u, int status) {
   res->ncerts = u->ncerts;
   /* A first judgement says whether an intermediate is missing (then
    * caIssuers is worth fetching); the capture is stored after enrichment. */
-  r->rc = cs_judge_chain(&r->judge, u, judged_at(r), 1, &res->verdict);
-  stop(r);
+  r->rc = cs_judge_chain(r->judge, u, judged_at(r), 1, &res->verdict);
+  finalize(r);
   if (r->rc != 0)
     return;
   cs_enrich_opts_t eo = {u->chain_der,
@@ -86,7 +134,9 @@ static void on_done(cs_upstream_t *u, int status) {
                          (uint64_t)r->opts->timeout_ms};
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
-  if (cs_enrich_start(&r->loop, &eo, on_enriched, r, &eb) != 0) {
+  r->enriching = 1;
+  if (cs_enrich_start(r->loop, &eo, on_enriched, r, &eb) != 0) {
+    r->enriching = 0;
     fprintf(stderr, "certskew diagnose: cannot enrich: %s\n", eb.msg);
     judge_final(r, NULL);
   }
@@ -97,7 +147,66 @@ static void on_timeout(uv_timer_t *t) {
   snprintf(r->res->err_code, sizeof r->res->err_code, "UPSTREAM_TIMEOUT");
   snprintf(r->res->err_msg, sizeof r->res->err_msg, "no answer from %s:%d within %lld ms",
            r->opts->host, r->opts->port, (long long)r->opts->timeout_ms);
-  stop(r);
+  finalize(r);
+}
+
+int cs_diagnose_start(uv_loop_t *loop, const cs_upstream_conf_t *uc, cs_judge_t *judge,
+                      const cs_diagnose_opts_t *opts, cs_diagnose_result_t *res,
+                      cs_diagnose_cb cb, void *ud, cs_errbuf_t *eb) {
+  memset(res, 0, sizeof *res);
+  res->verdict.worst = -1;
+  if (loop == NULL || uc == NULL || cb == NULL || opts == NULL || opts->analysis == NULL ||
+      opts->analysis->nclocks == 0)
+    return cs_errbuf_set(eb, CS_EINVAL, "diagnose needs a loop, a connector and the analysis options");
+  run_t *r = calloc(1, sizeof *r); /* freed in release_if_idle */
+  if (r == NULL)
+    return CS_ENOMEM;
+  if (judge == NULL) {
+    /* No store until the enriched judgement (judge_final). */
+    if ((r->own_judge = malloc(sizeof *r->own_judge)) == NULL) {
+      free(r);
+      return CS_ENOMEM;
+    }
+    cs_judge_init(r->own_judge, opts->analysis, NULL);
+    judge = r->own_judge;
+  }
+  r->loop = loop;
+  r->uc = uc;
+  r->judge = judge;
+  r->opts = opts;
+  r->res = res;
+  r->cb = cb;
+  r->ud = ud;
+  cs_endpoint_init(&r->ep, r, "upstream");
+  r->ep.on_closed = on_ep_closed;
+  cs_upstream_init(&r->up);
+  r->up.data = r;
+  uv_timer_init(loop, &r->timer);
+  r->timer.data = r;
+  uv_timer_start(&r->timer, on_timeout, (uint64_t)opts->timeout_ms, 0);
+  unsigned char ip[16];
+  const char *sni = opts->sni;
+  if (sni == NULL && cs_x509_parse_ip(opts->host, ip) == 0)
+    sni = opts->host;
+  if (cs_upstream_start(&r->up, loop, uc, &r->ep, opts->host, opts->port, sni, 1, on_done) !=
+      0) {
+    snprintf(res->err_code, sizeof res->err_code, "UPSTREAM_DNS_FAILED");
+    snprintf(res->err_msg, sizeof res->err_msg, "cannot start resolving %s", opts->host);
+    finalize(r);
+  }
+  return 0;
+}
+
+typedef struct own_run {
+  int done;
+  int rc;
+} own_run_t;
+
+static void on_own_done(cs_diagnose_result_t *res, int rc, void *ud) {
+  (void)res;
+  own_run_t *o = ud;
+  o->done = 1;
+  o->rc = rc;
 }
 
 int cs_diagnose_run(const cs_diagnose_opts_t *opts, cs_diagnose_result_t *res,
@@ -107,44 +216,30 @@ int cs_diagnose_run(const cs_diagnose_opts_t *opts, cs_diagnose_result_t *res,
   if (opts->analysis == NULL || opts->analysis->nclocks == 0)
     return cs_errbuf_set(eb, CS_EINVAL, "diagnose needs the analysis options");
   signal(SIGPIPE, SIG_IGN);
-  run_t *r = calloc(1, sizeof *r); /* freed below */
-  if (r == NULL)
+  cs_upstream_conf_t *uc = calloc(1, sizeof *uc); /* freed below */
+  uv_loop_t *loop = calloc(1, sizeof *loop);     /* freed below */
+  if (uc == NULL || loop == NULL) {
+    free(uc);
+    free(loop);
     return CS_ENOMEM;
-  r->opts = opts;
-  r->res = res;
-  int rc = cs_upstream_conf_init(&r->uc, opts->trust_file, eb);
-  if (rc != 0 || uv_loop_init(&r->loop) != 0) {
-    cs_upstream_conf_free(&r->uc);
-    free(r);
+  }
+  int rc = cs_upstream_conf_init(uc, opts->trust_file, eb);
+  if (rc != 0 || uv_loop_init(loop) != 0) {
+    cs_upstream_conf_free(uc);
+    free(uc);
+    free(loop);
     return rc != 0 ? rc : CS_ENOMEM;
   }
-  /* No store until the enriched judgement (judge_final). */
-  cs_judge_init(&r->judge, opts->analysis, NULL);
-  cs_endpoint_init(&r->ep, r, "upstream");
-  cs_upstream_init(&r->up);
-  r->up.data = r;
-  uv_timer_init(&r->loop, &r->timer);
-  r->timer.data = r;
-  uv_timer_start(&r->timer, on_timeout, (uint64_t)opts->timeout_ms, 0);
-  unsigned char ip[16];
-  const char *sni = opts->sni;
-  if (sni == NULL && cs_x509_parse_ip(opts->host, ip) == 0)
-    sni = opts->host;
-  if (cs_upstream_start(&r->up, &r->loop, &r->uc, &r->ep, opts->host, opts->port, sni, 1,
-                        on_done) != 0) {
-    snprintf(res->err_code, sizeof res->err_code, "UPSTREAM_DNS_FAILED");
-    snprintf(res->err_msg, sizeof res->err_msg, "cannot start resolving %s", opts->host);
-    stop(r);
+  own_run_t o = {0, 0};
+  rc = cs_diagnose_start(loop, uc, NULL, opts, res, on_own_done, &o, eb);
+  if (rc == 0) {
+    uv_run(loop, UV_RUN_DEFAULT);
+    rc = o.done ? o.rc : CS_ESTATE;
   }
-  uv_run(&r->loop, UV_RUN_DEFAULT);
-  uv_close((uv_handle_t *)&r->timer, NULL);
-  uv_run(&r->loop, UV_RUN_DEFAULT);
-  (void)uv_loop_close(&r->loop);
-  rc = r->rc;
-  cs_judge_free(&r->judge);
-  cs_upstream_free(&r->up);
-  cs_upstream_conf_free(&r->uc);
-  free(r);
+  (void)uv_loop_close(loop);
+  cs_upstream_conf_free(uc);
+  free(uc);
+  free(loop);
   return rc;
 }
 
