@@ -20,5 +20,7 @@ int cs_cmd_ca(int argc, char **argv);
 int cs_cmd_diagnose(int argc, char **argv);
 int cs_cmd_lab(int argc, char **argv);
 int cs_cmd_repro(int argc, char **argv);
+int cs_cmd_crl_diff(int argc, char **argv);
+int cs_cmd_crl_shards(int argc, char **argv);
 
 #endif

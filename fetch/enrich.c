@@ -257,10 +257,10 @@ static void on_crl(int err, cs_crl_info_t *crl, const char *detail, void *ud) {
     snprintf(res->crl.detail, sizeof res->crl.detail, "%s (%s)",
              detail != NULL && detail[0] ? detail : "fetch failed", cs_strerror(err));
   } else {
-    /* mbedTLS keeps the DER (decoded from PEM if need be) in raw. */
+    /* The parsed CRL keeps the DER (decoded from PEM if need be). */
     res->crl.state = CS_ENRICH_OK;
-    if ((res->crl_der = dup_bytes(crl->crl.raw.p, crl->crl.raw.len)) != NULL)
-      res->crl_der_len = crl->crl.raw.len;
+    if ((res->crl_der = dup_bytes(crl->list.der, crl->list.der_len)) != NULL)
+      res->crl_der_len = crl->list.der_len;
     else
       step_set(&res->crl, CS_ENRICH_FAILED, CS_ENOMEM, "out of memory", NULL);
   }

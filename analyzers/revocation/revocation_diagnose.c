@@ -34,7 +34,7 @@ static const char *source_name(int item) { return item == 0 ? "stapled" : "fetch
 
 /* unauthorized/unknown: not provisioned yet (young leaf) or simply refused. */
 static int not_served(ctx_t *c, int item, const char *what) {
-  char age[CS_DURATION_STRLEN], prov[CS_DURATION_STRLEN], s[256], e[512];
+  char age[CS_DURATION_STRLEN], prov[CS_DURATION_STRLEN], s[256], e[1024];
   cs_duration_format(c->age_ms, age);
   cs_duration_format(c->prov_ms, prov);
   int ret;
@@ -48,6 +48,19 @@ static int not_served(ctx_t *c, int item, const char *what) {
     ret = add(c, "OCSP_NOT_PROVISIONED", CS_SEV_ERROR, item, s, e,
               "Wait a few minutes after issuance before deploying (or before stapling): "
               "re-fetch the OCSP response until it says good, then deploy.");
+  } else if (cs_revocation_is_precert(c->in->leaf)) {
+    snprintf(s, sizeof(s), "The %s OCSP response says %s for a precertificate that is %s old: "
+             "a logged precertificate must have status.", source_name(item), what, age);
+    snprintf(e, sizeof(e), "A precertificate is the CA's binding intent to issue (RFC 6962 "
+             "section 3.1 logs it in place of the certificate); Mozilla \"infers from the existence "
+             "of a precertificate that a corresponding certificate has been issued\" and "
+             "requires CRL and OCSP responses for every certificate presumed to exist, even if "
+             "it was never issued (Mozilla Root Store Policy section 5.4, CA/Required or "
+             "Recommended Practices: Precertificates; BR 4.9.10). Past the %s provisioning "
+             "window, %s breaks that rule (Let's Encrypt, 2019).", prov, what);
+    ret = add(c, "OCSP_PRECERT_UNAVAILABLE", CS_SEV_ERROR, item, s, e,
+              "Provision the serial on the OCSP responders when the precertificate is signed, "
+              "not when the final certificate is; answer good (or revoked) for it.");
   } else {
     snprintf(s, sizeof(s), "The %s OCSP response says %s for a certificate that is %s old.",
              source_name(item), what, age);
