@@ -4,15 +4,17 @@
 #   mkcrls.sh DIR
 #
 # thisUpdate of the n-th CRL made is 2026-11-01T00:00Z + n hours (old-tu.crl: 2026-10-31T23Z).
-# One CA (ca.pem, ca.key) issues four leaves, c1..c4 (c1..c3 valid 2026-2027,
-# c4 expired 2026-06-01); c1..c3 name http://crl.test/1.crl in their CRLDP,
-# c4 names http://crl.test/2.crl. Then:
-#   full-1.crl    c1 c2 c3 c4 revoked (CRL number 1)
-#   full-2.crl    index shrunk to c3 and c4: c1 c2 dropped (number 2)
+# One CA (ca.pem, ca.key) issues six leaves, all revoked: c1..c3 valid 2026-2027,
+# c4 expired 2026-06-01, c5 expires exactly at full-2's thisUpdate (2026-11-01T01Z)
+# and c6 one second before it. c1 c2 c5 c6 name http://crl.test/1.crl in their
+# CRLDP, c3 c4 http://crl.test/2.crl. Then:
+#   full-1.crl    every leaf revoked (CRL number 1)
+#   full-2.crl    index shrunk to c3 and c4: c1 c2 c5 c6 removed (number 2)
 #   full-3.crl    the index back to full-1's, number 3
 #   back.crl      made with crlnumber 1 again after full-3 (number goes back)
 #   old-tu.crl    full-1's index with -crl_lastupdate 2026-01-01: thisUpdate earlier
-#   exp.crl       c1 c2 c3 listed (c4, expired, removed) (number 4)
+#   exp.crl       c1 c2 c3 listed (c4 c5 c6, expired, removed)
+#   short.crl     every leaf, nextUpdate 2026-11-02 (before full-3's)
 #   before/1.crl  shard 1 (IDP http://crl.test/1.crl): c1 c2    (separate index)
 #   before/2.crl  shard 2 (IDP http://crl.test/2.crl): c3 c4
 #   after/1.crl   shard 1: c2                 after/2.crl  shard 2: c1 c3 c4
@@ -76,16 +78,18 @@ leaf() { # name ext start end
 }
 leaf c1 leaf1 20260101000000Z 20270101000000Z
 leaf c2 leaf1 20260101000000Z 20270101000000Z
-leaf c3 leaf1 20260101000000Z 20270101000000Z
+leaf c3 leaf2 20260101000000Z 20270101000000Z
 leaf c4 leaf2 20250101000000Z 20260601000000Z
-for c in c1 c2 c3 c4; do run openssl ca -config ca/ca.cnf -cert ca.pem -keyfile ca.key -revoke $c.pem; done
+leaf c5 leaf1 20260101000000Z 20261101010000Z
+leaf c6 leaf1 20260101000000Z 20261101005959Z
+for c in c1 c2 c3 c4 c5 c6; do run openssl ca -config ca/ca.cnf -cert ca.pem -keyfile ca.key -revoke $c.pem; done
 cp ca/index.txt full.index
 hour=0
 gen() { # out [extra args]: thisUpdate 2026-11-01T00Z + one hour per CRL, nextUpdate +7 days
   local out=$1; shift
   local tu nu
   tu=${TU:-$(printf '202611%02d%02d0000Z' $((1 + hour / 24)) $((hour % 24)))}
-  nu=$(printf '202611%02d%02d0000Z' $((8 + hour / 24)) $((hour % 24)))
+  nu=${NU:-$(printf '202611%02d%02d0000Z' $((8 + hour / 24)) $((hour % 24)))}
   hour=$((hour + 1))
   run openssl ca -gencrl -config ca/ca.cnf -cert ca.pem -keyfile ca.key -out "$out.pem" \
     -crl_lastupdate "$tu" -crl_nextupdate "$nu" "$@"
@@ -107,6 +111,8 @@ echo 05 > ca/crlnumber
 TU=20261031230000Z gen old-tu.crl # before every other CRL
 only c1 c2 c3 > ca/index.txt
 gen exp.crl
+cp full.index ca/index.txt
+NU=20261102000000Z gen short.crl # nextUpdate before full-3's
 # Shards: a separate index per shard, each CRL with its IDP.
 shard() { # out ext serial-of...
   local out=$1 ext=$2; shift 2
