@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the CRL wrapper (mbedTLS parse, time conversion, serial
+ * Fuzz target: the CRL wrapper (strict parse, time conversion, serial
  * lookup, signature check against an issuer).
  *
  * Input: a CRL, optionally followed by the certificate of its issuer (DER
