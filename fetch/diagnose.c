@@ -83,7 +83,8 @@ static void on_done(cs_upstream_t *u, int status) {
                          u->sni,
                          r->opts->fetch,
                          res->verdict.missing_intermediate,
-                         (uint64_t)r->opts->timeout_ms};
+                         (uint64_t)r->opts->timeout_ms,
+                         NULL};
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
   if (cs_enrich_start(&r->loop, &eo, on_enriched, r, &eb) != 0) {

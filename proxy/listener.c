@@ -43,6 +43,7 @@ typedef struct runner {
   size_t log_list_len;
   cs_ct_log_list_t *log_list;  /* owned; NULL without --log-list */
   cs_enrich_queue_t *enrich;   /* owned; NULL without a store or with no_enrich */
+  char crl_history[4200];      /* <home>/crl-history: the enrichment's fetched CRLs */
 } runner_t;
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -111,6 +112,7 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
     rc = cs_upstream_conf_init(&px->up, cfg->trust_file, eb);
   if (rc != 0)
     return rc;
+  snprintf(r->crl_history, sizeof r->crl_history, "%s/crl-history", home);
   char store[4200];
   if (cfg->store_dir != NULL)
     snprintf(store, sizeof store, "%s", cfg->store_dir);
@@ -154,7 +156,8 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
                                                    ? (uint64_t)cfg->fetch_timeout_ms
                                                    : 0,
                                  .max_inflight = cfg->max_enrich,
-                                 .verbose = cfg->verbose};
+                                 .verbose = cfg->verbose,
+                                 .crl_history_dir = r->crl_history};
     if ((rc = cs_enrich_queue_new(&r->enrich, &qc)) != 0)
       return cs_errbuf_set(eb, rc, "cannot set up enrichment: %s", cs_strerror(rc));
     px->judge.on_new = cs_enrich_queue_on_new;

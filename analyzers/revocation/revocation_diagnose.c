@@ -166,6 +166,39 @@ static int judge_ocsp(ctx_t *c, int item, const cs_ocsp_response_t *r, const cha
   return single_times(c, item, info, s);
 }
 
+/* The CRL history: the previous CRL from the same URL listed the leaf as
+ * revoked, this newer one does not, and the leaf is still valid. */
+static int dropped_entry(ctx_t *c) {
+  const cs_crl_info_t *crl = c->in->crl, *prev = crl->previous;
+  const mbedtls_x509_crt *leaf = c->in->leaf;
+  int64_t when, not_after;
+  const mbedtls_x509_time *na = &leaf->valid_to;
+  cs_civil_t civ = {na->year, na->mon, na->day, na->hour, na->min, na->sec, 0};
+  if (prev == NULL || !prev->parsed || prev->list.issuer_raw_len != crl->list.issuer_raw_len ||
+      memcmp(prev->list.issuer_raw, crl->list.issuer_raw, crl->list.issuer_raw_len) != 0 ||
+      prev->this_update_ms > crl->this_update_ms ||
+      !cs_crl_find_serial(prev, leaf->serial.p, leaf->serial.len, &when) ||
+      cs_time_from_civil(&civ, &not_after) != 0 || crl->this_update_ms > not_after)
+    return 0;
+  int ret = add(c, "CRL_ENTRY_DROPPED", CS_SEV_ERROR, 1,
+                "The certificate was revoked in the previous CRL from this URL and is gone from "
+                "the current one, though it has not expired: it looks good again.",
+                "BR 4.10.1: \"Revocation entries on a CRL or OCSP Response MUST NOT be removed "
+                "until after the Expiry Date of the revoked Certificate.\" Clients that read "
+                "the current CRL accept the revoked certificate (Let's Encrypt, 2022: CRLs "
+                "carried ~10% of the revoked, unexpired serials for six days).",
+                "Report it to the CA; do not trust this certificate: it was revoked.");
+  if (ret == 0)
+    ret = ev_time(c, "revocation_time", when);
+  if (ret == 0)
+    ret = ev_time(c, "previous_this_update", prev->this_update_ms);
+  if (ret == 0)
+    ret = ev_time(c, "this_update", crl->this_update_ms);
+  if (ret == 0)
+    ret = ev_time(c, "not_after", not_after);
+  return ret;
+}
+
 static int judge_crl(ctx_t *c) {
   const cs_crl_info_t *crl = c->in->crl;
   int ret = 0;
@@ -176,8 +209,10 @@ static int judge_crl(ctx_t *c) {
                  "ignore it or fail.", "Publish the CRL signed by the issuing CA.")) != 0)
     return ret;
   int64_t when;
-  if (cs_crl_find_serial(crl, c->in->leaf->serial.p, c->in->leaf->serial.len, &when) &&
-      (ret = revoked(c, 1, "CRL", when)) != 0)
+  int listed = cs_crl_find_serial(crl, c->in->leaf->serial.p, c->in->leaf->serial.len, &when);
+  if (listed && (ret = revoked(c, 1, "CRL", when)) != 0)
+    return ret;
+  if (!listed && (ret = dropped_entry(c)) != 0)
     return ret;
   if (!c->in->time_checks_in_replay && crl->has_next_update &&
       c->in->at_ms > crl->next_update_ms) {

@@ -80,8 +80,8 @@ run "$CS_BIN" crl-shards --before "$C/before"
 check "crl-shards: --before without --after exits 2" test "$RC" = 2
 
 # ---- the lab ----
-start_lab() { # SCENARIO
-  local d="$T/$1" sc=$1
+start_lab() { # SCENARIO [DIR-SUFFIX]
+  local d="$T/$1${2:-}" sc=$1
   "$CS_BIN" lab "$sc" --out "$d" --duration 120s > "$T/lab_$sc.log" 2>&1 &
   PIDS+=($!)
   wait_file "$d/lab.env" || { echo "lab did not start: $(cat "$T/lab_$sc.log")"; return 1; }
@@ -130,4 +130,32 @@ check "precert-no-final: a minute on, still OCSP_NOT_PROVISIONED" bash -c "[[ ' 
 start_lab ocsp-unauthorized
 run "$CS_BIN" replay "$D/chain.pem" --ocsp "$D/ocsp.der" --clock exact --at $((LAB_ISSUED_MS + 3600000)) --json
 check "ocsp-unauthorized (a final certificate): OCSP_UNAUTHORIZED, not the precert code" bash -c "[[ ' $(rcodes) ' == *' OCSP_UNAUTHORIZED '* && ' $(rcodes) ' != *' OCSP_PRECERT_UNAVAILABLE '* ]]"
+
+# ---- the proxy's enrichment keeps fetched CRLs per URL and diffs each fetch ----
+start_lab crl-dropped-entry -proxy
+H=$T/home
+hist="$H/crl-history/$(printf %s "$LAB_CRL_URL" | openssl dgst -sha256 -r | cut -c1-64)"
+mkdir -p "$hist"; cp "$D/crl-prev.der" "$hist/cur.der" # the proxy's earlier fetch of this URL
+CERTSKEW_HOME=$H "$CS_BIN" proxy --port 0 --port-file "$T/px.port" --trust "$D/trust.pem" > "$T/px.log" 2>&1 &
+PIDS+=($!)
+wait_file "$T/px.port" || { echo "proxy did not start: $(cat "$T/px.log")"; exit 1; }
+API="http://127.0.0.1:$(cat "$T/px.port")"
+curl -sS --max-time 20 -o /dev/null -x "$API" --proxy-cacert "$H/ca.pem" --cacert "$H/ca.pem" \
+  "https://localhost:${LAB_TLS##*:}/" || true
+report=$T/report.json
+for i in $(seq 1 150); do
+  id=$(curl -sS --max-time 5 "$API/api/captures" | python3 -c 'import json,sys
+d=json.load(sys.stdin); c=d["captures"] if isinstance(d,dict) else d; print(c[0]["id"] if c else "")' 2>/dev/null || true)
+  if [ -n "$id" ] && curl -sS --max-time 5 -o "$report" "$API/api/captures/$id/report" &&
+    python3 -c 'import json,sys; sys.exit(0 if "enrichment" in json.load(open(sys.argv[1])) else 1)' "$report" 2>/dev/null; then
+    break
+  fi
+  sleep 0.1
+done
+check "proxy: the capture's report flags CRL_ENTRY_DROPPED (the current CRL does not list the leaf)" python3 -c '
+import json,sys; r=json.load(open(sys.argv[1])); c={f["code"] for f in r["findings"]}
+sys.exit(0 if "CRL_ENTRY_DROPPED" in c and r["revocation"]["crl"]["leaf_listed"] is False else 1)' "$report"
+check "proxy: history rotated: prev.der is the earlier fetch" cmp "$hist/prev.der" "$D/crl-prev.der"
+check "proxy: history rotated: cur.der is the new fetch" cmp "$hist/cur.der" "$D/crl.der"
+check "proxy: history names the URL" grep -qxF "$LAB_CRL_URL" <(cat "$hist/url"; echo)
 finish

@@ -27,6 +27,10 @@ typedef struct cs_crl_info {
   int has_next_update;     /* nextUpdate is optional in the ASN.1 */
   int64_t next_update_ms;
   size_t nentries;         /* revoked certificates listed */
+  const struct cs_crl_info *previous; /* borrowed, NULL if unknown: the previous different CRL
+                                         fetched from the same URL (the enrichment's CRL
+                                         history); cs_revocation_diagnose reports a leaf
+                                         listed there and dropped here while still valid */
 } cs_crl_info_t;
 
 /* Zeroes info; cannot fail. */

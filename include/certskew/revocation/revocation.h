@@ -86,6 +86,8 @@ typedef struct cs_revocation_input {
  *   REVOKED               OCSP or CRL says revoked
  *   CRL_STALE             nextUpdate of the CRL passed at at_ms
  *   CRL_BAD_SIGNATURE     the CRL is not signed by the issuer
+ *   CRL_ENTRY_DROPPED     crl->previous listed the leaf as revoked, crl (newer) does not,
+ *                         and the leaf had not expired (BR 4.10.1)
  *   AIA_FETCHED_INTERMEDIATE  the chain needed a caIssuers fetch
  *   STAPLING_NOT_OBSERVABLE   (info) TLS 1.3-only server
  *   OCSP_NO_STAPLE        (info) a TLS 1.2 server that staples nothing
