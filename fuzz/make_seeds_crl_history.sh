@@ -2,7 +2,8 @@
 # Regenerates the CRL history fuzz seeds (fuzz/corpus/fuzz_crl_history/) from
 # the CRLs tests/lib/mkcrls.sh makes with `openssl ca -gencrl`: pairs OLD+NEW
 # (DER back to back) for every finding of crl-diff and the shard checks, and
-# single CRLs, whole and truncated. Usage: fuzz/make_seeds_crl_history.sh
+# single CRLs, whole and truncated; and one sharded CRL with its issuer for
+# fuzz_crl. Usage: fuzz/make_seeds_crl_history.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$here/corpus/fuzz_crl_history"
@@ -27,4 +28,7 @@ for f in full-1 noidp before/1 after/2; do
   cp "$f.crl" "$out/single-${f//\//-}"
   head -c $(( $(stat -c %s "$f.crl") - 7 )) "$f.crl" > "$out/truncated-${f//\//-}"
 done
+# fuzz_crl reads CRLs with the same reader: a sharded CRL (critical IDP) and its issuer.
+openssl x509 -in ca.pem -outform DER -out ca.der
+cat before/1.crl ca.der > "$here/corpus/fuzz_crl/idp-shard-with-issuer"
 echo "wrote $(ls "$out" | wc -l) seeds to $out"
