@@ -12,5 +12,7 @@ const cs_command_t cs_commands[] = {
     {"scan", "diagnose many hosts at once (host list in, one JSON line per host out)", cs_cmd_scan},
     {"lab", "serve a lab scenario (chain, SCTs, OCSP, CRL) on 127.0.0.1 to reproduce a skew bug", cs_cmd_lab},
     {"repro", "run reproduction scripts (lab scenario or chain, clocks, times, expectations)", cs_cmd_repro},
+    {"crl-diff", "compare two CRLs of one issuer: serials added/removed, entries dropped before expiry", cs_cmd_crl_diff},
+    {"crl-shards", "check an issuer's CRL shards: IDPs, serials in two shards, drift between runs", cs_cmd_crl_shards},
     {NULL, NULL, NULL},
 };

@@ -21,5 +21,7 @@ int cs_cmd_diagnose(int argc, char **argv);
 int cs_cmd_scan(int argc, char **argv);
 int cs_cmd_lab(int argc, char **argv);
 int cs_cmd_repro(int argc, char **argv);
+int cs_cmd_crl_diff(int argc, char **argv);
+int cs_cmd_crl_shards(int argc, char **argv);
 
 #endif

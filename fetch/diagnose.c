@@ -125,13 +125,14 @@ static void on_done(cs_upstream_t *u, int status) {
   finalize(r);
   if (r->rc != 0)
     return;
-  cs_enrich_opts_t eo = {u->chain_der,
-                         u->chain_der_len,
-                         u->addr,
-                         u->sni,
-                         r->opts->fetch,
-                         res->verdict.missing_intermediate,
-                         (uint64_t)r->opts->timeout_ms};
+  cs_enrich_opts_t eo = {.chain = u->chain_der,
+                         .chain_len = u->chain_der_len,
+                         .addr = u->addr,
+                         .sni = u->sni,
+                         .fetch = r->opts->fetch,
+                         .want_issuer = res->verdict.missing_intermediate,
+                         .timeout_ms = (uint64_t)r->opts->timeout_ms,
+                         .crl_history_dir = NULL};
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
   r->enriching = 1;

@@ -16,6 +16,7 @@
 
 #include "certskew/core/chain.h"
 #include "certskew/revocation/crl.h"
+#include "certskew/fetch/crl_history_store.h"
 #include "certskew/fetch/ocsp_fetch.h"
 #include "certskew/fetch/stapling_probe.h"
 
@@ -29,6 +30,7 @@ typedef struct job {
   const mbedtls_x509_crt *aia_for; /* the served certificate whose issuer caIssuers fetches */
   cs_revocation_urls_t urls;
   uint64_t timeout_ms;
+  char *crl_history_dir;         /* owned, NULL without history */
   int ocsp_waits_for_aia;
   int refs;
   uint64_t probe_t0, ocsp_t0, crl_t0, aia_t0;
@@ -98,6 +100,7 @@ static void on_done_closed(uv_handle_t *h) {
     free(j->aia_certs);
   }
   cs_chain_free(j->chain);
+  free(j->crl_history_dir);
   cs_enrich_cb cb = j->cb;
   void *ud = j->ud;
   free(j);
@@ -257,12 +260,18 @@ static void on_crl(int err, cs_crl_info_t *crl, const char *detail, void *ud) {
     snprintf(res->crl.detail, sizeof res->crl.detail, "%s (%s)",
              detail != NULL && detail[0] ? detail : "fetch failed", cs_strerror(err));
   } else {
-    /* mbedTLS keeps the DER (decoded from PEM if need be) in raw. */
+    /* The parsed CRL keeps the DER (decoded from PEM if need be). */
     res->crl.state = CS_ENRICH_OK;
-    if ((res->crl_der = dup_bytes(crl->crl.raw.p, crl->crl.raw.len)) != NULL)
-      res->crl_der_len = crl->crl.raw.len;
+    if ((res->crl_der = dup_bytes(crl->list.der, crl->list.der_len)) != NULL)
+      res->crl_der_len = crl->list.der_len;
     else
       step_set(&res->crl, CS_ENRICH_FAILED, CS_ENOMEM, "out of memory", NULL);
+    cs_errbuf_t eb;
+    cs_errbuf_init(&eb);
+    if (res->crl_der != NULL && j->crl_history_dir != NULL &&
+        cs_crl_history_record(j->crl_history_dir, j->urls.crl, res->crl_der, res->crl_der_len,
+                              &res->crl_prev_der, &res->crl_prev_der_len, &eb) != 0)
+      note(res, "CRL history", eb.msg);
   }
   if (crl != NULL) {
     cs_crl_info_free(crl);
@@ -413,6 +422,12 @@ int cs_enrich_start(uv_loop_t *loop, const cs_enrich_opts_t *opts, cs_enrich_cb 
   j->cb = cb;
   j->ud = ud;
   j->timeout_ms = opts->timeout_ms ? opts->timeout_ms : CS_ENRICH_DEFAULT_TIMEOUT_MS;
+  if (opts->crl_history_dir != NULL && (j->crl_history_dir = strdup(opts->crl_history_dir)) == NULL) {
+    cs_chain_free(j->chain);
+    free(res);
+    free(j);
+    return CS_ENOMEM;
+  }
   res->fetch = opts->fetch != 0;
   snprintf(res->addr, sizeof res->addr, "%s", opts->addr != NULL ? opts->addr : "");
   uv_timer_init(loop, &j->done_handle); /* cannot fail for a valid loop */

@@ -16,6 +16,7 @@ void cs_enrich_result_free(cs_enrich_result_t *res) {
   free(res->tls_sct_list);
   free(res->ocsp_der);
   free(res->crl_der);
+  free(res->crl_prev_der);
   free(res->issuer_der);
   free(res);
 }
@@ -34,6 +35,8 @@ void cs_enrich_apply(const cs_enrich_result_t *res, cs_analysis_opts_t *opts) {
   if (res->crl_der != NULL) {
     opts->crl = res->crl_der;
     opts->crl_len = res->crl_der_len;
+    opts->crl_previous = res->crl_prev_der;
+    opts->crl_previous_len = res->crl_prev_der_len;
   }
   if (res->issuer_der != NULL) {
     opts->aia_issuer = res->issuer_der;

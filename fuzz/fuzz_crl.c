@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the CRL wrapper (mbedTLS parse, time conversion, serial
+ * Fuzz target: the CRL wrapper (strict parse, time conversion, serial
  * lookup, signature check against an issuer).
  *
  * Input: a CRL, optionally followed by the certificate of its issuer (DER
@@ -60,13 +60,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (info.has_next_update && info.next_update_ms % 1000 != 0)
       abort(); /* X.509 times have whole seconds */
     size_t listed = 0;
-    for (const mbedtls_x509_crl_entry *e = &info.crl.entry; e != NULL; e = e->next) {
-      if (e->raw.len == 0)
-        continue;
+    for (size_t i = 0; i < info.list.nserials; i++) {
+      const cs_crl_serial_t *e = &info.list.serials[i];
       listed++;
       int64_t when = -1;
-      if (cs_crl_find_serial(&info, e->serial.p, e->serial.len, &when) != 1)
-        abort(); /* every listed serial is found */
+      if (cs_crl_find_serial(&info, e->p, e->len, &when) != 1 || when != e->revoked_ms)
+        abort(); /* every listed serial is found, with its date */
+      if (i > 0 && (e->len < e[-1].len || (e->len == e[-1].len &&
+                                            memcmp(e[-1].p, e->p, e->len) >= 0)))
+        abort(); /* sorted, no duplicates */
     }
     if (listed != info.nentries)
       abort();

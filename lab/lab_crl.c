@@ -21,6 +21,8 @@
 /* 2.5.29.20 cRLNumber, 2.5.29.35 authorityKeyIdentifier. */
 static const uint8_t OID_CRL_NUMBER[] = {0x55, 0x1D, 0x14};
 static const uint8_t OID_AKI[] = {0x55, 0x1D, 0x23};
+/* 2.5.29.28 issuingDistributionPoint. */
+static const uint8_t OID_IDP[] = {0x55, 0x1D, 0x1C};
 
 /* keyIdentifier as RFC 5280 §4.2.1.2 method (1): SHA-1 of the key bits,
  * which is what mbedTLS writes as the issuer's subjectKeyIdentifier. */
@@ -71,6 +73,22 @@ static void write_tbs(lab_der_t *d, const mbedtls_x509_crt *issuer, const uint8_
   lab_der_uint(d, 0x02, spec->crl_number);
   lab_der_close(d);
   lab_der_close(d);
+  if (spec->idp_url != NULL) { /* critical, { distributionPoint [0] { fullName [0] { URI } } } */
+    static const uint8_t TRUE_[1] = {0xFF};
+    lab_der_open(d, 0x30);
+    lab_der_tlv(d, 0x06, OID_IDP, sizeof(OID_IDP));
+    lab_der_tlv(d, 0x01, TRUE_, 1);
+    lab_der_open(d, 0x04);
+    lab_der_open(d, 0x30);
+    lab_der_open(d, 0xA0);
+    lab_der_open(d, 0xA0);
+    lab_der_tlv(d, 0x86, (const uint8_t *)spec->idp_url, strlen(spec->idp_url));
+    lab_der_close(d);
+    lab_der_close(d);
+    lab_der_close(d);
+    lab_der_close(d);
+    lab_der_close(d);
+  }
   lab_der_close(d);
   lab_der_close(d);
   lab_der_close(d);
@@ -84,7 +102,8 @@ int cs_lab_crl_build(const uint8_t *issuer_der, size_t issuer_der_len,
   *out = NULL;
   *out_len = 0;
   if (issuer_der == NULL || issuer_key == NULL || spec == NULL || f_rng == NULL ||
-      (spec->nentries > 0 && spec->entries == NULL))
+      (spec->nentries > 0 && spec->entries == NULL) ||
+      (spec->idp_url != NULL && (spec->idp_url[0] == '\0' || strlen(spec->idp_url) > 1000)))
     return CS_EINVAL;
   for (size_t i = 0; i < spec->nentries; i++)
     if (spec->entries[i].serial == NULL || spec->entries[i].serial_len == 0 ||

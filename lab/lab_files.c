@@ -18,6 +18,8 @@ const char cs_lab_files_help[] =
     "  log_list.json     Chrome v3 log list of the lab CT logs (--log-list)\n"
     "  ct_logs.cnf       the same for openssl s_client -ct -ctlogfile\n"
     "  ocsp.der          the responder's answer            crl.der   the CA's CRL\n"
+    "  crl-prev.der      crl-dropped-entry: the CA's previous CRL\n"
+    "  before/N.crl, crl/N.crl  crl-shard-drift: the shards of the previous and current run\n"
     "  lab.env           shell variables (LAB_TLS, LAB_HTTP, LAB_OCSP_URL, ...)\n"
     "  lab.json          scenario, times, addresses, cause codes\n";
 
@@ -88,6 +90,16 @@ int cs_lab_files_write(const char *dir, const cs_lab_scenario_t *sc, const cs_la
     err = put(dir, "ocsp.der", sc->ocsp_der, sc->ocsp_der_len, 0644, eb);
   if (err == 0)
     err = put(dir, "crl.der", sc->crl_der, sc->crl_der_len, 0644, eb);
+  for (size_t i = 0; err == 0 && i < sc->nextra_crls; i++) { /* "/before/1.crl": a subfolder */
+    char sub[4200];
+    const char *name = sc->extra_crls[i].path + 1, *slash = strrchr(name, '/');
+    if (slash != NULL) {
+      (void)snprintf(sub, sizeof(sub), "%s/%.*s", dir, (int)(slash - name), name);
+      err = cs_fs_mkdirs(sub, 0700, eb);
+    }
+    if (err == 0)
+      err = put(dir, name, sc->extra_crls[i].der, sc->extra_crls[i].der_len, 0644, eb);
+  }
   if (err != 0)
     return err;
   if ((json = lab_json(sc, a)) == NULL)

@@ -45,6 +45,19 @@ static const cs_lab_scenario_info_t INFOS[CS_LAB_SC_COUNT] = {
      "EXPIRED,INTERMEDIATE_EXPIRED"},
     {"crl-stale", "the CA's CRL nextUpdate passed a day before issuance", "CRL_STALE"},
     {"revoked", "the certificate is revoked (OCSP and CRL)", "REVOKED"},
+    {"crl-dropped-entry",
+     "the revoked leaf left the CA's next CRL long before it expires (Let's Encrypt, 2022): "
+     "crl-prev.der lists it, crl.der does not (certskew crl-diff finds CRL_ENTRY_DROPPED)",
+     "CRL_ENTRY_DROPPED"},
+    {"crl-shard-drift",
+     "the revoked leaf moved from the shard its CRLDP names to another on the next run (Let's "
+     "Encrypt, 2022): /before/N.crl then /crl/N.crl (certskew crl-shards finds CRL_SHARD_DRIFT "
+     "and CRL_SHARD_MISMATCH)",
+     "CRL_SHARD_DRIFT,CRL_SHARD_MISMATCH"},
+    {"precert-no-final",
+     "a precertificate was logged but the final certificate never issued; the responder says "
+     "unauthorized for it (Let's Encrypt, 2019)",
+     "OCSP_PRECERT_UNAVAILABLE"},
 };
 
 const cs_lab_scenario_info_t *cs_lab_scenario_info(cs_lab_scenario_id_t id) {
@@ -87,6 +100,8 @@ void cs_lab_scenario_free(cs_lab_scenario_t *s) {
   free(s->leaf_key_pem);
   free(s->ocsp_der);
   free(s->crl_der);
+  for (size_t i = 0; i < CS_LAB_MAX_EXTRA_CRLS; i++)
+    free(s->extra_crls[i].der);
   free(s->log_list_json);
   free(s->openssl_log_file);
   cs_lab_scenario_init(s);
@@ -179,6 +194,8 @@ static int make_leaf(cs_lab_scenario_t *s, const char *dns, int64_t t, cs_lab_rn
   static const uint8_t loopback[4] = {127, 0, 0, 1};
   spec.ipv4_san = loopback; /* the lab serves on 127.0.0.1 */
   spec.backdate_ms = s->id == CS_LAB_SC_FUTURE_NOTBEFORE ? -HOUR : HOUR;
+  if (s->id == CS_LAB_SC_PRECERT_NO_FINAL)
+    spec.backdate_ms = 0; /* its age (no SCTs to date it) is then the time since issuance */
   spec.lifetime_ms = 90 * DAY;
   spec.logs = logs;
   spec.nlogs = 2;
@@ -196,8 +213,76 @@ done:
   return err;
 }
 
+/* Builds one more CRL of the intermediate into s->extra_crls (served at path). */
+static int extra_crl(cs_lab_scenario_t *s, const char *path, const cs_lab_crl_spec_t *c,
+                     cs_lab_rng_fn f_rng, void *p_rng) {
+  if (s->nextra_crls == CS_LAB_MAX_EXTRA_CRLS)
+    return CS_ENOSPACE;
+  cs_lab_crl_file_t *x = &s->extra_crls[s->nextra_crls];
+  (void)snprintf(x->path, sizeof(x->path), "%s", path);
+  int err = cs_lab_crl_build(s->intermediate.der, s->intermediate.der_len, &s->intermediate.key, c,
+                             f_rng, p_rng, &x->der, &x->der_len);
+  if (err == 0)
+    s->nextra_crls++;
+  return err;
+}
+
+/* Two other revoked serials that stay where they are, so that only the leaf's
+ * entry changes between CRLs. */
+static const uint8_t OTHER_SERIAL_1[] = {0x0C, 0x0A, 0xFE, 0x01};
+static const uint8_t OTHER_SERIAL_2[] = {0x0C, 0x0A, 0xFE, 0x02};
+
+/* crl-dropped-entry: the CRL at T lists the revoked leaf (crl-prev.der); the
+ * next, an hour later, lost it (crl.der), though the leaf is valid 90 days. */
+static int make_dropped(cs_lab_scenario_t *s, const mbedtls_x509_crt *leaf, int64_t t,
+                        cs_lab_rng_fn f_rng, void *p_rng) {
+  cs_lab_crl_entry_t prev[2] = {{leaf->serial.p, leaf->serial.len, t},
+                                {OTHER_SERIAL_1, sizeof(OTHER_SERIAL_1), t - DAY}};
+  cs_lab_crl_spec_t c = {t, 1, t + 7 * DAY, 1, prev, 2, NULL};
+  int err = extra_crl(s, "/crl-prev.der", &c, f_rng, p_rng);
+  cs_lab_crl_spec_t next = {t + HOUR, 1, t + HOUR + 7 * DAY, 2, &prev[1], 1, NULL};
+  if (err == 0)
+    err = cs_lab_crl_build(s->intermediate.der, s->intermediate.der_len, &s->intermediate.key,
+                           &next, f_rng, p_rng, &s->crl_der, &s->crl_der_len);
+  return err;
+}
+
+/* crl-shard-drift: two shards, each with a critical IDP naming its URL. At T
+ * (/before/N.crl) the leaf is in shard 1, which its CRLDP names; an hour later
+ * (/crl/N.crl, served at the IDP URLs) it sits in shard 2. crl.der is the
+ * current shard 1, the one a client following the CRLDP reads. */
+static int make_shards(cs_lab_scenario_t *s, const mbedtls_x509_crt *leaf, int64_t t,
+                       const char *base, cs_lab_rng_fn f_rng, void *p_rng) {
+  char url1[CS_LAB_URL_MAX], url2[CS_LAB_URL_MAX];
+  (void)snprintf(url1, sizeof(url1), "%s/crl/1.crl", base);
+  (void)snprintf(url2, sizeof(url2), "%s/crl/2.crl", base);
+  cs_lab_crl_entry_t e1[2] = {{leaf->serial.p, leaf->serial.len, t},
+                              {OTHER_SERIAL_1, sizeof(OTHER_SERIAL_1), t - DAY}};
+  cs_lab_crl_entry_t e2[2] = {{leaf->serial.p, leaf->serial.len, t},
+                              {OTHER_SERIAL_2, sizeof(OTHER_SERIAL_2), t - DAY}};
+  cs_lab_crl_spec_t b1 = {t, 1, t + 7 * DAY, 1, e1, 2, url1};
+  cs_lab_crl_spec_t b2 = {t, 1, t + 7 * DAY, 1, &e2[1], 1, url2};
+  cs_lab_crl_spec_t a1 = {t + HOUR, 1, t + HOUR + 7 * DAY, 2, &e1[1], 1, url1};
+  cs_lab_crl_spec_t a2 = {t + HOUR, 1, t + HOUR + 7 * DAY, 2, e2, 2, url2};
+  int err = extra_crl(s, "/before/1.crl", &b1, f_rng, p_rng);
+  if (err == 0)
+    err = extra_crl(s, "/before/2.crl", &b2, f_rng, p_rng);
+  if (err == 0)
+    err = extra_crl(s, "/crl/1.crl", &a1, f_rng, p_rng);
+  if (err == 0)
+    err = extra_crl(s, "/crl/2.crl", &a2, f_rng, p_rng);
+  if (err == 0 && (s->crl_der = malloc(s->extra_crls[2].der_len)) == NULL)
+    err = CS_ENOMEM;
+  if (err == 0) {
+    memcpy(s->crl_der, s->extra_crls[2].der, s->extra_crls[2].der_len);
+    s->crl_der_len = s->extra_crls[2].der_len;
+  }
+  return err;
+}
+
 /* The responder's answer and the CA's CRL for the leaf. */
-static int make_revocation(cs_lab_scenario_t *s, int64_t t, cs_lab_rng_fn f_rng, void *p_rng) {
+static int make_revocation(cs_lab_scenario_t *s, int64_t t, const char *base, cs_lab_rng_fn f_rng,
+                           void *p_rng) {
   mbedtls_x509_crt leaf;
   mbedtls_x509_crt_init(&leaf);
   int err = CS_EPARSE;
@@ -212,10 +297,18 @@ static int make_revocation(cs_lab_scenario_t *s, int64_t t, cs_lab_rng_fn f_rng,
   o.has_next_update = 1;
   o.next_update_ms = t + 7 * DAY;
   cs_lab_crl_entry_t entry = {leaf.serial.p, leaf.serial.len, t};
-  cs_lab_crl_spec_t c = {t - HOUR, 1, t + 7 * DAY, 1, NULL, 0};
+  cs_lab_crl_spec_t c = {t - HOUR, 1, t + 7 * DAY, 1, NULL, 0, NULL};
   switch (s->id) {
   case CS_LAB_SC_OCSP_UNAUTHORIZED:
+  case CS_LAB_SC_PRECERT_NO_FINAL:
     o.response_status = CS_OCSP_UNAUTHORIZED;
+    break;
+  case CS_LAB_SC_CRL_DROPPED_ENTRY:
+  case CS_LAB_SC_CRL_SHARD_DRIFT: /* the truth: revoked at T; OCSP keeps saying so */
+    o.cert_status = CS_OCSP_CERT_REVOKED;
+    o.revocation_time_ms = t;
+    o.revocation_reason = 1; /* keyCompromise */
+    o.produced_at_ms = o.this_update_ms = t;
     break;
   case CS_LAB_SC_OCSP_STALE:
     o.produced_at_ms = o.this_update_ms = t - 8 * DAY;
@@ -240,7 +333,11 @@ static int make_revocation(cs_lab_scenario_t *s, int64_t t, cs_lab_rng_fn f_rng,
   err = cs_lab_ocsp_response(s->intermediate.der, s->intermediate.der_len, &s->intermediate.key,
                              leaf.serial.p, leaf.serial.len, &o, f_rng, p_rng, &s->ocsp_der,
                              &s->ocsp_der_len);
-  if (err == 0)
+  if (err == 0 && s->id == CS_LAB_SC_CRL_DROPPED_ENTRY)
+    err = make_dropped(s, &leaf, t, f_rng, p_rng);
+  else if (err == 0 && s->id == CS_LAB_SC_CRL_SHARD_DRIFT)
+    err = make_shards(s, &leaf, t, base, f_rng, p_rng);
+  else if (err == 0)
     err = cs_lab_crl_build(s->intermediate.der, s->intermediate.der_len, &s->intermediate.key, &c,
                            f_rng, p_rng, &s->crl_der, &s->crl_der_len);
 done:
@@ -249,7 +346,10 @@ done:
 }
 
 static int make_pems(cs_lab_scenario_t *s) {
-  int err = append_pem(&s->chain_pem, s->leaf.der, s->leaf.der_len);
+  /* precert-no-final: the precertificate is all there is of the leaf. */
+  int err = s->id == CS_LAB_SC_PRECERT_NO_FINAL
+                ? append_pem(&s->chain_pem, s->leaf.precert_der, s->leaf.precert_der_len)
+                : append_pem(&s->chain_pem, s->leaf.der, s->leaf.der_len);
   if (err == 0 && s->id != CS_LAB_SC_MISSING_INTERMEDIATE)
     err = append_pem(&s->chain_pem, s->intermediate.der, s->intermediate.der_len);
   if (err == 0 && s->cross_der != NULL)
@@ -284,7 +384,10 @@ int cs_lab_scenario_build(cs_lab_scenario_t *s, cs_lab_scenario_id_t id,
   s->id = id;
   s->issued_ms = t;
   (void)snprintf(s->ocsp_url, sizeof(s->ocsp_url), "%s/ocsp", base);
-  (void)snprintf(s->crl_url, sizeof(s->crl_url), "%s/crl.der", base);
+  if (id == CS_LAB_SC_CRL_SHARD_DRIFT) /* the leaf's CRLDP names shard 1 */
+    (void)snprintf(s->crl_url, sizeof(s->crl_url), "%s/crl/1.crl", base);
+  else
+    (void)snprintf(s->crl_url, sizeof(s->crl_url), "%s/crl.der", base);
   (void)snprintf(s->ca_issuers_url, sizeof(s->ca_issuers_url), "%s/intermediate.der", base);
   int err = make_logs(s, t, f_rng, p_rng);
   if (err == 0)
@@ -292,7 +395,7 @@ int cs_lab_scenario_build(cs_lab_scenario_t *s, cs_lab_scenario_id_t id,
   if (err == 0)
     err = make_leaf(s, dns, t, f_rng, p_rng);
   if (err == 0)
-    err = make_revocation(s, t, f_rng, p_rng);
+    err = make_revocation(s, t, base, f_rng, p_rng);
   if (err == 0)
     err = make_pems(s);
   if (err != 0)

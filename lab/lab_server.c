@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/pem.h>
+
 #include "certskew/net/endpoint.h"
 #include "certskew/net/http_response.h"
 
@@ -71,8 +73,17 @@ static int set_bytes(cs_http_response_t *r, const char *type, const void *p, siz
   return cs_http_response_set(r, 200, type, (const char *)p, n);
 }
 
+/* A further CRL the scenario publishes at this path (an earlier version, a shard). */
+static const cs_lab_crl_file_t *extra_crl(const cs_lab_scenario_t *sc, const char *path) {
+  for (size_t i = 0; i < sc->nextra_crls; i++)
+    if (strcmp(sc->extra_crls[i].path, path) == 0)
+      return &sc->extra_crls[i];
+  return NULL;
+}
+
 /* Routes one plain HTTP request of the CA's data server. */
 static void answer_http(lab_conn_t *c, const char *method, const char *path) {
+  const cs_lab_crl_file_t *extra = NULL;
   const cs_lab_scenario_t *sc = c->srv->sc;
   cs_http_response_t r;
   cs_http_response_init(&r);
@@ -87,6 +98,8 @@ static void answer_http(lab_conn_t *c, const char *method, const char *path) {
     rc = set_bytes(&r, "application/ocsp-response", sc->ocsp_der, sc->ocsp_der_len);
   } else if (get && strcmp(path, "/crl.der") == 0) {
     rc = set_bytes(&r, "application/pkix-crl", sc->crl_der, sc->crl_der_len);
+  } else if (get && (extra = extra_crl(sc, path)) != NULL) {
+    rc = set_bytes(&r, "application/pkix-crl", extra->der, extra->der_len);
   } else if (get && strcmp(path, "/intermediate.der") == 0) {
     rc = set_bytes(&r, "application/pkix-cert", sc->intermediate.der, sc->intermediate.der_len);
   } else if (get && strcmp(path, "/trust.pem") == 0) {
@@ -259,14 +272,51 @@ int cs_lab_server_listen_http(cs_lab_server_t *s, int port, cs_errbuf_t *eb) {
   return listen_on(s, &s->http, &s->http_open, port, &s->http_port, eb);
 }
 
+/* mbedTLS refuses the critical CT poison of a precertificate (served by
+ * precert-no-final) unless a callback accepts it; nothing else is accepted. */
+static int accept_poison(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf const *oid,
+                         int critical, const unsigned char *p, const unsigned char *end) {
+  static const uint8_t POISON[] = {0x2B, 0x06, 0x01, 0x04, 0x01, 0xD6, 0x79, 0x02, 0x04, 0x03};
+  (void)ctx;
+  (void)crt;
+  (void)p;
+  (void)end;
+  if (oid->len == sizeof(POISON) && memcmp(oid->p, POISON, sizeof(POISON)) == 0)
+    return 0;
+  return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0;
+}
+
+/* Every PEM certificate of pem into chain, in order. */
+static int load_chain(mbedtls_x509_crt *chain, const char *pem) {
+  size_t off = 0, len = strlen(pem), n = 0;
+  while (off < len) {
+    mbedtls_pem_context ctx;
+    mbedtls_pem_init(&ctx);
+    size_t used = 0;
+    int ret = mbedtls_pem_read_buffer(&ctx, "-----BEGIN CERTIFICATE-----",
+                                      "-----END CERTIFICATE-----",
+                                      (const unsigned char *)pem + off, NULL, 0, &used);
+    if (ret == 0)
+      ret = mbedtls_x509_crt_parse_der_with_ext_cb(chain, ctx.buf, ctx.buflen, 1, accept_poison,
+                                                   NULL);
+    mbedtls_pem_free(&ctx);
+    if (ret == MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT && n > 0)
+      break;
+    if (ret != 0)
+      return -1;
+    off += used;
+    n++;
+  }
+  return n > 0 ? 0 : -1;
+}
+
 int cs_lab_server_listen_tls(cs_lab_server_t *s, const cs_lab_scenario_t *sc, int port,
                              cs_errbuf_t *eb) {
   s->sc = sc;
   s->rng_ok = 1; /* cs_rng_free is safe after a failed init */
   if (cs_rng_init(&s->rng, "certskew lab tls") != 0)
     return cs_errbuf_set(eb, CS_ECRYPTO, "cannot seed the random generator");
-  if (mbedtls_x509_crt_parse(&s->chain, (const unsigned char *)sc->chain_pem,
-                             strlen(sc->chain_pem) + 1) != 0 ||
+  if (load_chain(&s->chain, sc->chain_pem) != 0 ||
       mbedtls_pk_parse_key(&s->key, (const unsigned char *)sc->leaf_key_pem,
                            strlen(sc->leaf_key_pem) + 1, NULL, 0) != 0)
     return cs_errbuf_set(eb, CS_EPARSE, "cannot load the scenario's chain and key");

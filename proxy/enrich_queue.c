@@ -119,8 +119,9 @@ static void pump(cs_enrich_queue_t *q) {
       q->tail = NULL;
     q->npending--;
     it->next = NULL;
-    cs_enrich_opts_t eo = {it->chain, it->chain_len, it->addr, it->sni, q->conf.fetch,
-                           it->want_issuer, q->conf.timeout_ms};
+    cs_enrich_opts_t eo = {it->chain,        it->chain_len,   it->addr,
+                           it->sni,          q->conf.fetch,   it->want_issuer,
+                           q->conf.timeout_ms, q->conf.crl_history_dir};
     cs_errbuf_t eb;
     cs_errbuf_init(&eb);
     int rc = cs_enrich_start(q->conf.loop, &eo, on_enriched, it, &eb);

@@ -33,6 +33,8 @@ typedef struct cs_enrich_queue_conf {
   size_t max_inflight;       /* 0 = CS_ENRICH_QUEUE_DEFAULT_INFLIGHT */
   size_t max_pending;        /* 0 = CS_ENRICH_QUEUE_DEFAULT_PENDING */
   int verbose;               /* log each enrichment to stderr */
+  const char *crl_history_dir; /* borrowed: where fetched CRLs are kept per URL to compare
+                                  each fetch with the previous one; NULL: not kept */
 } cs_enrich_queue_conf_t;
 
 typedef struct cs_enrich_queue cs_enrich_queue_t;

@@ -40,6 +40,7 @@ typedef struct runner {
   uv_timer_t flush;
   cs_clock_t exact;
   cs_enrich_queue_t *enrich;   /* owned; NULL without a store or with no_enrich */
+  char crl_history[4200];      /* <home>/crl-history: the enrichment's fetched CRLs */
 } runner_t;
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -108,6 +109,7 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
     rc = cs_upstream_conf_init(&px->up, cfg->trust_file, eb);
   if (rc != 0)
     return rc;
+  snprintf(r->crl_history, sizeof r->crl_history, "%s/crl-history", home);
   char store[4200];
   if (cfg->store_dir != NULL)
     snprintf(store, sizeof store, "%s", cfg->store_dir);
@@ -142,7 +144,8 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
                                                    ? (uint64_t)cfg->fetch_timeout_ms
                                                    : 0,
                                  .max_inflight = cfg->max_enrich,
-                                 .verbose = cfg->verbose};
+                                 .verbose = cfg->verbose,
+                                 .crl_history_dir = r->crl_history};
     if ((rc = cs_enrich_queue_new(&r->enrich, &qc)) != 0)
       return cs_errbuf_set(eb, rc, "cannot set up enrichment: %s", cs_strerror(rc));
     px->judge.on_new = cs_enrich_queue_on_new;

@@ -131,6 +131,9 @@ static int prepare_revocation(cs_analysis_t *a, const cs_analysis_opts_t *opts) 
   in->stapling_observable = opts->stapling_probed ? opts->stapling_observable : 1;
   in->fetched = a->fetched;
   in->crl = a->has_crl ? &a->crl : NULL;
+  if (a->has_crl && opts->crl_previous_len &&
+      cs_crl_parse(&a->crl_prev, opts->crl_previous, opts->crl_previous_len, NULL) == 0)
+    a->crl.previous = &a->crl_prev;
   /* Without an instant, judge at issuance: what a client saw first. */
   const char *basis;
   if (opts->has_at)
@@ -163,12 +166,14 @@ int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_ana
   a->opts.source = a->source;
   a->opts.clocks = a->clocks;
   cs_crl_info_init(&a->crl);
+  cs_crl_info_init(&a->crl_prev);
   mbedtls_x509_crt_init(&a->aia_issuer);
   /* Borrowed for this call only: never kept past it. */
   a->opts.extra_scts = NULL;
   a->opts.trust_stores = NULL;
   a->opts.hostname = NULL;
   a->opts.stapled_ocsp = a->opts.fetched_ocsp = a->opts.crl = a->opts.aia_issuer = NULL;
+  a->opts.crl_previous = NULL;
   if ((err = cs_chain_load(&a->chain, buf, len, eb)) != 0)
     goto fail;
   cs_replay_opts_t ro = {a->clocks, opts->nclocks, opts->has_at, opts->at_ms,
@@ -204,6 +209,7 @@ void cs_analysis_free(cs_analysis_t *a) {
   cs_ocsp_response_free(a->stapled);
   cs_ocsp_response_free(a->fetched);
   cs_crl_info_free(&a->crl);
+  cs_crl_info_free(&a->crl_prev);
   mbedtls_x509_crt_free(&a->aia_issuer);
   cs_replay_free(a->replay);
   cs_chain_free(a->chain);

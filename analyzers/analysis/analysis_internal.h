@@ -21,6 +21,7 @@ struct cs_analysis {
   cs_ocsp_response_t *fetched;
   cs_crl_info_t crl;
   int has_crl;
+  cs_crl_info_t crl_prev;      /* opts.crl_previous, parsed (unparsed: ignored) */
   mbedtls_x509_crt aia_issuer; /* owned: the caIssuers certificate, when given */
   cs_revocation_input_t rev;
 };

@@ -34,7 +34,7 @@ static const char *source_name(int item) { return item == 0 ? "stapled" : "fetch
 
 /* unauthorized/unknown: not provisioned yet (young leaf) or simply refused. */
 static int not_served(ctx_t *c, int item, const char *what) {
-  char age[CS_DURATION_STRLEN], prov[CS_DURATION_STRLEN], s[256], e[512];
+  char age[CS_DURATION_STRLEN], prov[CS_DURATION_STRLEN], s[256], e[1024];
   cs_duration_format(c->age_ms, age);
   cs_duration_format(c->prov_ms, prov);
   int ret;
@@ -48,6 +48,19 @@ static int not_served(ctx_t *c, int item, const char *what) {
     ret = add(c, "OCSP_NOT_PROVISIONED", CS_SEV_ERROR, item, s, e,
               "Wait a few minutes after issuance before deploying (or before stapling): "
               "re-fetch the OCSP response until it says good, then deploy.");
+  } else if (cs_revocation_is_precert(c->in->leaf)) {
+    snprintf(s, sizeof(s), "The %s OCSP response says %s for a precertificate that is %s old: "
+             "a logged precertificate must have status.", source_name(item), what, age);
+    snprintf(e, sizeof(e), "A precertificate is the CA's binding intent to issue (RFC 6962 "
+             "section 3.1 logs it in place of the certificate); Mozilla \"infers from the existence "
+             "of a precertificate that a corresponding certificate has been issued\" and "
+             "requires CRL and OCSP responses for every certificate presumed to exist, even if "
+             "it was never issued (Mozilla Root Store Policy section 5.4, CA/Required or "
+             "Recommended Practices: Precertificates; BR 4.9.10). Past the %s provisioning "
+             "window, %s breaks that rule (Let's Encrypt, 2019).", prov, what);
+    ret = add(c, "OCSP_PRECERT_UNAVAILABLE", CS_SEV_ERROR, item, s, e,
+              "Provision the serial on the OCSP responders when the precertificate is signed, "
+              "not when the final certificate is; answer good (or revoked) for it.");
   } else {
     snprintf(s, sizeof(s), "The %s OCSP response says %s for a certificate that is %s old.",
              source_name(item), what, age);
@@ -153,6 +166,39 @@ static int judge_ocsp(ctx_t *c, int item, const cs_ocsp_response_t *r, const cha
   return single_times(c, item, info, s);
 }
 
+/* The CRL history: the previous CRL from the same URL listed the leaf as
+ * revoked, this newer one does not, and the leaf is still valid. */
+static int dropped_entry(ctx_t *c) {
+  const cs_crl_info_t *crl = c->in->crl, *prev = crl->previous;
+  const mbedtls_x509_crt *leaf = c->in->leaf;
+  int64_t when, not_after;
+  const mbedtls_x509_time *na = &leaf->valid_to;
+  cs_civil_t civ = {na->year, na->mon, na->day, na->hour, na->min, na->sec, 0};
+  if (prev == NULL || !prev->parsed || prev->list.issuer_raw_len != crl->list.issuer_raw_len ||
+      memcmp(prev->list.issuer_raw, crl->list.issuer_raw, crl->list.issuer_raw_len) != 0 ||
+      prev->this_update_ms > crl->this_update_ms ||
+      !cs_crl_find_serial(prev, leaf->serial.p, leaf->serial.len, &when) ||
+      cs_time_from_civil(&civ, &not_after) != 0 || crl->this_update_ms > not_after)
+    return 0;
+  int ret = add(c, "CRL_ENTRY_DROPPED", CS_SEV_ERROR, 1,
+                "The certificate was revoked in the previous CRL from this URL and is gone from "
+                "the current one, though it has not expired: it looks good again.",
+                "BR 4.10.1: \"Revocation entries on a CRL or OCSP Response MUST NOT be removed "
+                "until after the Expiry Date of the revoked Certificate.\" Clients that read "
+                "the current CRL accept the revoked certificate (Let's Encrypt, 2022: CRLs "
+                "carried ~10% of the revoked, unexpired serials for six days).",
+                "Report it to the CA; do not trust this certificate: it was revoked.");
+  if (ret == 0)
+    ret = ev_time(c, "revocation_time", when);
+  if (ret == 0)
+    ret = ev_time(c, "previous_this_update", prev->this_update_ms);
+  if (ret == 0)
+    ret = ev_time(c, "this_update", crl->this_update_ms);
+  if (ret == 0)
+    ret = ev_time(c, "not_after", not_after);
+  return ret;
+}
+
 static int judge_crl(ctx_t *c) {
   const cs_crl_info_t *crl = c->in->crl;
   int ret = 0;
@@ -163,8 +209,10 @@ static int judge_crl(ctx_t *c) {
                  "ignore it or fail.", "Publish the CRL signed by the issuing CA.")) != 0)
     return ret;
   int64_t when;
-  if (cs_crl_find_serial(crl, c->in->leaf->serial.p, c->in->leaf->serial.len, &when) &&
-      (ret = revoked(c, 1, "CRL", when)) != 0)
+  int listed = cs_crl_find_serial(crl, c->in->leaf->serial.p, c->in->leaf->serial.len, &when);
+  if (listed && (ret = revoked(c, 1, "CRL", when)) != 0)
+    return ret;
+  if (!listed && (ret = dropped_entry(c)) != 0)
     return ret;
   if (!c->in->time_checks_in_replay && crl->has_next_update &&
       c->in->at_ms > crl->next_update_ms) {

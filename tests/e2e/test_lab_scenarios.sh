@@ -199,5 +199,5 @@ set +e; "$CS_BIN" lab nope > /dev/null 2>&1; rc=$?; set -e
 check "unknown scenario exits 2" test "$rc" = 2
 set +e; "$CS_BIN" lab fresh --listen 0.0.0.0:0 > /dev/null 2>&1; rc=$?; set -e
 check "a non-loopback address is refused" test "$rc" = 2
-check "--list names every scenario" test "$("$CS_BIN" lab --list | wc -l)" = 11
+check "--list names every scenario" test "$("$CS_BIN" lab --list | wc -l)" = 14
 finish

@@ -90,7 +90,7 @@ static void run_case(const probe_case_t *c, const uint8_t *chain, size_t chain_l
   uv_loop_t loop;
   uv_loop_init(&loop);
   cs_enrich_result_t *res = NULL;
-  cs_enrich_opts_t eo = {chain, chain_len, addr, "good.test", 0, 0, 3000};
+  cs_enrich_opts_t eo = {chain, chain_len, addr, "good.test", 0, 0, 3000, NULL};
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
   CS_CHECK_EQ_I64(cs_enrich_start(&loop, &eo, on_enriched, &res, &eb), 0);
@@ -152,7 +152,7 @@ static void test_bad_arguments(const uint8_t *chain, size_t chain_len) {
   cs_enrich_result_t *res = NULL;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
-  cs_enrich_opts_t eo = {(const uint8_t *)"not a chain", 11, "127.0.0.1:1", NULL, 1, 0, 100};
+  cs_enrich_opts_t eo = {(const uint8_t *)"not a chain", 11, "127.0.0.1:1", NULL, 1, 0, 100, NULL};
   CS_CHECK(cs_enrich_start(&loop, &eo, on_enriched, &res, &eb) != 0);
   eo.chain = NULL;
   CS_CHECK_EQ_I64(cs_enrich_start(&loop, &eo, on_enriched, &res, &eb), CS_EINVAL);

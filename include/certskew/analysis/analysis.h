@@ -52,6 +52,11 @@ typedef struct cs_analysis_opts {
   size_t fetched_ocsp_len;
   const uint8_t *crl;
   size_t crl_len;
+  /* The previous different CRL from the same URL (the enrichment's CRL
+   * history): a revoked leaf listed there and gone from crl while still
+   * valid is CRL_ENTRY_DROPPED. Ignored without crl. */
+  const uint8_t *crl_previous;
+  size_t crl_previous_len;
   /* The leaf's issuer fetched from its AIA caIssuers URL, for
    * a chain served without it (DER): OCSP and CRL are checked against it and
    * AIA_FETCHED_INTERMEDIATE is reported. Ignored when the issuer was served. */

@@ -65,6 +65,9 @@ typedef struct cs_enrich_result {
   size_t ocsp_der_len;
   uint8_t *crl_der;
   size_t crl_der_len;
+  uint8_t *crl_prev_der;           /* the previous different fetch of the same CRL URL
+                                      (opts.crl_history_dir), NULL if none kept */
+  size_t crl_prev_der_len;
   uint8_t *issuer_der;             /* the caIssuers certificate that issued the leaf */
   size_t issuer_der_len;
   char issuer_subject[256];
@@ -87,6 +90,9 @@ typedef struct cs_enrich_opts {
   int want_issuer;       /* 1: the trust analysis found an intermediate missing; fetch
                             caIssuers even when the leaf's own issuer is served */
   uint64_t timeout_ms;   /* per network step; 0 = CS_ENRICH_DEFAULT_TIMEOUT_MS */
+  const char *crl_history_dir; /* NULL: no CRL history; else each fetched CRL is kept
+                                  there per URL and the previous one compared
+                                  (fetch/crl_history_store.h) */
 } cs_enrich_opts_t;
 
 /* Called exactly once, always from the loop (never inside cs_enrich_start).
@@ -103,7 +109,7 @@ int cs_enrich_start(uv_loop_t *loop, const cs_enrich_opts_t *opts, cs_enrich_cb 
 void cs_enrich_result_free(cs_enrich_result_t *res);
 
 /* Points opts' revocation and CT fields (stapled_ocsp, stapling_probed,
- * stapling_observable, fetched_ocsp, crl, aia_issuer, extra_scts) at res's material;
+ * stapling_observable, fetched_ocsp, crl, crl_previous, aia_issuer, extra_scts) at res's material;
  * res must outlive the cs_analyze call. Other fields are left alone. */
 void cs_enrich_apply(const cs_enrich_result_t *res, cs_analysis_opts_t *opts);
 

@@ -63,10 +63,13 @@ typedef struct cs_lab_crl_spec {
   uint64_t crl_number;          /* the CRLNumber extension (RFC 5280 requires it) */
   const cs_lab_crl_entry_t *entries; /* borrowed; may be NULL when nentries == 0 */
   size_t nentries;
+  const char *idp_url;          /* non-NULL: a critical issuingDistributionPoint with this
+                                   fullName URI (a CRL shard, RFC 5280 section 5.2.5) */
 } cs_lab_crl_spec_t;
 
 /* Builds a DER v2 CertificateList issued and signed by issuer_der /
- * issuer_key, with the CRLNumber and authorityKeyIdentifier extensions.
+ * issuer_key, with the CRLNumber and authorityKeyIdentifier extensions (and
+ * the issuingDistributionPoint when spec->idp_url is set).
  * (mbedTLS 2.28 has no CRL writer.) Times are UTCTime through 2049 and
  * GeneralizedTime after, at whole seconds. *out newly allocated (caller
  * frees). Returns 0, CS_EINVAL, CS_EPARSE, CS_ERANGE, CS_ECRYPTO or

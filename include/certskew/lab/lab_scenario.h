@@ -30,6 +30,9 @@ typedef enum cs_lab_scenario_id {
   CS_LAB_SC_EXPIRED_ROOT_CROSS_SIGN, /* served cross-sign (by a legacy root) has expired */
   CS_LAB_SC_CRL_STALE,            /* the CA's CRL nextUpdate passed a day ago */
   CS_LAB_SC_REVOKED,              /* OCSP and CRL say revoked */
+  CS_LAB_SC_CRL_DROPPED_ENTRY,    /* the revoked leaf left the CRL before expiring */
+  CS_LAB_SC_CRL_SHARD_DRIFT,      /* the revoked leaf moved to a shard its CRLDP does not name */
+  CS_LAB_SC_PRECERT_NO_FINAL,     /* a logged precertificate, never finalised: unauthorized */
   CS_LAB_SC_COUNT
 } cs_lab_scenario_id_t;
 
@@ -60,6 +63,15 @@ typedef struct cs_lab_scenario_params {
 } cs_lab_scenario_params_t;
 
 /* One scenario's material. Everything is owned by the scenario. */
+/* A further CRL the scenario publishes (an earlier version, a shard): served
+ * at BASE + path and written to DIR + path by --out. */
+#define CS_LAB_MAX_EXTRA_CRLS 4
+typedef struct cs_lab_crl_file {
+  char path[32];                   /* "/crl-prev.der", "/crl/1.crl", "/before/1.crl" */
+  uint8_t *der;                    /* owned */
+  size_t der_len;
+} cs_lab_crl_file_t;
+
 typedef struct cs_lab_scenario {
   cs_lab_scenario_id_t id;
   int64_t issued_ms;
@@ -85,6 +97,8 @@ typedef struct cs_lab_scenario {
   char ocsp_url[CS_LAB_URL_MAX];
   char crl_url[CS_LAB_URL_MAX];
   char ca_issuers_url[CS_LAB_URL_MAX];
+  cs_lab_crl_file_t extra_crls[CS_LAB_MAX_EXTRA_CRLS]; /* crl-dropped-entry, crl-shard-drift */
+  size_t nextra_crls;
 } cs_lab_scenario_t;
 
 /* Zeroes s. Cannot fail. */

@@ -41,6 +41,11 @@ int cs_revocation_urls_get(const mbedtls_x509_crt *crt, cs_revocation_urls_t *ou
 int cs_aia_parse_certs(const uint8_t *buf, size_t len, mbedtls_x509_crt *out,
                        cs_errbuf_t *eb) CS_MUST_CHECK;
 
+/* 1 when crt carries the CT precertificate poison extension (RFC 6962
+ * section 3.1, OID 1.3.6.1.4.1.11129.2.4.3), 0 otherwise (or if its
+ * extensions cannot be walked). */
+int cs_revocation_is_precert(const mbedtls_x509_crt *crt);
+
 /* ---- Diagnosis ---- */
 
 /* A responder that answers unauthorized/unknown for a certificate younger than
@@ -71,6 +76,8 @@ typedef struct cs_revocation_input {
 /* Appends the revocation findings to f. Stable codes:
  *   OCSP_NOT_PROVISIONED  unauthorized/unknown for a leaf younger than provisioning_ms
  *   OCSP_UNAUTHORIZED     unauthorized (or unknown) for an older leaf
+ *   OCSP_PRECERT_UNAVAILABLE  the same for a precertificate (CT poison): a logged
+ *                         precertificate must have status (Mozilla policy 5.4, BR 4.9.10)
  *   OCSP_ERROR_STATUS     tryLater / internalError / malformedRequest / sigRequired
  *   OCSP_BAD_SIGNATURE    the signature or the responder's authority fails
  *   OCSP_STALE            nextUpdate passed at at_ms
@@ -79,6 +86,8 @@ typedef struct cs_revocation_input {
  *   REVOKED               OCSP or CRL says revoked
  *   CRL_STALE             nextUpdate of the CRL passed at at_ms
  *   CRL_BAD_SIGNATURE     the CRL is not signed by the issuer
+ *   CRL_ENTRY_DROPPED     crl->previous listed the leaf as revoked, crl (newer) does not,
+ *                         and the leaf had not expired (BR 4.10.1)
  *   AIA_FETCHED_INTERMEDIATE  the chain needed a caIssuers fetch
  *   STAPLING_NOT_OBSERVABLE   (info) TLS 1.3-only server
  *   OCSP_NO_STAPLE        (info) a TLS 1.2 server that staples nothing
