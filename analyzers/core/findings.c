@@ -98,11 +98,53 @@ int cs_findings_evidence(cs_findings_t *f, const char *key, const char *fmt, ...
 size_t cs_findings_count(const cs_findings_t *f) { return f ? f->n : 0; }
 
 static int comes_before(const cs_finding_t *a, size_t ia, const cs_finding_t *b, size_t ib) {
+  if ((a->cause_rank > 0) != (b->cause_rank > 0))
+    return a->cause_rank > 0;
+  if (a->cause_rank != b->cause_rank)
+    return a->cause_rank < b->cause_rank;
   if (a->severity != b->severity)
     return a->severity > b->severity;
   if (a->rank != b->rank)
     return a->rank < b->rank;
   return ia < ib;
+}
+
+static int has_code_item(const cs_findings_t *f, const char *code) {
+  for (size_t i = 0; i < f->n; i++)
+    if (strcmp(f->items[i].code, code) == 0)
+      return 1;
+  return 0;
+}
+
+/* A finding whose cause is present follows that cause (one level). The
+ * view is rebuilt in place through the tail of a second pass. */
+static void nest_consequences(cs_findings_t *f) {
+  size_t *order = malloc(f->n * sizeof(*order)); /* freed below */
+  if (order == NULL || f->n == 0) {
+    free(order);
+    return; /* the plain order stays: still a valid report */
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < f->n; i++) {
+    const cs_finding_t *it = &f->items[f->view[i]];
+    if (it->caused_by != NULL && has_code_item(f, it->caused_by))
+      continue;
+    order[out++] = f->view[i];
+    for (size_t j = 0; j < f->n; j++) {
+      const cs_finding_t *c = &f->items[f->view[j]];
+      if (c->caused_by != NULL && strcmp(c->caused_by, it->code) == 0 && out < f->n) {
+        /* once per consequence: only under its first cause finding */
+        int seen = 0;
+        for (size_t k = 0; k < out && !seen; k++)
+          seen = order[k] == f->view[j];
+        if (!seen)
+          order[out++] = f->view[j];
+      }
+    }
+  }
+  if (out == f->n)
+    memcpy(f->view, order, f->n * sizeof(*order));
+  free(order);
 }
 
 /* Insertion sort of the view: lists are short, and items never move, so a
@@ -118,7 +160,24 @@ static void sort_view(cs_findings_t *f) {
     }
     f->view[j] = cur;
   }
+  nest_consequences(f);
   f->sorted = 1;
+}
+
+void cs_findings_set_cause(cs_findings_t *f, const char *code, const char *cause) {
+  for (size_t i = 0; f != NULL && i < f->n; i++)
+    if (strcmp(f->items[i].code, code) == 0 && strcmp(code, cause) != 0)
+      f->items[i].caused_by = cause;
+  if (f != NULL)
+    f->sorted = 0;
+}
+
+void cs_findings_set_cause_rank(cs_findings_t *f, const char *code, int rank) {
+  for (size_t i = 0; f != NULL && i < f->n; i++)
+    if (strcmp(f->items[i].code, code) == 0)
+      f->items[i].cause_rank = rank;
+  if (f != NULL)
+    f->sorted = 0;
 }
 
 const cs_finding_t *cs_findings_get(cs_findings_t *f, size_t i) {
