@@ -18,6 +18,13 @@ void cs_judge_init(cs_judge_t *j, const cs_analysis_opts_t *base, cs_capture_sto
   memset(j, 0, sizeof *j);
   j->base = *base;
   j->store = store;
+  snprintf(j->browser, sizeof j->browser, "chrome");
+}
+
+int cs_verdict_client_fails(const cs_verdict_t *v, const char *profile) {
+  char key[64];
+  snprintf(key, sizeof key, ",%s,", profile);
+  return strstr(v->failing, key) != NULL;
 }
 
 void cs_judge_free(cs_judge_t *j) {
@@ -93,6 +100,27 @@ static void add_reason(cs_verdict_t *v, const char *code, const char *summary) {
   snprintf(v->reasons + used, sizeof v->reasons - used, "%s: %s\n", code, summary);
 }
 
+/* The clients' verdicts: invalid is the browser's; every failing profile is
+ * listed (the proxy picks the one in front from the User-Agent). */
+static void client_verdicts(const cs_judge_t *j, const cs_analysis_t *a, cs_verdict_t *v) {
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < cs_analysis_nclients(a); i++) {
+      const cs_client_verdict_t *cv = cs_analysis_client(a, i);
+      int is_browser = strcmp(cv->profile->name, j->browser) == 0;
+      if (!cv->fails_at || is_browser != (pass == 0))
+        continue;
+      if (is_browser)
+        v->invalid = 1;
+      size_t used = strlen(v->failing);
+      snprintf(v->failing + used, sizeof v->failing - used, ",%s,", cv->profile->name);
+      used = strlen(v->reasons);
+      snprintf(v->reasons + used, sizeof v->reasons - used, "%s: %s%s%s: %s\n", cv->name,
+               cv->cause ? cv->cause : "FAILS", cv->consequence ? " -> " : "",
+               cv->consequence ? cv->consequence : "", cv->detail);
+    }
+  }
+}
+
 /* Returns 1 when the chain was stored for the first time, 0 when it was seen
  * before (or there is no store), or a negative CS_E* code. A sighting
  * without a chain (pem NULL) of a capture evicted since is refused with
@@ -150,13 +178,8 @@ static int analyze(cs_judge_t *j, const char *source, const char *hostname, cons
   }
   cs_findings_t *f = cs_analysis_findings(a);
   v->worst = cs_findings_worst(f);
-  v->invalid = v->worst == CS_SEV_ERROR;
   v->missing_intermediate = cs_findings_has(f, "MISSING_INTERMEDIATE");
-  for (size_t i = 0; i < cs_findings_count(f); i++) {
-    const cs_finding_t *fi = cs_findings_get(f, i);
-    if (fi != NULL && fi->severity == CS_SEV_ERROR)
-      add_reason(v, fi->code, fi->summary);
-  }
+  client_verdicts(j, a, v);
   char *report = cs_analysis_report_json(a, 1); /* owned here until moved to v */
   v->chain_pem = cs_chain_to_pem(cs_analysis_chain(a));
   v->report_json = report != NULL && extra != NULL ? cs_enrich_report_merge(report, extra) : report;
@@ -193,6 +216,7 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
   if (hit != NULL) {
     v->worst = hit->worst;
     v->invalid = hit->invalid;
+    memcpy(v->failing, hit->failing, sizeof v->failing);
     memcpy(v->reasons, hit->reasons, sizeof v->reasons);
     if (store_put(j, u, fp, NULL, NULL, now_ms, hit->worst, v->capture_id) != CS_EINVAL)
       return 0;
@@ -220,6 +244,7 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
   e->at_ms = now_ms;
   e->worst = v->worst;
   e->invalid = v->invalid;
+  memcpy(e->failing, v->failing, sizeof e->failing);
   memcpy(e->capture_id, v->capture_id, sizeof e->capture_id);
   memcpy(e->reasons, v->reasons, sizeof e->reasons);
   if (!want_report) {
