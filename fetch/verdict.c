@@ -64,9 +64,14 @@ void cs_judge_keep_enrichment(cs_judge_t *j, const char *host, int port, const u
 /* The kept material for u's chain, or NULL (none, or expired: freed). */
 static const cs_enrich_result_t *kept_enrichment(cs_judge_t *j, const cs_upstream_t *u,
                                                  const uint8_t fp[32], int64_t now_ms) {
+  return cs_judge_kept_enrichment(j, u->host, u->port, fp, now_ms);
+}
+
+const cs_enrich_result_t *cs_judge_kept_enrichment(cs_judge_t *j, const char *host, int port,
+                                                   const uint8_t fp[32], int64_t now_ms) {
   for (size_t i = 0; i < CS_JUDGE_ENRICHED_MAX; i++) {
     cs_judge_enriched_t *e = &j->enriched[i];
-    if (e->res == NULL || e->port != u->port || memcmp(e->fp, fp, 32) != 0 || strcmp(e->host, u->host) != 0)
+    if (e->res == NULL || e->port != port || memcmp(e->fp, fp, 32) != 0 || strcmp(e->host, host) != 0)
       continue;
     if (now_ms - e->kept_ms > CS_JUDGE_ENRICHED_TTL_MS || now_ms < e->kept_ms) {
       cs_enrich_result_free(e->res);

@@ -244,7 +244,8 @@ static void api_respond(cs_conn_t *c) {
                        .host = cs_http_head_header(c->head, "Host"),
                        .origin = cs_http_head_header(c->head, "Origin"),
                        .self_text = px->self_text,
-                       .self_port = px->self_port};
+                       .self_port = px->self_port,
+                       .judge = &px->judge};
   cs_http_response_t r;
   cs_http_response_init(&r);
   const char *path = c->target.kind == CS_TARGET_ORIGIN ? c->url : c->target.path;

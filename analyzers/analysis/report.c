@@ -505,6 +505,15 @@ cJSON *cs_report_build(cs_analysis_t *a) {
     add_item(&rb, root, "revocation", cs_revocation_to_json(&a->rev));
   else
     chk(&rb, cJSON_AddNullToObject(root, "revocation"));
+  /* A null section is never silent: why it was not judged. */
+  cJSON *nj = chk(&rb, cJSON_AddObjectToObject(root, "not_judged"));
+  if (nj != NULL && a->trust == NULL)
+    chk(&rb, cJSON_AddStringToObject(nj, "trust", "no trust store was given (--no-trust, no "
+                                                   "system bundle, or a replay without one): "
+                                                   "paths, anchors and the host name unchecked"));
+  if (nj != NULL && !a->has_revocation)
+    chk(&rb, cJSON_AddStringToObject(nj, "revocation", "no OCSP response, CRL, caIssuers "
+                                                        "certificate or stapling probe was given"));
   cJSON *findings = chk(&rb, cJSON_AddArrayToObject(root, "findings"));
   for (size_t i = 0; findings != NULL && i < cs_findings_count(a->findings); i++)
     push(&rb, findings, finding_obj(&rb, cs_findings_get(a->findings, i)));

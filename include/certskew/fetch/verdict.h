@@ -99,6 +99,10 @@ void cs_judge_free(cs_judge_t *j);
  * chain so the next connection sees it at once. */
 void cs_judge_keep_enrichment(cs_judge_t *j, const char *host, int port, const uint8_t *chain,
                               size_t len, int64_t now_ms, cs_enrich_result_t *res);
+/* The enrichment material kept for host:port serving the chain whose
+ * cs_chain_fingerprint is fp, or NULL (none, or expired at now_ms). */
+const cs_enrich_result_t *cs_judge_kept_enrichment(cs_judge_t *j, const char *host, int port,
+                                                   const uint8_t fp[32], int64_t now_ms);
 /* Judges u's served chain at now_ms. want_report: fill v->report_json
  * (bypasses the cache). Store write errors are logged to stderr, never
  * fatal. Calls on_new when the chain was stored for the first time.
