@@ -192,6 +192,26 @@ static int prepare_revocation(cs_analysis_t *a, const cs_analysis_opts_t *opts) 
  * extension (RFC 6962 §3.1 says it must never be served). */
 static int diagnose_precert(cs_analysis_t *a) {
   const cs_cert_info_t *leaf = cs_chain_cert(a->chain, 0);
+  for (size_t i = 0; i < cs_chain_count(a->chain); i++) {
+    const cs_cert_info_t *c = cs_chain_cert(a->chain, i);
+    if (!c->unknown_critical)
+      continue;
+    char text[768];
+    snprintf(text, sizeof(text),
+             "Served certificate #%zu (%s) has the critical extension %s, which no client "
+             "implements: RFC 5280 §4.2 requires rejecting it (OpenSSL: error 34, unhandled "
+             "critical extension; Chrome, Firefox and Apple likewise).",
+             i, c->subject, c->unknown_critical_oid);
+    int err = cs_findings_add(a->findings, "UNKNOWN_CRITICAL_EXTENSION", CS_SEV_ERROR, 1, (int)i,
+                              -1, "A served certificate has an unknown critical extension.", text,
+                              "Reissue the certificate without that extension, or mark it "
+                              "non-critical.",
+                              NULL);
+    if (err == 0)
+      err = cs_findings_evidence(a->findings, "oid", "%s", c->unknown_critical_oid);
+    if (err != 0)
+      return err;
+  }
   if (!leaf->is_precert)
     return 0;
   return cs_findings_add(a->findings, "PRECERT_SERVED", CS_SEV_ERROR, 1, 0, -1,

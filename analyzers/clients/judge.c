@@ -477,6 +477,14 @@ int cs_client_judge(const cs_client_t *cl, const cs_client_input_t *in, cs_clien
               "(it carries the critical CT poison extension).",
               "the served leaf is a precertificate (critical poison extension)");
   }
+  for (size_t i = 0; i < cs_chain_count(in->chain) && !static_fail; i++) {
+    const cs_cert_info_t *c = cs_chain_cert(in->chain, i);
+    if (!c->unknown_critical || !pr->rejects_unknown_critical)
+      continue;
+    static_fail = 1;
+    set_cause(out, in->findings, "UNKNOWN_CRITICAL_EXTENSION", NULL, NULL,
+              "served #%zu has the unknown critical extension %s", i, c->unknown_critical_oid);
+  }
   const cs_trust_result_t *tr = pr->aia_fetch && in->trust_aia != NULL ? in->trust_aia : in->trust;
   int sel[CS_TRUST_MAX_PATHS];
   if (tr != NULL) {

@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "certskew/analysis/analysis.h"
+#include "certskew/store/file_io.h"
 #include "cs_test.h"
+#include "fixture.h"
 #include "trust_fixtures.h"
 
 #define T0 INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
@@ -174,4 +176,59 @@ static void test_cross_sign_2021(void) {
   cs_tf_cleanup(&tf);
 }
 
-CS_TEST_MAIN(CS_TEST(test_bounds_agree_with_openssl_verify), CS_TEST(test_cross_sign_2021))
+/* A served precertificate and an unknown critical extension are findings
+ * judged per client (every profile rejects them, as openssl verify does
+ * with error 34), never an unreadable input. */
+static void test_critical_extensions(void) {
+  static const struct {
+    const char *ext, *code;
+  } cases[] = {
+      {"LEAF_EXT=1.3.6.1.4.1.11129.2.4.3 = critical,ASN1:NULL", "PRECERT_SERVED"},
+      {"LEAF_EXT=1.2.3.4.5 = critical,ASN1:NULL", "UNKNOWN_CRITICAL_EXTENSION"},
+      {"LEAF_EXT=1.2.3.4.5 = ASN1:NULL", NULL}, /* not critical: ignored by everyone */
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char dir[512], path[600];
+    CS_REQUIRE(cs_fx_tempdir(dir, sizeof(dir)) == 0);
+    const char *settings[] = {cases[i].ext, NULL};
+    CS_REQUIRE(cs_fx_mkchain(dir, settings) == 0);
+    int rc = cs_fx_run("openssl verify -no-CApath -attime 1780272000 -CAfile '%s/root.pem' "
+                       "-untrusted '%s/int.pem' '%s/leaf.pem' >/dev/null 2>&1",
+                       dir, dir, dir);
+    CS_CHECK_MSG((rc == 0) == (cases[i].code == NULL), "%s: openssl verify rc %d", cases[i].ext, rc);
+    snprintf(path, sizeof(path), "%s/chain.pem", dir);
+    uint8_t *pem = NULL, *root = NULL;
+    size_t len = 0, root_len = 0;
+    CS_REQUIRE(cs_file_read(path, 1 << 20, &pem, &len, NULL) == 0);
+    snprintf(path, sizeof(path), "%s/root.pem", dir);
+    CS_REQUIRE(cs_file_read(path, 1 << 20, &root, &root_len, NULL) == 0);
+    cs_trust_store_t *st = NULL;
+    CS_REQUIRE(cs_trust_store_new(&st, "root") == 0);
+    CS_REQUIRE(cs_trust_store_add(st, root, root_len, NULL, NULL, NULL) == 0);
+    const cs_trust_store_t *stores[1] = {st};
+    cs_clock_t exact;
+    cs_clock_init_exact(&exact);
+    cs_analysis_opts_t o = {.source = "chain.pem", .clocks = &exact, .nclocks = 1, .has_at = 1,
+                            .at_ms = INT64_C(1780272000000), .trust_stores = stores,
+                            .ntrust_stores = 1};
+    cs_analysis_t *a = NULL;
+    CS_CHECK_MSG(cs_analyze(&a, pem, len, &o, NULL) == 0, "%s: not analyzed", cases[i].ext);
+    for (size_t k = 0; a != NULL && k < cs_analysis_nclients(a); k++) {
+      const cs_client_verdict_t *v = cs_analysis_client(a, k);
+      CS_CHECK_MSG(v->fails_at == (cases[i].code != NULL) &&
+                       (cases[i].code == NULL || (v->cause && strcmp(v->cause, cases[i].code) == 0)),
+                   "%s: %s %s (%s)", cases[i].ext, v->name, v->fails_at ? "FAIL" : "pass",
+                   v->cause ? v->cause : "-");
+    }
+    if (a != NULL && cases[i].code != NULL)
+      CS_CHECK(cs_findings_has(cs_analysis_findings(a), cases[i].code));
+    cs_analysis_free(a);
+    cs_trust_store_free(st);
+    free(pem);
+    free(root);
+    cs_fx_rmdir(dir);
+  }
+}
+
+CS_TEST_MAIN(CS_TEST(test_bounds_agree_with_openssl_verify), CS_TEST(test_cross_sign_2021),
+             CS_TEST(test_critical_extensions))
