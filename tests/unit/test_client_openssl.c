@@ -176,6 +176,38 @@ static void test_cross_sign_2021(void) {
   cs_tf_cleanup(&tf);
 }
 
+/* The 2020 Let's Encrypt leaf + "Authority X3" judged today against a store
+ * without DST Root CA X3: the served intermediate expired, and its issuer
+ * is an expired root no longer in stores. The cause is the expired
+ * intermediate, not a "missing intermediate". */
+static void test_expired_intermediate_to_removed_root(void) {
+  static const spec_t certs[] = {
+      {"dst", "DST Root (test)", "dst", NULL, NULL, T0 - 3000 * D, T0 - 100 * D, CS_TF_EXT_CA},
+      {"x3", "Authority X3 (test)", "x3", "dst", "dst", T0 - 2000 * D, T0 - 200 * D, CS_TF_EXT_CA},
+      {"leaf", "www.example.test", "leaf", "x3", "x3", T0 - 400 * D, T0 - 310 * D, EXT_LEAF},
+      {"isrg", "X1 Root (test)", "isrg", NULL, NULL, T0 - 900 * D, T0 + 3000 * D, CS_TF_EXT_CA},
+  };
+  cs_tf_t tf;
+  CS_REQUIRE(cs_tf_init(&tf) == 0);
+  CS_REQUIRE(issue_all(&tf, certs, 4) == 0);
+  const char *served[] = {"leaf", "x3"};
+  const char *store[] = {"isrg"};
+  CS_REQUIRE(cs_tf_bundle(&tf, "served.pem", served, 2) == 0);
+  CS_REQUIRE(cs_tf_bundle(&tf, "store.pem", store, 1) == 0);
+  /* Judged while the leaf was valid but after X3 expired is impossible
+   * here (X3 outlived the leaf); judged today both are expired: the
+   * served intermediate comes first. */
+  for (const char *const *c = (const char *const[]){"chrome", "safari", "firefox", "openssl",
+                                                    "openssl-1.0.2", NULL};
+       *c; c++) {
+    const char *cause = NULL;
+    CS_CHECK_EQ_I64(client_passes(&tf, "served.pem", "store.pem", *c, T0 * 1000, &cause), 0);
+    CS_CHECK_MSG(cause != NULL && strcmp(cause, "INTERMEDIATE_EXPIRED") == 0, "%s: %s", *c,
+                 cause ? cause : "-");
+  }
+  cs_tf_cleanup(&tf);
+}
+
 /* A served precertificate and an unknown critical extension are findings
  * judged per client (every profile rejects them, as openssl verify does
  * with error 34), never an unreadable input. */
@@ -231,4 +263,4 @@ static void test_critical_extensions(void) {
 }
 
 CS_TEST_MAIN(CS_TEST(test_bounds_agree_with_openssl_verify), CS_TEST(test_cross_sign_2021),
-             CS_TEST(test_critical_extensions))
+             CS_TEST(test_critical_extensions), CS_TEST(test_expired_intermediate_to_removed_root))
