@@ -268,6 +268,20 @@ static void rank_causes(cs_analysis_t *a) {
     if (a->causes[k].consequence != NULL)
       cs_findings_set_cause(a->findings, a->causes[k].consequence, a->causes[k].code);
   }
+  /* Whoever fails: the CT policy fails because of its SCTs, and SCTs of a
+   * leaf whose issuer is missing cannot be checked. */
+  static const char *const sct_causes[] = {"SCT_SIGNATURE_INVALID_ALL", "SCT_NO_ISSUER",
+                                           "SCT_UNKNOWN_LOG", "SCT_LOG_NOT_USABLE",
+                                           "SCT_LOG_INTERVAL_MISMATCH", "SCT_SIGNATURE_INVALID"};
+  for (size_t k = 0; k < sizeof(sct_causes) / sizeof(sct_causes[0]); k++)
+    if (cs_findings_has(a->findings, sct_causes[k])) {
+      cs_findings_set_cause(a->findings, "SCT_POLICY_TOO_FEW", sct_causes[k]);
+      break;
+    }
+  if (cs_findings_has(a->findings, "MISSING_INTERMEDIATE"))
+    cs_findings_set_cause(a->findings, "SCT_NO_ISSUER", "MISSING_INTERMEDIATE");
+  if (cs_findings_has(a->findings, "SCT_LOG_CLOCK_AHEAD"))
+    cs_findings_set_cause(a->findings, "SCT_IN_FUTURE", "SCT_LOG_CLOCK_AHEAD");
 }
 
 static int judge_clients(cs_analysis_t *a, const cs_analysis_opts_t *opts) {

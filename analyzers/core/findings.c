@@ -116,8 +116,31 @@ static int has_code_item(const cs_findings_t *f, const char *code) {
   return 0;
 }
 
-/* A finding whose cause is present follows that cause (one level). The
- * view is rebuilt in place through the tail of a second pass. */
+static int emitted(const size_t *order, size_t n, size_t item) {
+  for (size_t k = 0; k < n; k++)
+    if (order[k] == item)
+      return 1;
+  return 0;
+}
+
+/* Emits view[i] and then, recursively, what it causes (depth-limited: a
+ * cycle of causes stops at the first repeat). */
+static void emit_with_consequences(const cs_findings_t *f, size_t i, size_t *order, size_t *out,
+                                   int depth) {
+  if (emitted(order, *out, f->view[i]) || *out >= f->n)
+    return;
+  order[(*out)++] = f->view[i];
+  if (depth >= 8)
+    return;
+  const char *code = f->items[f->view[i]].code;
+  for (size_t j = 0; j < f->n; j++) {
+    const cs_finding_t *c = &f->items[f->view[j]];
+    if (c->caused_by != NULL && strcmp(c->caused_by, code) == 0)
+      emit_with_consequences(f, j, order, out, depth + 1);
+  }
+}
+
+/* A finding whose cause is present follows that cause, at any depth. */
 static void nest_consequences(cs_findings_t *f) {
   size_t *order = malloc(f->n * sizeof(*order)); /* freed below */
   if (order == NULL || f->n == 0) {
@@ -129,21 +152,13 @@ static void nest_consequences(cs_findings_t *f) {
     const cs_finding_t *it = &f->items[f->view[i]];
     if (it->caused_by != NULL && has_code_item(f, it->caused_by))
       continue;
-    order[out++] = f->view[i];
-    for (size_t j = 0; j < f->n; j++) {
-      const cs_finding_t *c = &f->items[f->view[j]];
-      if (c->caused_by != NULL && strcmp(c->caused_by, it->code) == 0 && out < f->n) {
-        /* once per consequence: only under its first cause finding */
-        int seen = 0;
-        for (size_t k = 0; k < out && !seen; k++)
-          seen = order[k] == f->view[j];
-        if (!seen)
-          order[out++] = f->view[j];
-      }
-    }
+    emit_with_consequences(f, i, order, &out, 0);
   }
-  if (out == f->n)
-    memcpy(f->view, order, f->n * sizeof(*order));
+  /* Anything left (a cycle of causes) keeps its sorted place at the end. */
+  for (size_t i = 0; i < f->n && out < f->n; i++)
+    if (!emitted(order, out, f->view[i]))
+      order[out++] = f->view[i];
+  memcpy(f->view, order, f->n * sizeof(*order));
   free(order);
 }
 
