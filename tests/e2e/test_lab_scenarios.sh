@@ -16,12 +16,13 @@ wait_file() { local i; for i in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 
 
 # The proxy, trusting nothing but what each check gives curl: it judges the
 # upstream against the lab root (restarted per trust file below).
-start_proxy() { # NAME TRUST
-  CERTSKEW_HOME="$T/home_$1" "$CS_BIN" proxy --port 0 --port-file "$T/px_$1.port" --trust "$2" \
-    > "$T/px_$1.log" 2>&1 &
+start_proxy() { # NAME TRUST [proxy options]
+  local name=$1 trust=$2; shift 2
+  CERTSKEW_HOME="$T/home_$name" "$CS_BIN" proxy --port 0 --port-file "$T/px_$name.port" --trust "$trust" \
+    "$@" > "$T/px_$name.log" 2>&1 &
   PIDS+=($!)
-  wait_file "$T/px_$1.port" || { echo "proxy did not start: $(cat "$T/px_$1.log")"; return 1; }
-  PXPORT=$(cat "$T/px_$1.port")
+  wait_file "$T/px_$name.port" || { echo "proxy did not start: $(cat "$T/px_$name.log")"; return 1; }
+  PXPORT=$(cat "$T/px_$name.port")
 }
 
 start_lab() { # SCENARIO [lab options]
@@ -96,6 +97,13 @@ check "fresh: AIA caIssuers serves the intermediate" cmp <(curl -sS "$LAB_CA_ISS
 start_proxy lab "$D/trust.pem"
 check "fresh: curl through the proxy gets the page" grep -q "certskew lab: fresh" \
   <(curl -sS --max-time 20 -x "http://127.0.0.1:$PXPORT" --cacert "$T/home_lab/ca.pem" "https://$LAB_TLS/")
+# A -90s clock model is a report row, not a reason to block: the browser's
+# profile (here Chrome by its User-Agent, and curl as openssl) decides.
+start_proxy slow "$D/trust.pem" --clock -90s
+check "fresh: proxy with a -90s model: Chrome gets 200" test "$(curl -sS -o /dev/null -w '%{http_code}' \
+  --max-time 20 -x "http://127.0.0.1:$PXPORT" --cacert "$T/home_slow/ca.pem" \
+  -A "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36" \
+  "https://$LAB_TLS/")" = 200
 check "fresh: diagnose: valid" "$CS_BIN" diagnose "$LAB_TLS" --trust "$D/trust.pem" --no-store
 set +e; "$CS_BIN" diagnose "$LAB_TLS" --trust "$D/trust.pem" --no-store --clock trustd --json > "$D/diag.json"; set -e
 check "fresh: diagnose report replays trustd" grep -q '"trustd"' "$D/diag.json"
