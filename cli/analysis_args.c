@@ -21,6 +21,10 @@ const char cs_analysis_args_help[] =
     "  --now              judge at the current system time\n"
     "  --clock MODEL      add a clock model (repeatable); default: exact, trustd,\n"
     "                     openssl-ct, minute, day, -90s, -1h, +1h. See 'certskew clocks'.\n"
+    "  --client NAME[:MODEL]  judge as this client (repeatable): chrome, safari,\n"
+    "                     firefox, openssl (curl), openssl-1.0.2; MODEL (clock syntax)\n"
+    "                     skews that client, e.g. safari:skew:-2s. Default: all five.\n"
+    "                     See 'certskew clocks' and docs/clients.md.\n"
     "  --sweep FROM..TO   list, per clock, the segments of [FROM, TO) with their verdicts\n"
     "  --trust FILE       trust store (PEM bundle or DER), repeatable: one store per file,\n"
     "                     judged side by side; default: the system bundle\n"
@@ -71,7 +75,7 @@ static int bad(const char *cmd, const char *what, const char *value, const char 
 }
 
 int cs_analysis_args_option(cs_analysis_args_t *a, const char *cmd, int argc, char **argv, int *i) {
-  static const char *const with_value[] = {"--at", "--clock", "--sweep", "--trust", "--host",
+  static const char *const with_value[] = {"--at", "--clock", "--client", "--sweep", "--trust", "--host",
                                            "--log-list", "--ocsp", "--crl"};
   const char *arg = argv[*i];
   if (strcmp(arg, "--now") == 0) {
@@ -108,6 +112,12 @@ int cs_analysis_args_option(cs_analysis_args_t *a, const char *cmd, int argc, ch
       if (cs_clock_parse(&a->clocks[a->opts.nclocks], v, &eb) != 0)
         return bad(cmd, "--clock", v, eb.msg);
       a->opts.nclocks++;
+    } else if (strcmp(opt, "--client") == 0) {
+      if (a->opts.nclients >= CS_ANALYSIS_MAX_CLIENTS)
+        return bad(cmd, "--client", v, "too many clients");
+      if (cs_client_parse(&a->clients[a->opts.nclients], v, &eb) != 0)
+        return bad(cmd, "--client", v, eb.msg);
+      a->opts.nclients++;
     } else if (strcmp(opt, "--sweep") == 0) {
       const char *dots = strstr(v, "..");
       char from[128];
@@ -184,6 +194,7 @@ int cs_analysis_args_load(cs_analysis_args_t *a, const char *cmd) {
   if (a->opts.nclocks == 0)
     a->opts.nclocks = cs_clock_default_set(a->clocks, CS_REPLAY_MAX_CLOCKS);
   a->opts.clocks = a->clocks;
+  a->opts.clients = a->clients;
   if ((err = load_trust(a, cmd)) != 0)
     return err;
   a->opts.trust_stores = (const cs_trust_store_t *const *)a->stores;

@@ -18,6 +18,7 @@
 typedef struct cs_analysis_args {
   cs_analysis_opts_t opts; /* ready for cs_analyze after cs_analysis_args_load */
   cs_clock_t clocks[CS_REPLAY_MAX_CLOCKS];
+  cs_client_t clients[CS_ANALYSIS_MAX_CLIENTS]; /* --client, in order */
   /* what the options named */
   const char *trust_paths[CS_ARGS_MAX_TRUST];
   size_t ntrust_paths;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "certskew/clients/profile.h"
 #include "certskew/core/clock.h"
 #include "cli_commands.h"
 
@@ -25,5 +26,10 @@ int cs_cmd_clocks(int argc, char **argv) {
          "Profiles:\n");
   for (const cs_clock_profile_t *p = cs_clock_profiles(); p->name != NULL; p++)
     printf("  %-13s %-28s %s\n", p->name, p->model, p->description);
+  printf("\nClient profiles (--client NAME[:MODEL]; MODEL skews that client; see "
+         "docs/clients.md):\n");
+  for (const cs_client_profile_t *p = cs_client_profiles(); p->name != NULL; p++)
+    printf("  %-14s certificates %-9s SCTs %-9s %s\n", p->name, p->cert_clock,
+           p->ct == CS_CT_NONE ? "-" : p->sct_clock, p->description);
   return 0;
 }

@@ -37,8 +37,9 @@ static void usage(FILE *out) {
           "Without --at/--now the instant judged is the current time. --host defaults to\n"
           "the SNI (or HOST). --ocsp/--crl files replace what the probe and fetches found.\n"
           "\n"
-          "exit status: 0 valid at the real clock, 1 invalid, 3 connection or TLS failure,\n"
-          "2 usage error.\n",
+          "exit status: 0 every client asked (--client; default chrome, safari, firefox,\n"
+          "openssl, openssl-1.0.2) passes at the real clock, 1 some client fails,\n"
+          "3 connection or TLS failure, 2 usage error.\n",
           cs_analysis_args_help);
 }
 
@@ -88,8 +89,8 @@ static void print_text(const cs_diagnose_result_t *res, const char *target) {
   const cs_verdict_t *v = &res->verdict;
   printf("%s (%s): %s %s, %zu certificate%s served\n", target, res->addr, res->tls_version,
          res->cipher, res->ncerts, res->ncerts == 1 ? "" : "s");
-  if (v->invalid)
-    printf("INVALID at the real clock:\n%s", v->reasons);
+  if (v->invalid || v->failing[0] != '\0')
+    printf("FAILS at the real clock for some client:\n%s", v->reasons);
   else
     printf("valid at the real clock%s\n", v->worst == 1 ? " (warnings: see --json)" : "");
   print_enrichment(res->enrich);
@@ -200,7 +201,7 @@ int cs_cmd_diagnose(int argc, char **argv) {
       printf("%s\n", res.verdict.report_json);
     else
       print_text(&res, target);
-    status = res.verdict.invalid ? 1 : 0;
+    status = res.verdict.invalid || res.verdict.failing[0] != '\0' ? 1 : 0;
   }
   cs_diagnose_result_free(&res);
 out:

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "certskew/clients/profile.h"
+
 #include "certskew/proxy/proxy.h"
 #include "cli_commands.h"
 #include "cmd_args.h"
@@ -13,8 +15,12 @@ static void usage(FILE *out) {
           "\n"
           "Intercepting HTTP/1.1 proxy: point a browser (or curl -x) at it. Every HTTPS\n"
           "server's chain is captured as served and judged at the real clock and at every\n"
-          "--clock model; an upstream that fails at the real clock gets a 502 page naming\n"
-          "the cause. Trust the local CA first: certskew ca path / certskew ca export.\n"
+          "--clock model, and for each client profile (chrome, safari, firefox, openssl,\n"
+          "openssl-1.0.2). The browser gets a 502 page naming the cause only when its own\n"
+          "profile rejects the chain at the real clock: the profile is picked from the\n"
+          "User-Agent of the first request inside the tunnel (Chrome/Edge, Safari, Firefox,\n"
+          "curl -> openssl), else --browser. Other clients' failures are in the report.\n"
+          "Trust the local CA first: certskew ca path / certskew ca export.\n"
           "\n"
           "options:\n"
           "  --listen ADDR          address to listen on (default 127.0.0.1; anything but\n"
@@ -26,6 +32,8 @@ static void usage(FILE *out) {
           "  --clock MODEL          also judge at this client clock (repeatable; see\n"
           "                         'certskew clocks')\n"
           "  --forward-invalid      pass traffic to invalid upstreams through anyway\n"
+          "  --browser NAME         profile judging tunnels whose User-Agent names none we\n"
+          "                         know (default chrome; see docs/clients.md)\n"
           "  --passthrough [HOST...] do not decrypt: relay CONNECT tunnels byte for byte so\n"
           "                         the browser validates the real chain (no CA to install);\n"
           "                         certskew reads the TLS handshake going by. Without HOST:\n"
@@ -97,6 +105,14 @@ int cs_cmd_proxy(int argc, char **argv) {
       }
     } else if (strcmp(a, "--forward-invalid") == 0) {
       cfg.forward_invalid = 1;
+    } else if (strcmp(a, "--browser") == 0 && i + 1 < argc) {
+      const cs_client_profile_t *p = cs_client_profile_find(argv[++i]);
+      if (p == NULL) {
+        fprintf(stderr, "certskew proxy: --browser %s: no such client profile (chrome, safari, "
+                        "firefox, openssl, openssl-1.0.2)\n", argv[i]);
+        return 2;
+      }
+      cfg.browser = p->name;
     } else if (strcmp(a, "--allow-remote") == 0) {
       cfg.allow_remote = 1;
     } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {

@@ -56,6 +56,12 @@ static void expected_text(const cs_repro_case_t *c, char *out, size_t cap) {
     codes_text(c->codes, c->ncodes, codes, sizeof(codes));
   else if (c->ninclude > 0)
     codes_text(c->include, c->ninclude, codes, sizeof(codes));
+  else if (c->cause[0] != '\0')
+    (void)snprintf(codes, sizeof(codes), "cause %s", c->cause);
+  if (c->cause[0] != '\0') {
+    (void)snprintf(out, cap, "%s %s", c->expect_pass ? "pass" : "fail", codes);
+    return;
+  }
   (void)snprintf(out, cap, "%s%s%s%s", c->expect_pass ? "pass" : "fail", codes[0] ? " " : "",
                  c->has_codes || codes[0] == '\0' ? "" : "+", codes);
 }
@@ -87,10 +93,16 @@ static cJSON *case_json(const cs_repro_case_t *c, const cs_repro_outcome_t *o) {
     cJSON_AddItemToObject(exp, "codes_exclude", codes_json(c->exclude, c->nexclude));
   if (c->nwarnings)
     cJSON_AddItemToObject(exp, "warnings_include", codes_json(c->warnings, c->nwarnings));
+  if (c->cause[0] != '\0')
+    cJSON_AddStringToObject(exp, "cause", c->cause);
+  if (c->has_client)
+    cJSON_AddStringToObject(j, "client", c->client.name);
   cJSON *got = cJSON_AddObjectToObject(j, "got");
   cJSON_AddStringToObject(got, "verdict", o->pass ? "pass" : "fail");
   cJSON_AddItemToObject(got, "codes", codes_json(o->codes, o->ncodes));
   cJSON_AddItemToObject(got, "warnings", codes_json(o->warnings, o->nwarnings));
+  if (c->has_client)
+    cJSON_AddStringToObject(got, "cause", o->cause);
   cJSON_AddBoolToObject(j, "ok", o->ok);
   if (!o->ok)
     cJSON_AddStringToObject(j, "diff", o->diff);
@@ -123,7 +135,11 @@ static void print_row(const cs_repro_script_t *s, const cs_repro_case_t *c,
   cs_time_format(o->at_ms, at);
   cs_time_format(o->believed_ms, bel);
   codes_text(o->codes, o->ncodes, codes, sizeof(codes));
-  (void)snprintf(got, sizeof(got), "%s %s", o->pass ? "pass" : "fail", o->pass ? "" : codes);
+  if (c->has_client)
+    (void)snprintf(got, sizeof(got), "%s %s%s", o->pass ? "pass" : "fail",
+                   o->pass ? "" : "cause ", o->pass ? "" : o->cause);
+  else
+    (void)snprintf(got, sizeof(got), "%s %s", o->pass ? "pass" : "fail", o->pass ? "" : codes);
   expected_text(c, exp, sizeof(exp));
   printf("  %-4s %-*s %-18s %-26s %-26s %-30s %s\n", o->ok ? "ok" : "DIFF", name_width(s),
          c->name, c->clock_text, at, bel, got, exp);

@@ -90,15 +90,71 @@ static void print_clocks(FILE *out, const cs_replay_t *r, int color) {
   }
 }
 
+/* Failure windows, at most three, then how many more. */
+static void print_windows(FILE *out, const cs_client_verdict_t *v) {
+  if (v->nwindows == 0) {
+    fprintf(out, "never");
+    return;
+  }
+  for (size_t k = 0; k < v->nwindows && k < 3; k++) {
+    if (k)
+      fprintf(out, "; ");
+    print_interval(out, v->windows[k]);
+  }
+  if (v->nwindows > 3)
+    fprintf(out, "; +%zu more", v->nwindows - 3);
+}
+
+/* The per-client table and the top cause with its fix: what fails, for
+ * whom, why, and what to do, before any detail. */
+static void print_clients(FILE *out, const cs_analysis_t *a, int color) {
+  char at[CS_TIME_STRLEN];
+  cs_time_format(cs_analysis_judged_ms(a), at);
+  fprintf(out, "clients at %s%s:\n", at,
+          cs_replay_opts(cs_analysis_replay(a))->has_at ? "" : " (issuance: no --at given)");
+  for (size_t i = 0; i < cs_analysis_nclients(a); i++) {
+    const cs_client_verdict_t *v = cs_analysis_client(a, i);
+    fprintf(out, "  %-16s %s  ", v->name,
+            v->fails_at ? (color ? "\033[1;31mFAIL\033[0m" : "FAIL") : "pass");
+    if (v->cause != NULL)
+      fprintf(out, "%s%s%s  ", v->cause, v->consequence ? " -> " : "",
+              v->consequence ? v->consequence : "");
+    fprintf(out, "fails ");
+    print_windows(out, v);
+    fprintf(out, "\n");
+  }
+  size_t nc = cs_analysis_ncauses(a);
+  if (nc == 0) {
+    fprintf(out, "every client passes at this instant\n");
+    return;
+  }
+  for (size_t k = 0; k < nc && k < 2; k++) {
+    const cs_analysis_cause_t *c = cs_analysis_cause(a, k);
+    fprintf(out, "%s cause: %s (fails %s)%s%s\n", k == 0 ? "top" : "next", c->code, c->clients,
+            c->consequence ? ", reported as " : "", c->consequence ? c->consequence : "");
+    fprintf(out, "  %s\n", c->first->detail);
+    if (c->first->fix[0])
+      fprintf(out, "  fix: %s\n", c->first->fix);
+  }
+  if (nc > 2)
+    fprintf(out, "(%zu more causes below)\n", nc - 2);
+}
+
 void cs_replay_print(FILE *out, cs_analysis_t *a, int color) {
   const cs_replay_t *r = cs_analysis_replay(a);
   cs_findings_t *fs = cs_analysis_findings(a);
+  print_clients(out, a, color);
+  fprintf(out, "\n");
   print_chain(out, cs_analysis_chain(a));
   print_clocks(out, r, color);
   fprintf(out, "\nfindings (%zu):\n", cs_findings_count(fs));
   for (size_t i = 0; i < cs_findings_count(fs); i++) {
     const cs_finding_t *f = cs_findings_get(fs, i);
-    fprintf(out, "  [%s] %s: %s\n", sev_label(f->severity, color), f->code, f->summary);
+    if (f->caused_by != NULL)
+      fprintf(out, "    -> [%s] %s (caused by %s): %s\n", sev_label(f->severity, color), f->code,
+              f->caused_by, f->summary);
+    else
+      fprintf(out, "  [%s] %s: %s\n", sev_label(f->severity, color), f->code, f->summary);
     if (f->explanation)
       fprintf(out, "      %s\n", f->explanation);
     if (f->fix)

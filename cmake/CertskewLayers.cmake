@@ -4,8 +4,8 @@
 # the layout check (cmake/check_layout.cmake), which fails the build when a
 # file includes a header of a folder it may not use.
 #
-#   cli -> proxy -> fetch -> net -> store -> analyzers/analysis -> ct, trust,
-#          lab   --^   repro -> lab          revocation, tls -> core
+#   cli -> proxy -> fetch -> net -> store -> analyzers/analysis -> clients ->
+#          lab   --^   repro -> lab          ct, trust, revocation, tls -> core
 #
 # Format: "folder|library|allowed folders (space separated)|external deps".
 set(CS_LAYERS
@@ -14,7 +14,8 @@ set(CS_LAYERS
   "analyzers/ct|certskew_ct|analyzers/core|"
   "analyzers/tls|certskew_tls|analyzers/core|"
   "analyzers/trust|certskew_trust|analyzers/core analyzers/revocation|"
-  "analyzers/analysis|certskew_analysis|analyzers/core analyzers/ct analyzers/trust analyzers/revocation analyzers/tls|"
+  "analyzers/clients|certskew_clients|analyzers/core analyzers/ct analyzers/trust analyzers/revocation analyzers/tls|"
+  "analyzers/analysis|certskew_analysis|analyzers/core analyzers/ct analyzers/trust analyzers/revocation analyzers/tls analyzers/clients|"
   "store|certskew_store|analyzers/analysis|"
   "net|certskew_net|store|certskew::uv"
   "fetch|certskew_fetch|net|certskew::llhttp"

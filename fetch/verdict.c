@@ -18,6 +18,13 @@ void cs_judge_init(cs_judge_t *j, const cs_analysis_opts_t *base, cs_capture_sto
   memset(j, 0, sizeof *j);
   j->base = *base;
   j->store = store;
+  snprintf(j->browser, sizeof j->browser, "chrome");
+}
+
+int cs_verdict_client_fails(const cs_verdict_t *v, const char *profile) {
+  char key[64];
+  snprintf(key, sizeof key, ",%s,", profile);
+  return strstr(v->failing, key) != NULL;
 }
 
 void cs_judge_free(cs_judge_t *j) {
@@ -57,9 +64,14 @@ void cs_judge_keep_enrichment(cs_judge_t *j, const char *host, int port, const u
 /* The kept material for u's chain, or NULL (none, or expired: freed). */
 static const cs_enrich_result_t *kept_enrichment(cs_judge_t *j, const cs_upstream_t *u,
                                                  const uint8_t fp[32], int64_t now_ms) {
+  return cs_judge_kept_enrichment(j, u->host, u->port, fp, now_ms);
+}
+
+const cs_enrich_result_t *cs_judge_kept_enrichment(cs_judge_t *j, const char *host, int port,
+                                                   const uint8_t fp[32], int64_t now_ms) {
   for (size_t i = 0; i < CS_JUDGE_ENRICHED_MAX; i++) {
     cs_judge_enriched_t *e = &j->enriched[i];
-    if (e->res == NULL || e->port != u->port || memcmp(e->fp, fp, 32) != 0 || strcmp(e->host, u->host) != 0)
+    if (e->res == NULL || e->port != port || memcmp(e->fp, fp, 32) != 0 || strcmp(e->host, host) != 0)
       continue;
     if (now_ms - e->kept_ms > CS_JUDGE_ENRICHED_TTL_MS || now_ms < e->kept_ms) {
       cs_enrich_result_free(e->res);
@@ -91,6 +103,27 @@ static cs_judge_cache_entry_t *cache_find(cs_judge_t *j, const cs_upstream_t *u,
 static void add_reason(cs_verdict_t *v, const char *code, const char *summary) {
   size_t used = strlen(v->reasons);
   snprintf(v->reasons + used, sizeof v->reasons - used, "%s: %s\n", code, summary);
+}
+
+/* The clients' verdicts: invalid is the browser's; every failing profile is
+ * listed (the proxy picks the one in front from the User-Agent). */
+static void client_verdicts(const cs_judge_t *j, const cs_analysis_t *a, cs_verdict_t *v) {
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < cs_analysis_nclients(a); i++) {
+      const cs_client_verdict_t *cv = cs_analysis_client(a, i);
+      int is_browser = strcmp(cv->profile->name, j->browser) == 0;
+      if (!cv->fails_at || is_browser != (pass == 0))
+        continue;
+      if (is_browser)
+        v->invalid = 1;
+      size_t used = strlen(v->failing);
+      snprintf(v->failing + used, sizeof v->failing - used, ",%s,", cv->profile->name);
+      used = strlen(v->reasons);
+      snprintf(v->reasons + used, sizeof v->reasons - used, "%s: %s%s%s: %s\n", cv->name,
+               cv->cause ? cv->cause : "FAILS", cv->consequence ? " -> " : "",
+               cv->consequence ? cv->consequence : "", cv->detail);
+    }
+  }
 }
 
 /* Returns 1 when the chain was stored for the first time, 0 when it was seen
@@ -150,13 +183,8 @@ static int analyze(cs_judge_t *j, const char *source, const char *hostname, cons
   }
   cs_findings_t *f = cs_analysis_findings(a);
   v->worst = cs_findings_worst(f);
-  v->invalid = v->worst == CS_SEV_ERROR;
   v->missing_intermediate = cs_findings_has(f, "MISSING_INTERMEDIATE");
-  for (size_t i = 0; i < cs_findings_count(f); i++) {
-    const cs_finding_t *fi = cs_findings_get(f, i);
-    if (fi != NULL && fi->severity == CS_SEV_ERROR)
-      add_reason(v, fi->code, fi->summary);
-  }
+  client_verdicts(j, a, v);
   char *report = cs_analysis_report_json(a, 1); /* owned here until moved to v */
   v->chain_pem = cs_chain_to_pem(cs_analysis_chain(a));
   v->report_json = report != NULL && extra != NULL ? cs_enrich_report_merge(report, extra) : report;
@@ -193,6 +221,7 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
   if (hit != NULL) {
     v->worst = hit->worst;
     v->invalid = hit->invalid;
+    memcpy(v->failing, hit->failing, sizeof v->failing);
     memcpy(v->reasons, hit->reasons, sizeof v->reasons);
     if (store_put(j, u, fp, NULL, NULL, now_ms, hit->worst, v->capture_id) != CS_EINVAL)
       return 0;
@@ -220,6 +249,7 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
   e->at_ms = now_ms;
   e->worst = v->worst;
   e->invalid = v->invalid;
+  memcpy(e->failing, v->failing, sizeof e->failing);
   memcpy(e->capture_id, v->capture_id, sizeof e->capture_id);
   memcpy(e->reasons, v->reasons, sizeof e->reasons);
   if (!want_report) {

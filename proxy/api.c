@@ -41,8 +41,52 @@ static int parse_clocks(const cJSON *arr, cs_clock_t *clocks, size_t *n, cs_errb
   return 0;
 }
 
-int cs_api_replay(cs_capture_store_t *store, const char *body, size_t len, int64_t now_ms,
-                  char **out, cs_errbuf_t *eb) {
+static int parse_clients(const cJSON *arr, cs_client_t *clients, size_t *n, cs_errbuf_t *eb) {
+  *n = 0;
+  if (arr == NULL || cJSON_IsNull(arr))
+    return 0;
+  if (!cJSON_IsArray(arr))
+    return cs_errbuf_set(eb, CS_EPARSE, "\"clients\" must be an array of client profiles");
+  const cJSON *item;
+  cJSON_ArrayForEach(item, arr) {
+    if (!cJSON_IsString(item))
+      return cs_errbuf_set(eb, CS_EPARSE, "every client must be a string");
+    if (*n == CS_ANALYSIS_MAX_CLIENTS)
+      return cs_errbuf_set(eb, CS_ETOOBIG, "at most %d clients", CS_ANALYSIS_MAX_CLIENTS);
+    cs_errbuf_t ceb;
+    cs_errbuf_init(&ceb);
+    if (cs_client_parse(&clients[*n], item->valuestring, &ceb) != 0)
+      return cs_errbuf_set(eb, CS_EPARSE, "client \"%.60s\": %s", item->valuestring, ceb.msg);
+    (*n)++;
+  }
+  return 0;
+}
+
+/* The capture's host, port and SNI from its meta.json. */
+static int read_meta(cs_capture_store_t *store, const char *id, char *host, size_t host_len,
+                     int *port, char *sni, size_t sni_len) {
+  char *text = NULL;
+  size_t len = 0;
+  int rc = cs_capture_store_read(store, id, "meta.json", &text, &len);
+  if (rc != 0)
+    return rc;
+  cJSON *m = cJSON_ParseWithLength(text, len);
+  free(text);
+  const cJSON *h = cJSON_GetObjectItemCaseSensitive(m, "host");
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "port");
+  const cJSON *s = cJSON_GetObjectItemCaseSensitive(m, "sni");
+  rc = cJSON_IsString(h) && cJSON_IsNumber(p) ? 0 : CS_EPARSE;
+  if (rc == 0) {
+    snprintf(host, host_len, "%s", h->valuestring);
+    *port = p->valueint;
+    snprintf(sni, sni_len, "%s", cJSON_IsString(s) ? s->valuestring : "");
+  }
+  cJSON_Delete(m);
+  return rc;
+}
+
+int cs_api_replay(cs_capture_store_t *store, cs_judge_t *judge, const char *body, size_t len,
+                  int64_t now_ms, char **out, cs_errbuf_t *eb) {
   *out = NULL;
   if (store == NULL)
     return cs_errbuf_set(eb, CS_ENOTFOUND, "the capture store is not available");
@@ -77,12 +121,49 @@ int cs_api_replay(cs_capture_store_t *store, const char *body, size_t len, int64
     rc = cs_errbuf_set(eb, CS_ENOTFOUND, "no capture %.100s", cap->valuestring);
     goto out;
   }
-  cs_analysis_opts_t opts = {
-      .source = cap->valuestring, .clocks = clocks, .nclocks = nclocks, .has_at = 1, .at_ms = at_ms};
+  cs_client_t clients[CS_ANALYSIS_MAX_CLIENTS];
+  size_t nclients = 0;
+  if ((rc = parse_clients(cJSON_GetObjectItemCaseSensitive(req, "clients"), clients, &nclients,
+                          eb)) != 0)
+    goto out;
+  cs_analysis_opts_t opts;
+  memset(&opts, 0, sizeof opts);
+  const cs_enrich_result_t *extra = NULL;
+  char host[256] = "", sni[256] = "";
+  int port = 0;
+  if (judge != NULL) {
+    /* What the capture was judged with: trust, name, log list, and the
+     * enrichment's OCSP/CRL/caIssuers material while it is kept. */
+    opts = judge->base;
+    if (read_meta(store, cap->valuestring, host, sizeof host, &port, sni, sizeof sni) == 0) {
+      if (opts.hostname == NULL)
+        opts.hostname = sni[0] ? sni : host;
+      cs_chain_t *chain = NULL;
+      if (cs_chain_load(&chain, (const uint8_t *)pem, pem_len, NULL) == 0) {
+        uint8_t fp[32];
+        cs_chain_fingerprint(chain, fp);
+        extra = cs_judge_kept_enrichment(judge, host, port, fp, now_ms);
+      }
+      cs_chain_free(chain);
+    }
+  }
+  opts.source = cap->valuestring;
+  opts.clocks = clocks;
+  opts.nclocks = nclocks;
+  opts.has_at = 1;
+  opts.at_ms = at_ms;
+  opts.has_sweep = 0;
+  opts.clients = clients;
+  opts.nclients = nclients;
+  if (extra != NULL)
+    cs_enrich_apply(extra, &opts);
   rc = cs_analyze(&a, (const uint8_t *)pem, pem_len, &opts, eb);
   if (rc != 0)
     goto out;
-  *out = cs_analysis_report_json(a, 1);
+  char *report = cs_analysis_report_json(a, 1);
+  *out = report != NULL && extra != NULL ? cs_enrich_report_merge(report, extra) : report;
+  if (*out != report)
+    free(report);
   if (*out == NULL)
     rc = CS_ENOMEM;
 out:
@@ -201,8 +282,8 @@ int cs_api_handle(const cs_api_ctx_t *ctx, const char *method, const char *path,
     cs_errbuf_t eb;
     cs_errbuf_init(&eb);
     char *report = NULL;
-    int rc = cs_api_replay(ctx->store, body != NULL ? body : "", body_len, ctx->now_ms, &report,
-                           &eb);
+    int rc = cs_api_replay(ctx->store, ctx->judge, body != NULL ? body : "", body_len, ctx->now_ms,
+                           &report, &eb);
     if (rc == CS_ENOMEM)
       return rc;
     if (rc != 0)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "certskew/fetch/verdict.h"
 #include "certskew/store/capture.h"
 #include "certskew/core/error.h"
 #include "certskew/net/http_response.h"
@@ -28,6 +29,8 @@ typedef struct cs_api_ctx {
   const char *origin;
   const char *self_text;
   int self_port;
+  cs_judge_t *judge;         /* borrowed, may be NULL: the proxy's trust stores, log list
+                                and kept enrichment, for POST /api/replay */
 } cs_api_ctx_t;
 
 /* Checks the request's Host and Origin (see cs_api_ctx_t). Returns 0 when
@@ -48,9 +51,14 @@ int cs_api_handle(const cs_api_ctx_t *ctx, const char *method, const char *path,
                   const char *body, size_t body_len, cs_http_response_t *r) CS_MUST_CHECK;
 
 /* Runs a replay request body against a stored capture; on success *out is
- * the report JSON (caller frees). Errors: CS_EPARSE (bad body, with eb),
- * CS_ENOTFOUND (unknown capture), analysis errors. */
-int cs_api_replay(cs_capture_store_t *store, const char *body, size_t len, int64_t now_ms,
-                  char **out, cs_errbuf_t *eb) CS_MUST_CHECK;
+ * the report JSON (caller frees). With a judge, trust is judged against its
+ * stores and name (the capture's SNI, else host), SCTs against its log
+ * list, and revocation with the OCSP/CRL/caIssuers material its enrichment
+ * kept for that chain (the report's "enrichment" section says what). Body:
+ * {"capture": id, "clocks": [...], "clients": ["chrome", "safari:skew:-2s"],
+ * "at": "RFC3339"}. Errors: CS_EPARSE (bad body, with eb), CS_ENOTFOUND
+ * (unknown capture), analysis errors. */
+int cs_api_replay(cs_capture_store_t *store, cs_judge_t *judge, const char *body, size_t len,
+                  int64_t now_ms, char **out, cs_errbuf_t *eb) CS_MUST_CHECK;
 
 #endif

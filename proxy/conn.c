@@ -28,6 +28,7 @@
 #include "certskew/store/fs.h"
 #include "certskew/net/x509_write.h"
 #include "certskew/net/upstream.h"
+#include "certskew/clients/profile.h"
 #include "certskew/fetch/verdict.h"
 
 #define FINAL_LINGER_MS 5000
@@ -66,6 +67,10 @@ typedef struct cs_conn {
   cs_verdict_t verdict;
   cs_passthrough_t *pt;     /* passthrough observer (owned until released), NULL when intercepting */
   int failed;
+  int ua_pending;           /* some client profile fails: the User-Agent of the first
+                               request inside the tunnel decides (decide_by_user_agent) */
+  uint8_t *held;            /* owned: that request's bytes, held until it decides */
+  size_t held_len;
   char fail_code[48];
   char fail_msg[CS_VERDICT_REASONS];
   uint64_t last_activity;
@@ -105,6 +110,7 @@ static void maybe_free(cs_conn_t *c) {
   px->nconns--;
   cs_upstream_free(&c->up);
   cs_verdict_free(&c->verdict);
+  free(c->held);
   cs_passthrough_release(c->pt);
   cs_leaf_release(c->leaf);
   cs_leaf_release(c->sni_leaf);
@@ -238,7 +244,8 @@ static void api_respond(cs_conn_t *c) {
                        .host = cs_http_head_header(c->head, "Host"),
                        .origin = cs_http_head_header(c->head, "Origin"),
                        .self_text = px->self_text,
-                       .self_port = px->self_port};
+                       .self_port = px->self_port,
+                       .judge = &px->judge};
   cs_http_response_t r;
   cs_http_response_init(&r);
   const char *path = c->target.kind == CS_TARGET_ORIGIN ? c->url : c->target.path;
@@ -472,6 +479,38 @@ static int on_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *name
   return mbedtls_ssl_set_hs_own_cert(ssl, cs_leaf_chain(c->sni_leaf), cs_mint_key(c->px->mint));
 }
 
+static void note_failure(cs_conn_t *c, const char *code, const char *msg);
+
+/* The profile of the browser in front (its User-Agent, else --browser)
+ * decides: a 502 page if it rejects the chain, else the held request goes
+ * upstream and the tunnel relays. rc: the head parser's result. */
+static void decide_by_user_agent(cs_conn_t *c, int rc) {
+  const char *ua = rc == 1 ? cs_http_head_header(c->head, "User-Agent") : NULL;
+  const cs_client_profile_t *p = cs_client_from_user_agent(ua);
+  const char *who = p != NULL ? p->name : c->px->judge.browser;
+  c->ua_pending = 0;
+  if (cs_verdict_client_fails(&c->verdict, who) || (c->verdict.invalid && c->verdict.failing[0] == '\0')) {
+    char msg[CS_VERDICT_REASONS + 128];
+    snprintf(msg, sizeof msg, "judged as %s (%s):\n%s", who, p != NULL ? "User-Agent" : "--browser",
+             c->verdict.reasons);
+    note_failure(c, "UPSTREAM_INVALID", msg);
+    cs_endpoint_close(&c->upstream);
+    cs_endpoint_read_stop(&c->client);
+    send_error_page(c);
+    return;
+  }
+  logv(c, "judged as %s: passes (other clients' failures are in the report)", who);
+  int err = cs_endpoint_send(&c->upstream, c->held, c->held_len);
+  free(c->held);
+  c->held = NULL;
+  c->held_len = 0;
+  if (err != 0 || cs_endpoint_flush(&c->upstream) != 0) {
+    conn_close(c);
+    return;
+  }
+  start_relay(c);
+}
+
 static void tls_head_pump(cs_conn_t *c) {
   unsigned char buf[4096];
   for (;;) {
@@ -482,8 +521,22 @@ static void tls_head_pump(cs_conn_t *c) {
       conn_close(c);
       return;
     }
+    if (c->ua_pending) {
+      uint8_t *grown = realloc(c->held, c->held_len + (size_t)n);
+      if (grown == NULL) {
+        conn_close(c);
+        return;
+      }
+      memcpy(grown + c->held_len, buf, (size_t)n);
+      c->held = grown;
+      c->held_len += (size_t)n;
+    }
     size_t used = 0;
     int rc = cs_http_head_feed(c->head, (const char *)buf, (size_t)n, &used);
+    if (rc != 0 && c->ua_pending) {
+      decide_by_user_agent(c, rc);
+      return;
+    }
     if (rc != 0) {
       /* Whatever the client asked (or garbage), the answer is the page. */
       cs_endpoint_read_stop(&c->client);
@@ -508,7 +561,7 @@ static void client_hs_step(cs_conn_t *c) {
     return;
   }
   touch(c);
-  if (c->failed) {
+  if (c->failed || c->ua_pending) {
     c->state = ST_TLS_HEAD;
     cs_http_head_init(c->head);
     tls_head_pump(c);
@@ -651,11 +704,10 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
       cs_upstream_keep_session(u);
     if (u->resumed)
       logv(c, "upstream TLS session resumed (chain from its full handshake)");
-    if (c->verdict.invalid && !px->cfg->forward_invalid) {
-      note_failure(c, "UPSTREAM_INVALID", c->verdict.reasons);
-      /* The TLS session to the server is not used any further. */
-      cs_endpoint_close(&c->upstream);
-    }
+    /* Some client profile fails: the browser in front decides, from the
+     * User-Agent of the first request inside the tunnel. */
+    if ((c->verdict.invalid || c->verdict.failing[0] != '\0') && !px->cfg->forward_invalid)
+      c->ua_pending = 1;
   }
   if (!c->is_connect) {
     forward_plain_head(c);

@@ -135,6 +135,8 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
                              .ntrust_stores = px->up.trust != NULL,
                              .log_list = cfg->log_list};
   cs_judge_init(&px->judge, &base, px->store);
+  if (cfg->browser != NULL)
+    snprintf(px->judge.browser, sizeof px->judge.browser, "%s", cfg->browser);
   if (px->store != NULL && !cfg->no_enrich) {
     cs_enrich_queue_conf_t qc = {.loop = &r->loop,
                                  .judge = &px->judge,

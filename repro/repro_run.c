@@ -168,8 +168,12 @@ static void compare(const cs_repro_case_t *c, cs_repro_outcome_t *o) {
   o->diff[0] = '\0';
   if (c->expect_pass != o->pass)
     diff_add(o, "verdict: expected", c->expect_pass ? "pass, got fail" : "fail, got pass");
-  /* A passing expectation means "no error codes": name the ones that came. */
-  if (c->has_codes || c->expect_pass) {
+  if (c->cause[0] != '\0' && strcmp(c->cause, o->cause) != 0)
+    diff_add(o, "cause: expected", c->cause);
+  /* A passing expectation means "no error codes": name the ones that came
+   * (for a client case, only when codes are asked: other clocks' findings
+   * do not decide a client's verdict). */
+  if (c->has_codes || (c->expect_pass && !c->has_client)) {
     for (size_t i = 0; i < c->ncodes; i++)
       if (!has_code(o->codes, o->ncodes, c->codes[i]))
         diff_add(o, "missing", c->codes[i]);
@@ -221,6 +225,10 @@ int cs_repro_run_case(const cs_repro_material_t *m, const cs_repro_script_t *s,
     opts.crl = m->crl;
     opts.crl_len = m->crl_len;
   }
+  if (c->has_client) {
+    opts.clients = &c->client;
+    opts.nclients = 1;
+  }
   cs_analysis_t *a = NULL;
   int err = cs_analyze(&a, m->chain, m->chain_len, &opts, eb);
   if (err != 0)
@@ -237,6 +245,11 @@ int cs_repro_run_case(const cs_repro_material_t *m, const cs_repro_script_t *s,
   qsort(out->codes, out->ncodes, sizeof(out->codes[0]), cmp_code);
   qsort(out->warnings, out->nwarnings, sizeof(out->warnings[0]), cmp_code);
   out->pass = out->ncodes == 0;
+  if (c->has_client) {
+    const cs_client_verdict_t *v = cs_analysis_client(a, 0);
+    out->pass = !v->fails_at;
+    (void)snprintf(out->cause, sizeof(out->cause), "%s", v->cause ? v->cause : "");
+  }
   compare(c, out);
   cs_analysis_free(a);
   return 0;

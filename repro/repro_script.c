@@ -99,7 +99,7 @@ static int parse_at(const char *text, cs_repro_case_t *c) {
 
 static int parse_expect(const cJSON *e, const char *path, cs_repro_case_t *c, cs_errbuf_t *eb) {
   static const char *const KEYS[] = {"verdict", "codes", "codes_include", "codes_exclude",
-                                     "warnings_include", NULL};
+                                     "warnings_include", "cause", NULL};
   char p[96], verdict[16];
   (void)snprintf(p, sizeof(p), "%s.expect", path);
   if (!cJSON_IsObject(e))
@@ -116,8 +116,11 @@ static int parse_expect(const cJSON *e, const char *path, cs_repro_case_t *c, cs
   if ((err = get_codes(e, "codes", p, c->codes, &c->ncodes, &c->has_codes, eb)) != 0 ||
       (err = get_codes(e, "codes_include", p, c->include, &c->ninclude, NULL, eb)) != 0 ||
       (err = get_codes(e, "codes_exclude", p, c->exclude, &c->nexclude, NULL, eb)) != 0 ||
-      (err = get_codes(e, "warnings_include", p, c->warnings, &c->nwarnings, NULL, eb)) != 0)
+      (err = get_codes(e, "warnings_include", p, c->warnings, &c->nwarnings, NULL, eb)) != 0 ||
+      (err = get_string(e, "cause", p, 0, c->cause, sizeof(c->cause), eb)) != 0)
     return err;
+  if (c->cause[0] != '\0' && c->expect_pass)
+    return cs_errbuf_set(eb, CS_EPARSE, "%s: a passing case has no cause", p);
   if (c->expect_pass && (c->ncodes > 0 || c->ninclude > 0))
     return cs_errbuf_set(eb, CS_EPARSE, "%s: a passing case has no error codes", p);
   if (!c->expect_pass && c->has_codes && c->ncodes == 0)
@@ -154,9 +157,13 @@ static int parse_material(const cJSON *m, const char *path, int *trust, int *log
   return 0;
 }
 
+static int expand_clocks(const cJSON *one, const cJSON *many, const char *path, size_t idx,
+                         const cs_repro_case_t *basep, cs_repro_script_t *s, cs_errbuf_t *eb);
+
 /* One case, expanded over its clocks into s->cases. */
 static int parse_case(const cJSON *o, size_t idx, cs_repro_script_t *s, cs_errbuf_t *eb) {
-  static const char *const KEYS[] = {"name", "clock", "clocks", "at", "material", "expect", NULL};
+  static const char *const KEYS[] = {"name", "clock", "clocks", "client", "at", "material",
+                                     "expect", NULL};
   char path[48];
   (void)snprintf(path, sizeof(path), "cases[%zu]", idx);
   if (!cJSON_IsObject(o))
@@ -186,10 +193,35 @@ static int parse_case(const cJSON *o, size_t idx, cs_repro_script_t *s, cs_errbu
   if (m != NULL && (err = parse_material(m, mpath, &base.use_trust, &base.use_log_list,
                                          &base.use_crl, &base.ocsp, eb)) != 0)
     return err;
+  char client[CS_CLIENT_NAME_MAX] = "";
+  if ((err = get_string(o, "client", path, 0, client, sizeof(client), eb)) != 0)
+    return err;
+  if (client[0] != '\0') {
+    cs_errbuf_t ceb;
+    cs_errbuf_init(&ceb);
+    if (cs_client_parse(&base.client, client, &ceb) != 0)
+      return cs_errbuf_set(eb, CS_EPARSE, "%s.client: \"%.80s\": %s", path, client, ceb.msg);
+    base.has_client = 1;
+  } else if (base.cause[0] != '\0') {
+    return cs_errbuf_set(eb, CS_EPARSE, "%s.expect.cause: needs a \"client\"", path);
+  }
   const cJSON *one = cJSON_GetObjectItemCaseSensitive(o, "clock");
   const cJSON *many = cJSON_GetObjectItemCaseSensitive(o, "clocks");
+  cJSON *exact = NULL;
+  if (base.has_client && one == NULL && many == NULL)
+    one = exact = cJSON_CreateString("exact"); /* the replay rows; the client decides */
+  if (base.has_client && one == NULL && many == NULL)
+    return cs_errbuf_set(eb, CS_ENOMEM, "out of memory");
   if ((one == NULL) == (many == NULL))
     return cs_errbuf_set(eb, CS_EPARSE, "%s: give exactly one of \"clock\" and \"clocks\"", path);
+  err = expand_clocks(one, many, path, idx, &base, s, eb);
+  cJSON_Delete(exact);
+  return err;
+}
+
+static int expand_clocks(const cJSON *one, const cJSON *many, const char *path, size_t idx,
+                         const cs_repro_case_t *basep, cs_repro_script_t *s, cs_errbuf_t *eb) {
+  const cs_repro_case_t base = *basep;
   if (many != NULL && (!cJSON_IsArray(many) || cJSON_GetArraySize(many) == 0))
     return cs_errbuf_set(eb, CS_EPARSE, "%s.clocks: must be a non-empty array", path);
   const cJSON *it = one != NULL ? one : many->child;
@@ -215,7 +247,11 @@ static int parse_case(const cJSON *o, size_t idx, cs_repro_script_t *s, cs_errbu
         cs_clock_parse(&c->clock, it->valuestring, &ceb) != 0)
       return cs_errbuf_set(eb, CS_EPARSE, "%s: clock \"%.80s\": %s", path, it->valuestring,
                            ceb.msg[0] ? ceb.msg : "too long");
-    (void)snprintf(c->clock_text, sizeof(c->clock_text), "%s", it->valuestring);
+    if (c->has_client)
+      (void)snprintf(c->clock_text, sizeof(c->clock_text), "%.*s", (int)sizeof(c->clock_text) - 1,
+                     c->client.name);
+    else
+      (void)snprintf(c->clock_text, sizeof(c->clock_text), "%s", it->valuestring);
     if (c->name[0] == '\0')
       (void)snprintf(c->name, sizeof(c->name), "#%zu", idx);
     s->ncases++;

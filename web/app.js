@@ -219,8 +219,8 @@ async function openFile(file) {
     report = JSON.parse(await file.text());
     if (!report || typeof report !== 'object' || !Array.isArray(report.checks) || !report.chain)
       throw new Error('not a certskew report (no "checks" and "chain")');
-    if (report.schema_version !== 1)
-      throw new Error(`schema version ${report.schema_version} is not supported (this page reads version 1)`);
+    if (report.schema_version !== 1 && report.schema_version !== 2)
+      throw new Error(`schema version ${report.schema_version} is not supported (this page reads versions 1 and 2)`);
   } catch (e) {
     err.textContent = `Cannot open ${file.name}: ${e.message}`;
     return;

@@ -45,13 +45,41 @@ function summary(r) {
   ]);
 }
 
+// The per-client table (report.clients) and the top cause with its fix:
+// what the text report prints first.
+function clients(r) {
+  const rows = r.clients || [];
+  if (rows.length === 0) return h('p', {}, 'No client profiles in this report (schema v1).');
+  const windows = (ws) => (ws && ws.length ? ws.map(intervalText).join('; ') : 'never');
+  const causes = r.causes || [];
+  const top = causes[0];
+  return [
+    h('div', {class: 'table-scroll'}, h('table', {class: 'clients'},
+      h('caption', {}, `Which clients fail at ${rows[0].judged_at ? ttext(rows[0].judged_at) : 'the judged instant'}, when, and why`),
+      h('thead', {}, h('tr', {}, ['Client', 'Verdict', 'Fails for true times', 'Root cause', 'Fix']
+        .map((c) => h('th', {scope: 'col'}, c)))),
+      h('tbody', {}, rows.map((c) => h('tr', {'data-client': c.name},
+        h('th', {scope: 'row'}, c.name),
+        h('td', {}, verdictBadge(c.verdict_at_instant)),
+        h('td', {class: 'mono'}, windows(c.fails_for_true_times)),
+        h('td', {}, c.root_cause ? [h('code', {}, c.root_cause),
+          c.consequence ? [' → ', h('code', {}, c.consequence)] : null,
+          c.detail ? h('div', {class: 'small'}, c.detail) : null] : '—'),
+        h('td', {}, c.fix || '—')))))),
+    top ? h('p', {class: 'top-cause'}, h('strong', {}, 'Top cause: '), h('code', {}, top.code),
+      ` (fails ${top.clients}). `, top.fix ? [h('strong', {}, 'Fix: '), top.fix] : null) :
+      h('p', {}, 'Every client passes at this instant.'),
+  ];
+}
+
 function findings(r) {
   const list = r.findings || [];
   if (list.length === 0) return h('p', {}, 'No findings.');
   return h('ol', {class: 'findings'}, list.map((f) => {
     const ev = Object.entries(f.evidence || {});
-    return h('li', {class: `finding sev-${f.severity}`, 'data-code': f.code},
-      h('p', {class: 'finding-head'}, severityBadge(f.severity), ' ', h('code', {class: 'code'}, f.code)),
+    return h('li', {class: `finding sev-${f.severity}${f.caused_by ? ' consequence' : ''}`, 'data-code': f.code},
+      h('p', {class: 'finding-head'}, severityBadge(f.severity), ' ', h('code', {class: 'code'}, f.code),
+        f.caused_by ? [' caused by ', h('code', {}, f.caused_by)] : null),
       h('p', {class: 'finding-summary'}, f.summary),
       f.explanation ? h('p', {}, h('strong', {}, 'Why: '), f.explanation) : null,
       f.fix ? h('p', {}, h('strong', {}, 'Fix: '), f.fix) : null,
@@ -161,6 +189,7 @@ export function renderReport(r, opts) {
   const parts = [
     h('h2', {id: 'report-heading', tabindex: '-1'}, opts.title),
     opts.banner || null,
+    section('Clients', clients(r)),
     section('Summary', summary(r), opts.downloads || null),
     section('Diagnosis', findings(r)),
     section('Timeline', tl.el),
@@ -169,6 +198,7 @@ export function renderReport(r, opts) {
     section('Chain as served', chain(r)),
     r.ct ? section('Certificate Transparency', ct(r)) : null,
     r.trust ? section('Trust paths', generic(r.trust)) : null,
+    r.not_judged && Object.keys(r.not_judged).length ? section('Not judged', generic(r.not_judged)) : null,
     r.revocation ? section('Revocation (OCSP and CRL)', generic(r.revocation)) : null,
     r.enrichment ? section('Enrichment: stapling probe and fetches', generic(r.enrichment)) : null,
     r.capture ? section('How it was captured (and what the client did)', generic(r.capture)) : null,

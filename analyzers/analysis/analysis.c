@@ -8,6 +8,9 @@
 #include <cjson/cJSON.h>
 
 #include "certskew/core/replay_diagnose.h"
+#include "certskew/core/time.h"
+
+static const mbedtls_x509_crt *served_issuer(const cs_chain_t *chain);
 
 /* CT verdicts, judged at the instant asked or, without one, at issuance
  * (log states and policy as they were when the certificate was made). SCTs
@@ -27,7 +30,8 @@ static int analyze_ct(cs_analysis_t *a, const cs_analysis_opts_t *opts, cs_errbu
   co.nextra_scts = opts->nextra_scts;
   co.clocks = a->clocks;
   co.nclocks = opts->nclocks;
-  if ((err = cs_ct_analyze_ex(&a->ct, a->chain, &co, judged_ms, a->findings)) != 0)
+  const cs_chain_t *chain = a->aia_chain != NULL ? a->aia_chain : a->chain;
+  if ((err = cs_ct_analyze_ex(&a->ct, chain, &co, judged_ms, a->findings)) != 0)
     return cs_errbuf_set(eb, err, "CT analysis failed: %s", cs_strerror(err));
   cs_time_check_t checks[CS_CT_MAX_SCTS];
   size_t n = 0;
@@ -46,7 +50,49 @@ static int analyze_trust(cs_analysis_t *a, const cs_analysis_opts_t *opts, cs_er
                              a->findings);
   if (err != 0)
     return cs_errbuf_set(eb, err, "trust analysis failed: %s", cs_strerror(err));
+  /* The paths a client that fetches caIssuers builds: judged silently, the
+   * clients table says who passes through them. */
+  if (a->aia_chain != NULL &&
+      (err = cs_trust_analyze(&a->trust_aia, a->aia_chain, opts->trust_stores, opts->ntrust_stores,
+                              opts->hostname, a->clocks, opts->nclocks, opts->has_at, opts->at_ms,
+                              NULL)) != 0)
+    return cs_errbuf_set(eb, err, "trust analysis failed: %s", cs_strerror(err));
   return 0;
+}
+
+/* The served chain plus the leaf's issuer fetched from caIssuers, when the
+ * server did not send it: every check that needs the issuer (SCTs, OCSP,
+ * CRL, paths of clients that fetch) uses it. */
+static int build_aia_chain(cs_analysis_t *a, const cs_analysis_opts_t *opts) {
+  if (opts->aia_issuer == NULL || opts->aia_issuer_len == 0 || served_issuer(a->chain) != NULL)
+    return 0;
+  mbedtls_x509_crt crt;
+  mbedtls_x509_crt_init(&crt);
+  int named = mbedtls_x509_crt_parse_der(&crt, opts->aia_issuer, opts->aia_issuer_len) == 0 &&
+              crt.subject_raw.len == cs_chain_cert(a->chain, 0)->crt->issuer_raw.len &&
+              memcmp(crt.subject_raw.p, cs_chain_cert(a->chain, 0)->crt->issuer_raw.p,
+                     crt.subject_raw.len) == 0;
+  size_t total = crt.raw.len;
+  mbedtls_x509_crt_free(&crt);
+  if (!named)
+    return 0;
+  for (size_t i = 0; i < cs_chain_count(a->chain); i++)
+    total += cs_chain_cert(a->chain, i)->der_len;
+  uint8_t *buf = malloc(total); /* freed below */
+  if (buf == NULL)
+    return CS_ENOMEM;
+  size_t off = 0;
+  for (size_t i = 0; i < cs_chain_count(a->chain); i++) {
+    const cs_cert_info_t *c = cs_chain_cert(a->chain, i);
+    memcpy(buf + off, c->der, c->der_len);
+    off += c->der_len;
+  }
+  memcpy(buf + off, opts->aia_issuer, total - off);
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  int err = cs_chain_load(&a->aia_chain, buf, total, &eb);
+  free(buf);
+  return err == CS_ENOMEM ? err : 0; /* an unusable fetch is simply not used */
 }
 
 /* The served certificate that issued the leaf (by name), or NULL. */
@@ -145,6 +191,135 @@ static int prepare_revocation(cs_analysis_t *a, const cs_analysis_opts_t *opts) 
   return cs_revocation_add_checks(a->replay, a->stapled ? a->stapled : a->fetched, in->crl);
 }
 
+/* A served precertificate: every client rejects the critical poison
+ * extension (RFC 6962 §3.1 says it must never be served). */
+static int diagnose_precert(cs_analysis_t *a) {
+  const cs_cert_info_t *leaf = cs_chain_cert(a->chain, 0);
+  for (size_t i = 0; i < cs_chain_count(a->chain); i++) {
+    const cs_cert_info_t *c = cs_chain_cert(a->chain, i);
+    if (!c->unknown_critical)
+      continue;
+    char text[768];
+    snprintf(text, sizeof(text),
+             "Served certificate #%zu (%s) has the critical extension %s, which no client "
+             "implements: RFC 5280 §4.2 requires rejecting it (OpenSSL: error 34, unhandled "
+             "critical extension; Chrome, Firefox and Apple likewise).",
+             i, c->subject, c->unknown_critical_oid);
+    int err = cs_findings_add(a->findings, "UNKNOWN_CRITICAL_EXTENSION", CS_SEV_ERROR, 1, (int)i,
+                              -1, "A served certificate has an unknown critical extension.", text,
+                              "Reissue the certificate without that extension, or mark it "
+                              "non-critical.",
+                              NULL);
+    if (err == 0)
+      err = cs_findings_evidence(a->findings, "oid", "%s", c->unknown_critical_oid);
+    if (err != 0)
+      return err;
+  }
+  if (!leaf->is_precert)
+    return 0;
+  return cs_findings_add(a->findings, "PRECERT_SERVED", CS_SEV_ERROR, 1, 0, -1,
+                         "The server sends a precertificate, not the final certificate.",
+                         "The leaf carries the critical CT poison extension "
+                         "(1.3.6.1.4.1.11129.2.4.3): it is the precertificate the CA logged, "
+                         "which no client accepts (RFC 6962 §3.1; OpenSSL: unhandled critical "
+                         "extension).",
+                         "Serve the final certificate the CA issued after logging the "
+                         "precertificate.",
+                         NULL);
+}
+
+static int cause_before(const cs_analysis_cause_t *x, const cs_analysis_cause_t *y) {
+  if (x->nclients != y->nclients)
+    return x->nclients > y->nclients;
+  return x->earliest_ms < y->earliest_ms;
+}
+
+/* Groups the failing clients by root cause, ranks the causes, and marks
+ * the findings: causes first, consequences nested under them. */
+static void rank_causes(cs_analysis_t *a) {
+  a->ncauses = 0;
+  for (size_t i = 0; i < a->nclients; i++) {
+    const cs_client_verdict_t *v = &a->verdicts[i];
+    if (!v->fails_at || v->cause == NULL)
+      continue;
+    cs_analysis_cause_t *c = NULL;
+    for (size_t k = 0; k < a->ncauses && c == NULL; k++)
+      if (strcmp(a->causes[k].code, v->cause) == 0)
+        c = &a->causes[k];
+    if (c == NULL) {
+      c = &a->causes[a->ncauses++];
+      memset(c, 0, sizeof(*c));
+      c->code = v->cause;
+      c->consequence = v->consequence;
+      c->first = v;
+      c->earliest_ms = v->nwindows ? v->windows[0].from_ms : CS_TIME_POS_INF;
+    }
+    size_t used = strlen(c->clients);
+    snprintf(c->clients + used, sizeof(c->clients) - used, "%s%s", used ? ", " : "", v->name);
+    c->nclients++;
+    if (v->nwindows && v->windows[0].from_ms < c->earliest_ms)
+      c->earliest_ms = v->windows[0].from_ms;
+  }
+  for (size_t i = 1; i < a->ncauses; i++)
+    for (size_t j = i; j > 0 && cause_before(&a->causes[j], &a->causes[j - 1]); j--) {
+      cs_analysis_cause_t t = a->causes[j];
+      a->causes[j] = a->causes[j - 1];
+      a->causes[j - 1] = t;
+    }
+  for (size_t k = 0; k < a->ncauses; k++) {
+    cs_findings_set_cause_rank(a->findings, a->causes[k].code, (int)k + 1);
+    if (a->causes[k].consequence != NULL)
+      cs_findings_set_cause(a->findings, a->causes[k].consequence, a->causes[k].code);
+  }
+  /* Whoever fails: the CT policy fails because of its SCTs, and SCTs of a
+   * leaf whose issuer is missing cannot be checked. */
+  static const char *const sct_causes[] = {"SCT_SIGNATURE_INVALID_ALL", "SCT_NO_ISSUER",
+                                           "SCT_UNKNOWN_LOG", "SCT_LOG_NOT_USABLE",
+                                           "SCT_LOG_INTERVAL_MISMATCH", "SCT_SIGNATURE_INVALID"};
+  for (size_t k = 0; k < sizeof(sct_causes) / sizeof(sct_causes[0]); k++)
+    if (cs_findings_has(a->findings, sct_causes[k])) {
+      cs_findings_set_cause(a->findings, "SCT_POLICY_TOO_FEW", sct_causes[k]);
+      break;
+    }
+  if (cs_findings_has(a->findings, "MISSING_INTERMEDIATE"))
+    cs_findings_set_cause(a->findings, "SCT_NO_ISSUER", "MISSING_INTERMEDIATE");
+  if (cs_findings_has(a->findings, "SCT_LOG_CLOCK_AHEAD"))
+    cs_findings_set_cause(a->findings, "SCT_IN_FUTURE", "SCT_LOG_CLOCK_AHEAD");
+}
+
+static int judge_clients(cs_analysis_t *a, const cs_analysis_opts_t *opts) {
+  const char *basis;
+  int64_t issued;
+  if (cs_replay_issuance(a->chain, &issued, &basis) != 0)
+    return CS_EINVAL;
+  a->judged_ms = opts->has_at ? opts->at_ms : issued;
+  if (opts->nclients > 0) {
+    memcpy(a->clients, opts->clients, opts->nclients * sizeof(*a->clients));
+    a->nclients = opts->nclients;
+  } else {
+    const cs_client_profile_t *p[CS_ANALYSIS_MAX_CLIENTS];
+    a->nclients = cs_client_default_set(p, CS_ANALYSIS_MAX_CLIENTS);
+    for (size_t i = 0; i < a->nclients; i++)
+      cs_client_from_profile(&a->clients[i], p[i]);
+  }
+  cs_client_input_t in = {.chain = a->chain,
+                          .replay = a->replay,
+                          .ct = a->ct,
+                          .trust = a->trust,
+                          .trust_aia = a->trust_aia,
+                          .rev = a->has_revocation ? &a->rev : NULL,
+                          .findings = a->findings,
+                          .at_ms = a->judged_ms,
+                          .issued_ms = issued};
+  for (size_t i = 0; i < a->nclients; i++) {
+    int err = cs_client_judge(&a->clients[i], &in, &a->verdicts[i]);
+    if (err != 0)
+      return err;
+  }
+  rank_causes(a);
+  return 0;
+}
+
 int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_analysis_opts_t *opts,
                cs_errbuf_t *eb) {
   *out = NULL;
@@ -152,6 +327,8 @@ int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_ana
     return cs_errbuf_set(eb, CS_EINVAL, "analysis needs at least one clock model");
   if (opts->nclocks > CS_REPLAY_MAX_CLOCKS)
     return cs_errbuf_set(eb, CS_ETOOBIG, "more than %d clock models", CS_REPLAY_MAX_CLOCKS);
+  if (opts->nclients > CS_ANALYSIS_MAX_CLIENTS)
+    return cs_errbuf_set(eb, CS_ETOOBIG, "more than %d clients", CS_ANALYSIS_MAX_CLIENTS);
   cs_analysis_t *a = calloc(1, sizeof(*a)); /* owned: cs_analysis_free */
   if (a == NULL)
     return CS_ENOMEM;
@@ -170,6 +347,7 @@ int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_ana
   mbedtls_x509_crt_init(&a->aia_issuer);
   /* Borrowed for this call only: never kept past it. */
   a->opts.extra_scts = NULL;
+  a->opts.clients = NULL;
   a->opts.trust_stores = NULL;
   a->opts.hostname = NULL;
   a->opts.stapled_ocsp = a->opts.fetched_ocsp = a->opts.crl = a->opts.aia_issuer = NULL;
@@ -180,6 +358,10 @@ int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_ana
                          opts->has_sweep, opts->sweep_from_ms, opts->sweep_to_ms};
   if ((err = cs_replay_new(&a->replay, a->chain, &ro, eb)) != 0)
     goto fail;
+  if ((err = build_aia_chain(a, opts)) != 0) {
+    cs_errbuf_set(eb, err, "out of memory");
+    goto fail;
+  }
   if ((err = analyze_ct(a, opts, eb)) != 0 || (err = analyze_trust(a, opts, eb)) != 0)
     goto fail;
   if ((err = prepare_revocation(a, opts)) != 0) {
@@ -194,6 +376,10 @@ int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_ana
     cs_errbuf_set(eb, err, "revocation diagnosis failed: %s", cs_strerror(err));
     goto fail;
   }
+  if ((err = diagnose_precert(a)) != 0 || (err = judge_clients(a, opts)) != 0) {
+    cs_errbuf_set(eb, err, "client judgement failed: %s", cs_strerror(err));
+    goto fail;
+  }
   *out = a;
   return 0;
 fail:
@@ -206,6 +392,8 @@ void cs_analysis_free(cs_analysis_t *a) {
     return;
   cs_ct_result_free(a->ct);
   cs_trust_result_free(a->trust);
+  cs_trust_result_free(a->trust_aia);
+  cs_chain_free(a->aia_chain);
   cs_ocsp_response_free(a->stapled);
   cs_ocsp_response_free(a->fetched);
   cs_crl_info_free(&a->crl);
@@ -232,4 +420,35 @@ char *cs_analysis_report_json(cs_analysis_t *a, int pretty) {
   char *text = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root); /* caller frees */
   cJSON_Delete(root);
   return text;
+}
+
+size_t cs_analysis_nclients(const cs_analysis_t *a) { return a->nclients; }
+
+const cs_client_verdict_t *cs_analysis_client(const cs_analysis_t *a, size_t i) {
+  return i < a->nclients ? &a->verdicts[i] : NULL;
+}
+
+const cs_client_verdict_t *cs_analysis_client_named(const cs_analysis_t *a, const char *name) {
+  for (size_t i = 0; i < a->nclients; i++)
+    if (strcmp(a->verdicts[i].name, name) == 0)
+      return &a->verdicts[i];
+  for (size_t i = 0; i < a->nclients; i++)
+    if (strcmp(a->verdicts[i].profile->name, name) == 0)
+      return &a->verdicts[i];
+  return NULL;
+}
+
+int cs_analysis_any_client_fails(const cs_analysis_t *a) {
+  for (size_t i = 0; i < a->nclients; i++)
+    if (a->verdicts[i].fails_at)
+      return 1;
+  return 0;
+}
+
+int64_t cs_analysis_judged_ms(const cs_analysis_t *a) { return a->judged_ms; }
+
+size_t cs_analysis_ncauses(const cs_analysis_t *a) { return a->ncauses; }
+
+const cs_analysis_cause_t *cs_analysis_cause(const cs_analysis_t *a, size_t i) {
+  return i < a->ncauses ? &a->causes[i] : NULL;
 }

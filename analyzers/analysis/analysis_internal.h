@@ -24,6 +24,14 @@ struct cs_analysis {
   cs_crl_info_t crl_prev;      /* opts.crl_previous, parsed (unparsed: ignored) */
   mbedtls_x509_crt aia_issuer; /* owned: the caIssuers certificate, when given */
   cs_revocation_input_t rev;
+  cs_chain_t *aia_chain;        /* owned: served chain + the caIssuers issuer, or NULL */
+  cs_trust_result_t *trust_aia; /* owned: paths over aia_chain, or NULL */
+  int64_t judged_ms;            /* the instant the clients are judged at */
+  cs_client_t clients[CS_ANALYSIS_MAX_CLIENTS];
+  cs_client_verdict_t verdicts[CS_ANALYSIS_MAX_CLIENTS];
+  size_t nclients;
+  cs_analysis_cause_t causes[CS_ANALYSIS_MAX_CLIENTS];
+  size_t ncauses;
 };
 
 /* Builds the report object (report.c); NULL on allocation failure. */

@@ -363,6 +363,13 @@ static const char *severity_name(cs_severity_t s) {
   }
 }
 
+static void add_str_or_null(rb_t *rb, cJSON *o, const char *key, const char *v) {
+  if (v != NULL)
+    chk(rb, cJSON_AddStringToObject(o, key, v));
+  else
+    chk(rb, cJSON_AddNullToObject(o, key));
+}
+
 static cJSON *finding_obj(rb_t *rb, const cs_finding_t *f) {
   cJSON *o = chk(rb, cJSON_CreateObject());
   if (o == NULL)
@@ -380,9 +387,56 @@ static cJSON *finding_obj(rb_t *rb, const cs_finding_t *f) {
     chk(rb, cJSON_AddNullToObject(o, "fix"));
   chk(rb, cJSON_AddNumberToObject(o, "cert_index", f->cert_index));
   chk(rb, cJSON_AddNumberToObject(o, "item_index", f->item_index));
+  add_str_or_null(rb, o, "caused_by", f->caused_by);
   cJSON *ev = chk(rb, cJSON_AddObjectToObject(o, "evidence"));
   for (size_t i = 0; ev != NULL && i < f->nevidence; i++)
     chk(rb, cJSON_AddStringToObject(ev, f->evidence[i].key, f->evidence[i].value));
+  return o;
+}
+
+static cJSON *client_obj(rb_t *rb, const cs_analysis_t *a, size_t i) {
+  const cs_client_verdict_t *v = cs_analysis_client(a, i);
+  const cs_client_t *cl = &a->clients[i];
+  cJSON *o = chk(rb, cJSON_CreateObject());
+  if (o == NULL)
+    return NULL;
+  char model[256];
+  chk(rb, cJSON_AddStringToObject(o, "name", v->name));
+  chk(rb, cJSON_AddStringToObject(o, "profile", v->profile->name));
+  cJSON *clock = chk(rb, cJSON_AddObjectToObject(o, "clock"));
+  if (clock != NULL) {
+    cs_clock_format(&cl->cert_clock, model, sizeof(model));
+    chk(rb, cJSON_AddStringToObject(clock, "certificates", model));
+    cs_clock_format(&cl->sct_clock, model, sizeof(model));
+    chk(rb, cJSON_AddStringToObject(clock, "scts", model));
+  }
+  add_time(rb, o, "judged_at", a->judged_ms);
+  chk(rb, cJSON_AddStringToObject(o, "verdict_at_instant", v->fails_at ? "fail" : "pass"));
+  cJSON *w = chk(rb, cJSON_AddArrayToObject(o, "fails_for_true_times"));
+  for (size_t k = 0; w != NULL && k < v->nwindows; k++)
+    push(rb, w, interval_obj(rb, v->windows[k]));
+  chk(rb, cJSON_AddBoolToObject(o, "windows_truncated", v->windows_truncated));
+  add_str_or_null(rb, o, "root_cause", v->cause);
+  add_str_or_null(rb, o, "consequence", v->consequence);
+  add_str_or_null(rb, o, "detail", v->cause ? v->detail : NULL);
+  add_str_or_null(rb, o, "fix", v->cause ? v->fix : NULL);
+  return o;
+}
+
+static cJSON *cause_obj(rb_t *rb, const cs_analysis_cause_t *c) {
+  cJSON *o = chk(rb, cJSON_CreateObject());
+  if (o == NULL)
+    return NULL;
+  chk(rb, cJSON_AddStringToObject(o, "code", c->code));
+  add_str_or_null(rb, o, "consequence", c->consequence);
+  chk(rb, cJSON_AddNumberToObject(o, "clients_failing", (double)c->nclients));
+  chk(rb, cJSON_AddStringToObject(o, "clients", c->clients));
+  chk(rb, cJSON_AddStringToObject(o, "detail", c->first->detail));
+  chk(rb, cJSON_AddStringToObject(o, "fix", c->first->fix));
+  if (c->earliest_ms == CS_TIME_NEG_INF)
+    chk(rb, cJSON_AddNullToObject(o, "earliest_failure"));
+  else
+    add_time(rb, o, "earliest_failure", c->earliest_ms);
   return o;
 }
 
@@ -392,6 +446,12 @@ cJSON *cs_report_build(cs_analysis_t *a) {
   if (root == NULL)
     return NULL;
   const cs_replay_t *r = a->replay;
+  cJSON *clients = chk(&rb, cJSON_AddArrayToObject(root, "clients"));
+  for (size_t i = 0; clients != NULL && i < cs_analysis_nclients(a); i++)
+    push(&rb, clients, client_obj(&rb, a, i));
+  cJSON *causes = chk(&rb, cJSON_AddArrayToObject(root, "causes"));
+  for (size_t i = 0; causes != NULL && i < cs_analysis_ncauses(a); i++)
+    push(&rb, causes, cause_obj(&rb, cs_analysis_cause(a, i)));
   chk(&rb, cJSON_AddStringToObject(root, "schema", CS_REPORT_SCHEMA));
   chk(&rb, cJSON_AddNumberToObject(root, "schema_version", CS_REPORT_SCHEMA_VERSION));
   chk(&rb, cJSON_AddStringToObject(root, "generator", "certskew 0.1.0"));
@@ -418,6 +478,13 @@ cJSON *cs_report_build(cs_analysis_t *a) {
       chk(&rb, cJSON_AddStringToObject(verdict, "at", worst == CS_SEV_ERROR ? "fail" : "pass"));
     else
       chk(&rb, cJSON_AddNullToObject(verdict, "at"));
+    if (a->opts.has_at)
+      chk(&rb, cJSON_AddStringToObject(verdict, "clients_at",
+                                       cs_analysis_any_client_fails(a) ? "fail" : "pass"));
+    else
+      chk(&rb, cJSON_AddNullToObject(verdict, "clients_at"));
+    add_str_or_null(&rb, verdict, "top_cause",
+                    cs_analysis_ncauses(a) ? cs_analysis_cause(a, 0)->code : NULL);
     chk(&rb, cJSON_AddStringToObject(verdict, "worst_severity",
                                      worst < 0 ? "none" : severity_name((cs_severity_t)worst)));
     const cs_finding_t *top = cs_findings_get(a->findings, 0);
@@ -438,6 +505,15 @@ cJSON *cs_report_build(cs_analysis_t *a) {
     add_item(&rb, root, "revocation", cs_revocation_to_json(&a->rev));
   else
     chk(&rb, cJSON_AddNullToObject(root, "revocation"));
+  /* A null section is never silent: why it was not judged. */
+  cJSON *nj = chk(&rb, cJSON_AddObjectToObject(root, "not_judged"));
+  if (nj != NULL && a->trust == NULL)
+    chk(&rb, cJSON_AddStringToObject(nj, "trust", "no trust store was given (--no-trust, no "
+                                                   "system bundle, or a replay without one): "
+                                                   "paths, anchors and the host name unchecked"));
+  if (nj != NULL && !a->has_revocation)
+    chk(&rb, cJSON_AddStringToObject(nj, "revocation", "no OCSP response, CRL, caIssuers "
+                                                        "certificate or stapling probe was given"));
   cJSON *findings = chk(&rb, cJSON_AddArrayToObject(root, "findings"));
   for (size_t i = 0; findings != NULL && i < cs_findings_count(a->findings); i++)
     push(&rb, findings, finding_obj(&rb, cs_findings_get(a->findings, i)));

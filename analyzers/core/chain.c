@@ -8,12 +8,14 @@
  */
 #include "certskew/core/chain.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/asn1.h>
 #include <mbedtls/base64.h>
 #include <mbedtls/error.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/sha256.h>
 
@@ -37,7 +39,20 @@ typedef struct ext_capture {
   const uint8_t *sct_ext;
   size_t sct_ext_len;
   int poison;
+  int unknown_critical;
+  char unknown_oid[64];
 } ext_capture_t;
+
+/* Critical extensions mbedTLS 2.28 leaves to this callback but OpenSSL
+ * implements (X509_supported_extension): policyMappings, policyConstraints,
+ * inhibitAnyPolicy, TLS feature, RFC 3779 blocks, proxyCertInfo. A
+ * critical one of these is not "unknown" to clients. */
+static const uint8_t OID_KNOWN_ELSEWHERE[][8] = {
+    {0x55, 0x1D, 0x21}, {0x55, 0x1D, 0x24}, {0x55, 0x1D, 0x36},
+    {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18}, {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x07},
+    {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x08}, {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x0E},
+};
+static const size_t OID_KNOWN_ELSEWHERE_LEN[] = {3, 3, 3, 8, 8, 8, 8};
 
 static int oid_is(const mbedtls_x509_buf *oid, const uint8_t *want, size_t want_len) {
   return oid->len == want_len && memcmp(oid->p, want, want_len) == 0;
@@ -62,7 +77,17 @@ static int on_unknown_ext(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_b
    * it would make such chains impossible to load and diagnose. */
   if (oid_is(oid, OID_NAME_CONSTRAINTS, sizeof(OID_NAME_CONSTRAINTS)))
     return 0;
-  return critical ? MBEDTLS_ERR_X509_INVALID_EXTENSIONS : 0;
+  for (size_t i = 0; i < sizeof(OID_KNOWN_ELSEWHERE_LEN) / sizeof(OID_KNOWN_ELSEWHERE_LEN[0]); i++)
+    if (oid_is(oid, OID_KNOWN_ELSEWHERE[i], OID_KNOWN_ELSEWHERE_LEN[i]))
+      return 0;
+  /* An unknown critical extension is a finding (every client rejects the
+   * certificate), not an unreadable chain: keep it and say so. */
+  if (critical && !cap->unknown_critical) {
+    cap->unknown_critical = 1;
+    if (mbedtls_oid_get_numeric_string(cap->unknown_oid, sizeof(cap->unknown_oid), oid) < 0)
+      snprintf(cap->unknown_oid, sizeof(cap->unknown_oid), "(unprintable OID)");
+  }
+  return 0;
 }
 
 static int x509_time_to_ms(const mbedtls_x509_time *t, int64_t *out) {
@@ -86,6 +111,8 @@ static void fill_info(cs_cert_info_t *info, const mbedtls_x509_crt *crt, size_t 
   info->self_issued = crt->issuer_raw.len == crt->subject_raw.len &&
                       memcmp(crt->issuer_raw.p, crt->subject_raw.p, crt->issuer_raw.len) == 0;
   info->is_precert = cap->poison;
+  info->unknown_critical = cap->unknown_critical;
+  memcpy(info->unknown_critical_oid, cap->unknown_oid, sizeof(info->unknown_critical_oid));
   info->sct_ext = cap->sct_ext;
   info->sct_ext_len = cap->sct_ext_len;
   if (cap->sct_ext != NULL) {
@@ -107,7 +134,8 @@ static int add_der(cs_chain_t *chain, const uint8_t *der, size_t len, cs_errbuf_
   if (chain->ncerts >= CS_CHAIN_MAX_CERTS)
     return cs_errbuf_set(eb, CS_ETOOBIG, "more than %d certificates in one chain",
                          CS_CHAIN_MAX_CERTS);
-  ext_capture_t cap = {NULL, 0, 0};
+  ext_capture_t cap;
+  memset(&cap, 0, sizeof(cap));
   int ret = mbedtls_x509_crt_parse_der_with_ext_cb(&chain->crts, der, len, 1, on_unknown_ext, &cap);
   if (ret != 0) {
     char msg[128];

@@ -98,11 +98,68 @@ int cs_findings_evidence(cs_findings_t *f, const char *key, const char *fmt, ...
 size_t cs_findings_count(const cs_findings_t *f) { return f ? f->n : 0; }
 
 static int comes_before(const cs_finding_t *a, size_t ia, const cs_finding_t *b, size_t ib) {
+  if ((a->cause_rank > 0) != (b->cause_rank > 0))
+    return a->cause_rank > 0;
+  if (a->cause_rank != b->cause_rank)
+    return a->cause_rank < b->cause_rank;
   if (a->severity != b->severity)
     return a->severity > b->severity;
   if (a->rank != b->rank)
     return a->rank < b->rank;
   return ia < ib;
+}
+
+static int has_code_item(const cs_findings_t *f, const char *code) {
+  for (size_t i = 0; i < f->n; i++)
+    if (strcmp(f->items[i].code, code) == 0)
+      return 1;
+  return 0;
+}
+
+static int emitted(const size_t *order, size_t n, size_t item) {
+  for (size_t k = 0; k < n; k++)
+    if (order[k] == item)
+      return 1;
+  return 0;
+}
+
+/* Emits view[i] and then, recursively, what it causes (depth-limited: a
+ * cycle of causes stops at the first repeat). */
+static void emit_with_consequences(const cs_findings_t *f, size_t i, size_t *order, size_t *out,
+                                   int depth) {
+  if (emitted(order, *out, f->view[i]) || *out >= f->n)
+    return;
+  order[(*out)++] = f->view[i];
+  if (depth >= 8)
+    return;
+  const char *code = f->items[f->view[i]].code;
+  for (size_t j = 0; j < f->n; j++) {
+    const cs_finding_t *c = &f->items[f->view[j]];
+    if (c->caused_by != NULL && strcmp(c->caused_by, code) == 0)
+      emit_with_consequences(f, j, order, out, depth + 1);
+  }
+}
+
+/* A finding whose cause is present follows that cause, at any depth. */
+static void nest_consequences(cs_findings_t *f) {
+  size_t *order = malloc(f->n * sizeof(*order)); /* freed below */
+  if (order == NULL || f->n == 0) {
+    free(order);
+    return; /* the plain order stays: still a valid report */
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < f->n; i++) {
+    const cs_finding_t *it = &f->items[f->view[i]];
+    if (it->caused_by != NULL && has_code_item(f, it->caused_by))
+      continue;
+    emit_with_consequences(f, i, order, &out, 0);
+  }
+  /* Anything left (a cycle of causes) keeps its sorted place at the end. */
+  for (size_t i = 0; i < f->n && out < f->n; i++)
+    if (!emitted(order, out, f->view[i]))
+      order[out++] = f->view[i];
+  memcpy(f->view, order, f->n * sizeof(*order));
+  free(order);
 }
 
 /* Insertion sort of the view: lists are short, and items never move, so a
@@ -118,7 +175,24 @@ static void sort_view(cs_findings_t *f) {
     }
     f->view[j] = cur;
   }
+  nest_consequences(f);
   f->sorted = 1;
+}
+
+void cs_findings_set_cause(cs_findings_t *f, const char *code, const char *cause) {
+  for (size_t i = 0; f != NULL && i < f->n; i++)
+    if (strcmp(f->items[i].code, code) == 0 && strcmp(code, cause) != 0)
+      f->items[i].caused_by = cause;
+  if (f != NULL)
+    f->sorted = 0;
+}
+
+void cs_findings_set_cause_rank(cs_findings_t *f, const char *code, int rank) {
+  for (size_t i = 0; f != NULL && i < f->n; i++)
+    if (strcmp(f->items[i].code, code) == 0)
+      f->items[i].cause_rank = rank;
+  if (f != NULL)
+    f->sorted = 0;
 }
 
 const cs_finding_t *cs_findings_get(cs_findings_t *f, size_t i) {

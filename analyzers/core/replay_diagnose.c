@@ -61,21 +61,51 @@ static int64_t diff_sat(int64_t b, int64_t a) {
   return d;
 }
 
+/* SCT timestamps of one certificate that disagree by more than this are
+ * not all right: one log's clock is off. */
+#define CS_SCT_CONSISTENT_MS 60000
+
+/* The consistent SCTs: the largest group of supported SCT timestamps within
+ * CS_SCT_CONSISTENT_MS of each other (the earliest such group on a tie, a
+ * fast log being likelier than a slow one).
+ * lo and hi bound the group; returns its size (0 without SCTs). */
+static size_t consistent_scts(const cs_cert_info_t *leaf, int64_t *lo, int64_t *hi) {
+  size_t best = 0;
+  for (size_t i = 0; i < leaf->nscts; i++) {
+    if (!leaf->scts[i].supported)
+      continue;
+    int64_t start = leaf->scts[i].timestamp_ms, end = start;
+    size_t n = 0;
+    for (size_t j = 0; j < leaf->nscts; j++) {
+      int64_t t = leaf->scts[j].timestamp_ms;
+      if (!leaf->scts[j].supported || t < start || diff_sat(t, start) > CS_SCT_CONSISTENT_MS)
+        continue;
+      n++;
+      if (t > end)
+        end = t;
+    }
+    if (n > best || (n == best && start < *lo)) {
+      best = n;
+      *lo = start;
+      *hi = end;
+    }
+  }
+  return best;
+}
+
 int cs_replay_issuance(const cs_chain_t *chain, int64_t *issued_ms, const char **basis) {
   const cs_cert_info_t *leaf = cs_chain_cert(chain, 0);
   if (leaf == NULL)
     return CS_EEMPTY;
-  int have = 0;
-  int64_t latest = 0;
-  for (size_t j = 0; j < leaf->nscts; j++) {
-    if (!leaf->scts[j].supported)
-      continue;
-    if (!have || leaf->scts[j].timestamp_ms > latest)
-      latest = leaf->scts[j].timestamp_ms;
-    have = 1;
-  }
-  *issued_ms = have ? latest : leaf->not_before_ms;
-  *basis = have ? "latest embedded SCT timestamp" : "leaf notBefore (no SCTs)";
+  int64_t lo = 0, hi = 0;
+  size_t n = consistent_scts(leaf, &lo, &hi), supported = 0;
+  for (size_t j = 0; j < leaf->nscts; j++)
+    supported += leaf->scts[j].supported != 0;
+  *issued_ms = n ? hi : leaf->not_before_ms;
+  *basis = n == 0            ? "leaf notBefore (no SCTs)"
+           : n == supported ? "latest embedded SCT timestamp"
+                            : "latest embedded SCT timestamp of the SCTs that agree within a minute "
+                              "(another log's clock is off)";
   return 0;
 }
 
@@ -339,6 +369,38 @@ static int diagnose_check(const cs_replay_t *r, size_t k, int64_t issued_ms, cs_
   return 0;
 }
 
+/* One log's SCT dated well after the others: its clock is ahead, clients
+ * reject that SCT as "in the future" for as long as the lead. */
+static int diagnose_log_clock(const cs_replay_t *r, cs_findings_t *fs) {
+  const cs_cert_info_t *leaf = cs_chain_cert(cs_replay_chain(r), 0);
+  int64_t lo = 0, hi = 0;
+  if (consistent_scts(leaf, &lo, &hi) == 0)
+    return 0;
+  char tb[CS_TIME_STRLEN], tb2[CS_TIME_STRLEN], db[CS_DURATION_STRLEN], text[TEXT_MAX];
+  for (size_t j = 0; j < leaf->nscts; j++) {
+    const cs_sct_t *s = &leaf->scts[j];
+    if (!s->supported || s->timestamp_ms <= hi || diff_sat(s->timestamp_ms, hi) <= CS_SCT_CONSISTENT_MS)
+      continue;
+    int64_t lead = diff_sat(s->timestamp_ms, hi);
+    snprintf(text, sizeof(text),
+             "SCT #%zu (log id %02x%02x%02x%02x...) is dated %s, %s after the other SCTs (latest "
+             "%s): that log's clock is ahead. Issuance is estimated from the SCTs that agree; "
+             "clients that count this SCT reject it as in the future until %s.",
+             j, s->log_id[0], s->log_id[1], s->log_id[2], s->log_id[3], ts(s->timestamp_ms, tb),
+             dur(lead, db), ts(hi, tb2), ts(s->timestamp_ms, tb));
+    int err = cs_findings_add(fs, "SCT_LOG_CLOCK_AHEAD", CS_SEV_WARNING, RANK_ISSUANCE, 0, (int)j,
+                              "One CT log's clock is ahead of the others.", text,
+                              "Report the log's clock to its operator; reissue with SCTs from logs "
+                              "whose clocks agree, or deploy only after the SCT's timestamp.",
+                              NULL);
+    if (err == 0)
+      err = cs_findings_evidence(fs, "lead_ms", "%" PRId64, lead);
+    if (err != 0)
+      return err;
+  }
+  return 0;
+}
+
 static int diagnose_issuance(const cs_replay_t *r, int64_t issued_ms, cs_findings_t *fs) {
   const cs_cert_info_t *leaf = cs_chain_cert(cs_replay_chain(r), 0);
   char tb[CS_TIME_STRLEN], tb2[CS_TIME_STRLEN], db[CS_DURATION_STRLEN], text[TEXT_MAX];
@@ -570,6 +632,7 @@ int cs_replay_diagnose(const cs_replay_t *r, cs_findings_t *fs) {
     if ((err = diagnose_check(r, k, issued_ms, fs)) != 0)
       return err;
   if ((err = diagnose_sct_lists(r, fs)) != 0 || (err = diagnose_issuance(r, issued_ms, fs)) != 0 ||
+      (err = diagnose_log_clock(r, fs)) != 0 ||
       (err = diagnose_clock_evidence(r, issued_ms, fs)) != 0 ||
       (err = diagnose_notafter_second(r, fs)) != 0 ||
       (err = diagnose_representation(r, fs)) != 0)

@@ -136,17 +136,27 @@ static int missing_intermediate(const cs_trust_result_t *r, const cs_trust_hop_t
                                 cs_severity_t sev, const char *how, cs_findings_t *f) {
   char url[CS_REVOCATION_URL_MAX], summary[TEXT_MAX], expl[TEXT_MAX];
   int has_url = caissuers_url(last->cert->crt, url);
-  snprintf(summary, sizeof(summary), "The served chain is incomplete: the issuer of \"%s\" is %s.",
-           last->cert->subject, how);
+  if (sev == CS_SEV_ERROR)
+    snprintf(summary, sizeof(summary),
+             "The issuer of \"%s\" (\"%s\") is %s: not served and not in the trust store; "
+             "a missing intermediate, or a root this store does not (or no longer) trust.",
+             last->cert->subject, last->cert->issuer, how);
+  else
+    snprintf(summary, sizeof(summary),
+             "The served chain is incomplete: the issuer of \"%s\" is %s.", last->cert->subject,
+             how);
   snprintf(expl, sizeof(expl),
-           "No certificate named \"%s\" was served%s. Clients that do not fetch or cache "
-           "intermediates (most non-browser clients, Android apps, curl, OpenSSL) cannot build "
-           "a path to a root.%s%s%s",
+           "No certificate named \"%s\" was served%s. If it is an intermediate, clients that do "
+           "not fetch or cache intermediates (most non-browser clients, Android apps, curl, "
+           "OpenSSL) cannot build a path to a root.%s%s%s%s",
            last->cert->issuer,
            sev == CS_SEV_ERROR ? " or found in the trust store" : "",
-           has_url ? " Its AIA caIssuers URL is " : "", has_url ? url : "",
-           sev == CS_SEV_ERROR ? " If that name is a root rather than an intermediate, the "
-                                 "root is what is missing, from the trust store."
+           has_url ? " Its AIA caIssuers URL is " : " It names no caIssuers URL to fetch it from.",
+           has_url ? url : "", has_url ? " (what a fetching client would get)." : "",
+           sev == CS_SEV_ERROR ? " If that name is a root rather than an intermediate (e.g. an "
+                                 "expired root removed from stores, such as DST Root CA X3), the "
+                                 "root is what is missing, from the trust store: serve a chain to "
+                                 "a root clients have."
                                : "");
   int err = cs_findings_add(f, "MISSING_INTERMEDIATE", sev, 20,
                             last->served_index >= 0 ? last->served_index : -1, -1, summary, expl,
@@ -432,7 +442,7 @@ static int structural(const cs_trust_result_t *r, cs_findings_t *f) {
         continue;
       done[ndone++] = last->cert;
       if (p->end == CS_TRUST_END_INCOMPLETE)
-        err = missing_intermediate(r, last, CS_SEV_ERROR, "missing", f);
+        err = missing_intermediate(r, last, CS_SEV_ERROR, "not found", f);
       else if (p->end == CS_TRUST_END_UNTRUSTED_ROOT)
         err = untrusted_root(r, p, f);
       else

@@ -88,9 +88,11 @@ px_check "API: the good capture stays without error" test \
   "$(px_capture_field "${PORT[good]}" worst < "$T/list.json")" != error
 
 # What the enrichment found is used for the next connections too: once the
-# fetch has shown the revocation, the browser gets the 502 page naming it;
-# the good upstream keeps passing with its (good) material.
+# fetch has shown the revocation, a browser that acts on it (Firefox: OCSP
+# "revoked" is a hard failure) gets the 502 page naming it; curl (OpenSSL
+# checks no revocation) is let through; the good upstream keeps passing.
 page=$(curl -sS -w '\n%{http_code}' --max-time 20 -x "$API" --proxy-cacert "$CA" --cacert "$CA" \
+  -A "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0" \
   "https://127.0.0.1:${PORT[revoked]}/" 2>/dev/null)
 px_check "revoked, next connection: 502 (got $(tail -n 1 <<<"$page"))" test "$(tail -n 1 <<<"$page")" = 502
 px_check "revoked, next connection: the page names REVOKED" grep -q REVOKED <<<"$page"

@@ -16,12 +16,13 @@ wait_file() { local i; for i in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 
 
 # The proxy, trusting nothing but what each check gives curl: it judges the
 # upstream against the lab root (restarted per trust file below).
-start_proxy() { # NAME TRUST
-  CERTSKEW_HOME="$T/home_$1" "$CS_BIN" proxy --port 0 --port-file "$T/px_$1.port" --trust "$2" \
-    > "$T/px_$1.log" 2>&1 &
+start_proxy() { # NAME TRUST [proxy options]
+  local name=$1 trust=$2; shift 2
+  CERTSKEW_HOME="$T/home_$name" "$CS_BIN" proxy --port 0 --port-file "$T/px_$name.port" --trust "$trust" \
+    "$@" > "$T/px_$name.log" 2>&1 &
   PIDS+=($!)
-  wait_file "$T/px_$1.port" || { echo "proxy did not start: $(cat "$T/px_$1.log")"; return 1; }
-  PXPORT=$(cat "$T/px_$1.port")
+  wait_file "$T/px_$name.port" || { echo "proxy did not start: $(cat "$T/px_$name.log")"; return 1; }
+  PXPORT=$(cat "$T/px_$name.port")
 }
 
 start_lab() { # SCENARIO [lab options]
@@ -96,13 +97,27 @@ check "fresh: AIA caIssuers serves the intermediate" cmp <(curl -sS "$LAB_CA_ISS
 start_proxy lab "$D/trust.pem"
 check "fresh: curl through the proxy gets the page" grep -q "certskew lab: fresh" \
   <(curl -sS --max-time 20 -x "http://127.0.0.1:$PXPORT" --cacert "$T/home_lab/ca.pem" "https://$LAB_TLS/")
+# A -90s clock model is a report row, not a reason to block: the browser's
+# profile (here Chrome by its User-Agent, and curl as openssl) decides.
+start_proxy slow "$D/trust.pem" --clock -90s
+check "fresh: proxy with a -90s model: Chrome gets 200" test "$(curl -sS -o /dev/null -w '%{http_code}' \
+  --max-time 20 -x "http://127.0.0.1:$PXPORT" --cacert "$T/home_slow/ca.pem" \
+  -A "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36" \
+  "https://$LAB_TLS/")" = 200
 check "fresh: diagnose: valid" "$CS_BIN" diagnose "$LAB_TLS" --trust "$D/trust.pem" --no-store
 set +e; "$CS_BIN" diagnose "$LAB_TLS" --trust "$D/trust.pem" --no-store --clock trustd --json > "$D/diag.json"; set -e
 check "fresh: diagnose report replays trustd" grep -q '"trustd"' "$D/diag.json"
 
 # ---- time scenarios: s_client, curl through the proxy, diagnose ----
-proxy_page() { # -> the proxy's answer for the lab server (502 page on failure)
-  curl -sS --max-time 20 -x "http://127.0.0.1:$PXPORT" --cacert "$T/home_$1/ca.pem" "https://$LAB_TLS/" 2>&1 || true
+CHROME_UA="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+proxy_page() { # NAME [curl options] -> the proxy's answer for the lab server (502 page on failure)
+  local name=$1; shift
+  curl -sS --max-time 20 -x "http://127.0.0.1:$PXPORT" --cacert "$T/home_$name/ca.pem" "$@" "https://$LAB_TLS/" 2>&1 || true
+}
+proxy_status() { # NAME [curl options] -> the HTTP status through the proxy
+  local name=$1; shift
+  curl -sS -o /dev/null -w '%{http_code}' --max-time 20 -x "http://127.0.0.1:$PXPORT" \
+    --cacert "$T/home_$name/ca.pem" "$@" "https://$LAB_TLS/" 2>/dev/null || true
 }
 start_lab future-notbefore
 fetch_all
@@ -122,7 +137,9 @@ check "sct-future: s_client -ct: log A's SCT is a future timestamp" grep -q "sct
 check "sct-future: s_client -ct: one valid, one invalid" test \
   "$(grep -c 'SCT validation status: valid' "$D/ct.out") $(grep -c 'SCT validation status: invalid' "$D/ct.out")" = "1 1"
 start_proxy sctf "$D/trust.pem"
-check "sct-future: curl via proxy: page names SCT_IN_FUTURE" grep -q "SCT_IN_FUTURE" <(proxy_page sctf)
+check "sct-future: Chrome via proxy: 502 page names the log clock and SCT_IN_FUTURE" \
+  grep -q "SCT_LOG_CLOCK_AHEAD -&gt; SCT_IN_FUTURE" <(proxy_page sctf -A "$CHROME_UA")
+check "sct-future: curl (openssl: no CT) via proxy: 200" test "$(proxy_status sctf)" = 200
 check "sct-future: diagnose names SCT_IN_FUTURE" grep -q "SCT_IN_FUTURE" \
   <("$CS_BIN" diagnose "$LAB_TLS" --trust "$D/trust.pem" --no-store || true)
 CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "sct-future: report" has_codes SCT_IN_FUTURE
@@ -145,6 +162,17 @@ curl -sS -o "$D/fetched_crl.der" "$LAB_CRL_URL"
 CODES=$("$CS_BIN" replay "$D/served.pem" --trust "$D/legacy-trust.pem" --now --clock exact --json \
   | python3 -c 'import json,sys; print(" ".join(sorted({f["code"] for f in json.load(sys.stdin)["findings"] if f["severity"]=="error"})))' || true)
 check "expired-root-cross-sign: report" has_codes EXPIRED INTERMEDIATE_EXPIRED
+# A 2021 store (current and legacy root): every current client takes the
+# alternative path; only OpenSSL 1.0.2 follows the served cross-sign.
+cat "$D/trust.pem" "$D/legacy-trust.pem" > "$D/both.pem"
+start_proxy xs "$D/both.pem"
+check "expired-root-cross-sign: curl via proxy: 200" test "$(proxy_status xs)" = 200
+check "expired-root-cross-sign: Chrome via proxy: 200" test "$(proxy_status xs -A "$CHROME_UA")" = 200
+"$CS_BIN" replay "$D/served.pem" --trust "$D/both.pem" --now --json > "$D/xs.json" || true
+check "expired-root-cross-sign: only openssl-1.0.2 fails, with CROSS_SIGN_EXPIRED" test "$(python3 -c '
+import json,sys; d=json.load(open(sys.argv[1]))
+print(" ".join(c["name"]+"="+(c["root_cause"] or "pass") for c in d["clients"]))' "$D/xs.json")" = \
+  "chrome=pass safari=pass firefox=pass openssl=pass openssl-1.0.2=CROSS_SIGN_EXPIRED"
 
 # ---- CT: precertificate mismatch ----
 start_lab precert-mismatch
@@ -172,6 +200,9 @@ fetch_all
 check "ocsp-unauthorized: openssl ocsp: unauthorized" grep -q "Responder Error: unauthorized (6)" "$D/ocsp.out"
 CODES=$(replay_codes --ocsp "$D/fetched_ocsp.der"); check "ocsp-unauthorized: report" has_codes OCSP_NOT_PROVISIONED
 CODES=$(diagnose_codes); check "ocsp-unauthorized: diagnose (own probe and fetches) names it" has_codes OCSP_NOT_PROVISIONED
+start_proxy ou "$D/trust.pem"
+check "ocsp-unauthorized: curl via proxy: 200 (every client soft-fails OCSP)" test "$(proxy_status ou)" = 200
+check "ocsp-unauthorized: Chrome via proxy: 200" test "$(proxy_status ou -A "$CHROME_UA")" = 200
 
 start_lab ocsp-stale
 fetch_all

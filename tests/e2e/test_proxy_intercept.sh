@@ -182,6 +182,10 @@ curl -sS -X POST -H 'Content-Type: application/json' \
 px_check "replay: report for the requested instant" grep -q "2000-01-01T00:00:00.000Z" "$T/replay.json"
 px_check "replay: NOT_YET_VALID in 2000" grep -q "NOT_YET_VALID" "$T/replay.json"
 px_check "replay: both clocks" grep -q "skew:-2s" "$T/replay.json"
+px_check "replay: trust judged with the proxy's store (not null)" test "$(python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); print(d["trust"] is not None and "trust" not in d["not_judged"])' "$T/replay.json")" = True
+px_check "replay: the clients table leads the report" test "$(python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); print(list(d)[0], len(d["clients"]))' "$T/replay.json")" = "clients 5"
 got=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d '{"capture":1}' "$API/api/replay")
 px_check "replay with a bad body: 400 (got $got)" test "$got" = 400
 got=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d '{"capture":"x","clocks":["bogus model"]}' "$API/api/replay")

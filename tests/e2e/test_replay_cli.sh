@@ -34,9 +34,9 @@ check "one second later everyone passes (exit 0)" bash -c '
   "$CS_BIN" replay c/chain.pem --trust c/root.pem --host leaf.test --at 2026-11-23T21:03:04.000Z --clock exact --clock trustd'
 check "epoch ms --at works" bash -c '"$CS_BIN" replay c/chain.pem --at 1795467783219 --clock trustd; [ $? -eq 1 ]'
 
-"$CS_BIN" replay c/chain.pem --at 2026-11-23T21:03:03.219Z --clock exact --clock trustd \
+"$CS_BIN" replay c/chain.pem --trust c/root.pem --at 2026-11-23T21:03:03.219Z --clock exact --clock trustd \
   --clock skew:-2s,trunc:1s --sweep 2026-11-23T21:03:03Z..2026-11-23T21:03:07Z --json > r.json || true
-check "json: schema and version" bash -c '[ "$(jget r.json "d[\"schema_version\"]")" = 1 ]'
+check "json: schema and version" bash -c '[ "$(jget r.json "d[\"schema_version\"]")" = 2 ]'
 check "json: top finding is SCT_IN_FUTURE error" bash -c \
   '[ "$(jget r.json "(d[\"findings\"][0][\"code\"], d[\"findings\"][0][\"severity\"])")" = "('"'"'SCT_IN_FUTURE'"'"', '"'"'error'"'"')" ]'
 check "json: trustd passes from 21:03:04.000" bash -c \

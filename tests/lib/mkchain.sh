@@ -7,6 +7,8 @@
 #     LEAF_SCT_HEX   hex of the SCT-list extnValue content (DER OCTET STRING
 #                    wrapping the TLS list); omitted: no SCT extension
 #     LEAF_CN        leaf common name and DNS SAN (default: leaf.test)
+#     LEAF_EXT       one more openssl extension line for the leaf, e.g.
+#                    "1.3.6.1.4.1.11129.2.4.3 = critical,ASN1:NULL" (CT poison)
 #
 # Writes root.pem int.pem leaf.pem chain.pem (leaf+int) full.pem (leaf+int+root)
 # and the keys. Exits non-zero with openssl's message on any failure.
@@ -15,10 +17,10 @@ dir=$1; shift
 ROOT_NB=20200101000000Z ROOT_NA=20400101000000Z
 INT_NB=20200101000000Z INT_NA=20390101000000Z
 LEAF_NB=20260101000000Z LEAF_NA=20270101000000Z
-LEAF_SCT_HEX= LEAF_CN=leaf.test
+LEAF_SCT_HEX= LEAF_CN=leaf.test LEAF_EXT=
 for kv in "$@"; do
   case $kv in
-    ROOT_NB=*|ROOT_NA=*|INT_NB=*|INT_NA=*|LEAF_NB=*|LEAF_NA=*|LEAF_SCT_HEX=*|LEAF_CN=*) eval "${kv%%=*}=\${kv#*=}" ;;
+    ROOT_NB=*|ROOT_NA=*|INT_NB=*|INT_NA=*|LEAF_NB=*|LEAF_NA=*|LEAF_SCT_HEX=*|LEAF_CN=*|LEAF_EXT=*) eval "${kv%%=*}=\${kv#*=}" ;;
     *) echo "mkchain.sh: unknown setting $kv" >&2; exit 2 ;;
   esac
 done
@@ -66,10 +68,12 @@ run openssl req -new -key int.key -subj "/CN=certskew test intermediate" -out in
 run openssl ca -batch -config ca-root/ca.cnf -cert root.pem -keyfile root.key -in int.csr \
   -startdate "$INT_NB" -enddate "$INT_NA" -extensions v3_ca -notext -out int.pem
 run openssl req -new -key leaf.key -subj "/CN=$LEAF_CN" -out leaf.csr
-if [ -n "$LEAF_SCT_HEX" ]; then
+if [ -n "$LEAF_SCT_HEX" ] || [ -n "$LEAF_EXT" ]; then
   leaf_ext=$(sed -n '/^\[v3_leaf\]/,$p' ca-int/ca.cnf | tail -n +2)
-  printf '[v3_leaf_sct]\n%s\n1.3.6.1.4.1.11129.2.4.2 = DER:%s\n' "$leaf_ext" "$LEAF_SCT_HEX" >> ca-int/ca.cnf
-  ext=v3_leaf_sct
+  printf '[v3_leaf_more]\n%s\n' "$leaf_ext" >> ca-int/ca.cnf
+  [ -z "$LEAF_SCT_HEX" ] || printf '1.3.6.1.4.1.11129.2.4.2 = DER:%s\n' "$LEAF_SCT_HEX" >> ca-int/ca.cnf
+  [ -z "$LEAF_EXT" ] || printf '%s\n' "$LEAF_EXT" >> ca-int/ca.cnf
+  ext=v3_leaf_more
 else
   ext=v3_leaf
 fi

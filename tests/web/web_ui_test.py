@@ -437,6 +437,10 @@ def check_file(d):
     st = rep["revocation"]["stapled_ocsp"]
     check("file: revocation section with the stapled OCSP facts",
           "stapled ocsp" in rev and st["cert_status"] in rev and st["this_update"]["rfc3339"] in rev and st["next_update"]["rfc3339"] in rev, rev[:300])
+    cl = secs.get("Clients", "")
+    check("file: the per-client table comes first, one row per client in the file",
+          list(secs)[0] == "Clients" and all(c["name"] in cl for c in rep["clients"])
+          and len(d.find_elements(By.CSS_SELECTOR, "table.clients tbody tr")) == len(rep["clients"]), cl[:300])
     tr = secs.get("Trust paths", "")
     check("file: trust section with the anchor store", "root.pem" in tr and "anchor" in tr, tr[:300])
     check("file: no replay form or capture downloads", not d.find_elements(By.CSS_SELECTOR, "form.replay, #dl-report"))

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "certskew/clients/profile.h"
 #include "certskew/core/chain.h"
 #include "certskew/core/clock.h"
 #include "certskew/ct/ct.h"
@@ -22,7 +23,7 @@
 
 /* The report's schema: bump the version on any incompatible change. */
 #define CS_REPORT_SCHEMA "https://certskew.invalid/schema/report"
-#define CS_REPORT_SCHEMA_VERSION 1
+#define CS_REPORT_SCHEMA_VERSION 2
 
 typedef struct cs_analysis_opts {
   const char *source;       /* where the chain came from: a path or host:port */
@@ -62,7 +63,14 @@ typedef struct cs_analysis_opts {
    * AIA_FETCHED_INTERMEDIATE is reported. Ignored when the issuer was served. */
   const uint8_t *aia_issuer;
   size_t aia_issuer_len;
+  /* The clients judged (copied): the report's "clients" table, the exit
+   * status and the proxy's verdict. 0: the default profiles
+   * (cs_client_default_set). At most CS_ANALYSIS_MAX_CLIENTS. */
+  const cs_client_t *clients;
+  size_t nclients;
 } cs_analysis_opts_t;
+
+#define CS_ANALYSIS_MAX_CLIENTS 16
 
 typedef struct cs_analysis cs_analysis_t;
 
@@ -80,6 +88,32 @@ cs_findings_t *cs_analysis_findings(cs_analysis_t *a);
 const cs_ct_result_t *cs_analysis_ct(const cs_analysis_t *a);
 /* The trust verdicts, or NULL when no store was given (see trust.h). */
 const cs_trust_result_t *cs_analysis_trust(const cs_analysis_t *a);
+
+/* The clients judged, in the order asked (or the default profiles). */
+size_t cs_analysis_nclients(const cs_analysis_t *a);
+const cs_client_verdict_t *cs_analysis_client(const cs_analysis_t *a, size_t i);
+/* The verdict of the client named name (as asked, or its profile name), or
+ * NULL if it was not judged. */
+const cs_client_verdict_t *cs_analysis_client_named(const cs_analysis_t *a, const char *name);
+/* 1 if some judged client fails at the judged instant. */
+int cs_analysis_any_client_fails(const cs_analysis_t *a);
+/* The instant the clients are judged at: opts.at_ms, else the issuance
+ * estimate. */
+int64_t cs_analysis_judged_ms(const cs_analysis_t *a);
+
+/* Root causes: one per distinct cause code among the failing clients,
+ * ranked by how many clients it makes fail at the instant, then severity,
+ * then the earliest failure window. */
+typedef struct cs_analysis_cause {
+  const char *code;
+  const char *consequence;     /* what clients report instead, or NULL */
+  size_t nclients;             /* clients it makes fail at the instant */
+  char clients[256];           /* their names, comma-separated */
+  const cs_client_verdict_t *first; /* the first such client's verdict (detail, fix) */
+  int64_t earliest_ms;         /* start of its earliest failure window */
+} cs_analysis_cause_t;
+size_t cs_analysis_ncauses(const cs_analysis_t *a);
+const cs_analysis_cause_t *cs_analysis_cause(const cs_analysis_t *a, size_t i);
 
 /* The JSON report (schema above), newly allocated: caller frees with free().
  * NULL on allocation failure. */

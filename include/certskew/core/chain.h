@@ -38,6 +38,9 @@ typedef struct cs_cert_info {
   int is_ca;                /* basicConstraints cA */
   int self_issued;          /* subject == issuer (raw DER compare) */
   int is_precert;           /* carries the CT poison extension */
+  int unknown_critical;     /* carries a critical extension neither mbedTLS nor OpenSSL
+                               implements (the poison aside): clients reject it */
+  char unknown_critical_oid[64]; /* the first such OID, dotted */
   const uint8_t *sct_ext;   /* extnValue content of 1.3.6.1.4.1.11129.2.4.2, or NULL */
   size_t sct_ext_len;
   cs_sct_t scts[CS_SCT_LIST_MAX]; /* parsed embedded SCTs (borrow from der) */

@@ -36,6 +36,9 @@ typedef struct cs_finding {
   char *fix;            /* owned; may be NULL */
   cs_evidence_t *evidence; /* owned array */
   size_t nevidence;
+  const char *caused_by; /* static code of the finding that causes this one, or NULL */
+  int cause_rank;        /* > 0: position of this root cause among the clients' causes
+                            (1 first); such findings come before all others */
 } cs_finding_t;
 
 typedef struct cs_findings cs_findings_t;
@@ -59,6 +62,14 @@ int cs_findings_evidence(cs_findings_t *f, const char *key, const char *fmt, ...
 size_t cs_findings_count(const cs_findings_t *f);
 /* i-th finding in report order (sorted on demand); NULL if out of range. */
 const cs_finding_t *cs_findings_get(cs_findings_t *f, size_t i);
+/* Marks every finding with code as caused by the finding with code cause
+ * (static strings): in report order it comes right after that finding
+ * (nested under it), never above it. */
+void cs_findings_set_cause(cs_findings_t *f, const char *code, const char *cause);
+/* Gives every finding with code the root-cause rank (1 first): ranked
+ * causes come before every other finding. */
+void cs_findings_set_cause_rank(cs_findings_t *f, const char *code, int rank);
+
 /* Highest severity present, or -1 when empty. */
 int cs_findings_worst(const cs_findings_t *f);
 /* 1 if a finding with this code exists. */

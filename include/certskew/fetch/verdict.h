@@ -29,12 +29,18 @@
 #define CS_JUDGE_ENRICHED_MAX 64                    /* chains whose material is kept */
 #define CS_JUDGE_ENRICHED_TTL_MS (10 * 60 * 1000)   /* then it is judged without it */
 
+#define CS_VERDICT_FAILING 256
+
 typedef struct cs_verdict {
   int worst;   /* cs_findings_worst, -1 if no finding */
-  int invalid; /* 1: fails at the real clock (or does not verify) */
+  int invalid; /* 1: the judge's browser profile (cs_judge_t.browser) rejects the chain at
+                  the real clock, or it does not parse */
+  char failing[CS_VERDICT_FAILING]; /* profiles that fail at the real clock, each as
+                                       ",name," (e.g. ",safari,,firefox,"); "" if none */
   int missing_intermediate; /* the trust analysis found MISSING_INTERMEDIATE */
   char capture_id[CS_CAPTURE_ID_MAX]; /* "" if not stored */
-  char reasons[CS_VERDICT_REASONS];   /* "CODE: summary\n" per error finding */
+  char reasons[CS_VERDICT_REASONS];   /* "client: CAUSE: detail\n" per failing client, the
+                                         browser's first */
   char *report_json;                  /* owned, only when asked for */
   char *chain_pem;                    /* owned, with report_json from cs_judge_enriched */
 } cs_verdict_t;
@@ -45,6 +51,7 @@ typedef struct cs_judge_cache_entry {
   uint8_t fp[32];
   int64_t at_ms;
   int worst, invalid;
+  char failing[CS_VERDICT_FAILING];
   char capture_id[CS_CAPTURE_ID_MAX];
   char reasons[CS_VERDICT_REASONS];
 } cs_judge_cache_entry_t;
@@ -67,6 +74,7 @@ typedef struct cs_judge {
    * log list, sweep; hostname NULL means each chain's SNI (else its host).
    * source, has_at/at_ms and the revocation/SCT fields are set per call. */
   cs_analysis_opts_t base;
+  char browser[32];          /* profile whose verdict sets cs_verdict_t.invalid ("chrome") */
   cs_capture_store_t *store; /* borrowed; NULL to capture nothing */
   cs_judge_new_cb on_new;    /* optional */
   void *on_new_ud;
@@ -77,7 +85,11 @@ typedef struct cs_judge {
   uint64_t analyses;         /* cs_analyze calls (cache misses) */
 } cs_judge_t;
 
-/* Copies *base (its pointers stay borrowed). Cannot fail. */
+/* 1 if the profile named (a cs_client_profile_t name) fails in v. */
+int cs_verdict_client_fails(const cs_verdict_t *v, const char *profile);
+
+/* Copies *base (its pointers stay borrowed); the browser is "chrome" until
+ * set. Cannot fail. */
 void cs_judge_init(cs_judge_t *j, const cs_analysis_opts_t *base, cs_capture_store_t *store);
 /* Releases the kept enrichment results; safe twice. */
 void cs_judge_free(cs_judge_t *j);
@@ -87,6 +99,10 @@ void cs_judge_free(cs_judge_t *j);
  * chain so the next connection sees it at once. */
 void cs_judge_keep_enrichment(cs_judge_t *j, const char *host, int port, const uint8_t *chain,
                               size_t len, int64_t now_ms, cs_enrich_result_t *res);
+/* The enrichment material kept for host:port serving the chain whose
+ * cs_chain_fingerprint is fp, or NULL (none, or expired at now_ms). */
+const cs_enrich_result_t *cs_judge_kept_enrichment(cs_judge_t *j, const char *host, int port,
+                                                   const uint8_t fp[32], int64_t now_ms);
 /* Judges u's served chain at now_ms. want_report: fill v->report_json
  * (bypasses the cache). Store write errors are logged to stderr, never
  * fatal. Calls on_new when the chain was stored for the first time.

@@ -34,6 +34,8 @@ typedef struct cs_proxy_config {
   const cs_clock_t *clocks;  /* borrowed; NULL/0 = the exact clock only */
   size_t nclocks;
   int forward_invalid;       /* pass traffic through invalid upstreams */
+  const char *browser;       /* client profile judging a tunnel whose User-Agent names
+                                none we know; NULL = "chrome" */
   /* Passthrough (proxy/passthrough.h): CONNECT tunnels relayed byte for byte,
    * the browser validating the real chain, certskew capturing it read-only.
    * Per-host rules (patterns "host", "*.suffix", either with ":port"; a

@@ -46,7 +46,8 @@ int cs_repro_material_files(cs_repro_material_t *m, const cs_repro_script_t *s, 
 typedef struct cs_repro_outcome {
   int64_t at_ms;                  /* the true time judged */
   int64_t believed_ms;            /* what the clock read */
-  int pass;                       /* no error finding */
+  int pass;                       /* no error finding; for a client case: the client passes */
+  char cause[CS_REPRO_CODE_MAX];  /* a client case's root cause, "" if it passes */
   char codes[CS_REPRO_MAX_CODES][CS_REPRO_CODE_MAX]; /* error codes, sorted, unique */
   size_t ncodes;
   char warnings[CS_REPRO_MAX_CODES][CS_REPRO_CODE_MAX]; /* warning codes, sorted, unique */

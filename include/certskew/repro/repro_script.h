@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "certskew/clients/profile.h"
 #include "certskew/core/clock.h"
 #include "certskew/core/error.h"
 #include "certskew/lab/lab_scenario.h"
@@ -38,6 +39,9 @@ typedef struct cs_repro_case {
   char name[128];
   char clock_text[CS_CLOCK_NAME_MAX];
   cs_clock_t clock;
+  int has_client;          /* "client": the verdict is that client profile's */
+  cs_client_t client;
+  char cause[CS_REPRO_CODE_MAX]; /* "expect.cause": the client's root cause ("" = not checked) */
   char at_text[64];
   int at_relative;         /* 1: at_ms is an offset from issuance */
   int64_t at_ms;
