@@ -9,13 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy_rng.h"
+
 typedef struct probe {
   uv_tcp_t tcp;
   uv_timer_t timer;
   uv_connect_t conn;
-  uv_write_t wr;
-  uint8_t hello[CS_TLS_PROBE_HELLO_MAX];
-  size_t hello_len;
+  uv_write_t wr[2];             /* ClientHello, and a second one after HelloRetryRequest */
+  uint8_t hello[2][2560];       /* their bytes, alive until the writes complete */
+  size_t hello_len[2];
+  int nwrites;
+  cs_rng_t rng;                 /* owned: used when the caller gives no f_rng */
+  int own_rng;
   uint8_t rbuf[16384];
   cs_tls_probe_parser_t *parser; /* owned */
   uint64_t handshake_timeout_ms;
@@ -30,6 +35,8 @@ static void on_close(uv_handle_t *h) {
   if (--p->open_handles > 0)
     return;
   cs_tls_probe_parser_free(p->parser);
+  if (p->own_rng)
+    cs_rng_free(&p->rng);
   free(p);
 }
 
@@ -43,6 +50,8 @@ static void finish(probe_t *p, int err, const char *detail) {
   uv_close((uv_handle_t *)&p->tcp, on_close);
 }
 
+static int send_output(probe_t *p);
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   probe_t *p = h->data;
   (void)suggested;
@@ -55,7 +64,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     return;
   if (n < 0) {
     char d[128];
-    snprintf(d, sizeof(d), "connection ended before ServerHelloDone: %s", uv_strerror((int)n));
+    snprintf(d, sizeof(d), "connection ended before the server's flight was complete: %s",
+             uv_strerror((int)n));
     finish(p, CS_ENET, d);
     return;
   }
@@ -66,8 +76,35 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     finish(p, ret, eb.msg);
     return;
   }
-  if (cs_tls_probe_parser_result(p->parser)->outcome != CS_TLS_PROBE_INCOMPLETE)
+  if (cs_tls_probe_parser_result(p->parser)->outcome != CS_TLS_PROBE_INCOMPLETE) {
     finish(p, 0, NULL);
+    return;
+  }
+  int r = send_output(p);
+  if (r < 0) {
+    char d[128];
+    snprintf(d, sizeof(d), "write: %s", uv_strerror(r));
+    finish(p, CS_ENET, d);
+  }
+}
+
+static void on_write(uv_write_t *w, int status);
+
+/* Queues what the parser wants sent (at most two ClientHellos per probe). */
+static int send_output(probe_t *p) {
+  const uint8_t *out;
+  size_t len;
+  cs_tls_probe_parser_take_output(p->parser, &out, &len);
+  if (len == 0)
+    return 0;
+  if (p->nwrites == 2 || len > sizeof(p->hello[0]))
+    return UV_EINVAL;
+  int i = p->nwrites++;
+  memcpy(p->hello[i], out, len);
+  p->hello_len[i] = len;
+  uv_buf_t b = uv_buf_init((char *)p->hello[i], (unsigned)len);
+  p->wr[i].data = p;
+  return uv_write(&p->wr[i], (uv_stream_t *)&p->tcp, &b, 1, on_write);
 }
 
 static void on_timeout(uv_timer_t *t) {
@@ -95,9 +132,7 @@ static void on_connect(uv_connect_t *c, int status) {
     return;
   }
   uv_timer_start(&p->timer, on_timeout, p->handshake_timeout_ms, 0);
-  uv_buf_t b = uv_buf_init((char *)p->hello, (unsigned)p->hello_len);
-  p->wr.data = p;
-  int r = uv_write(&p->wr, (uv_stream_t *)&p->tcp, &b, 1, on_write);
+  int r = send_output(p);
   if (r == 0)
     r = uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read);
   if (r < 0) {
@@ -110,22 +145,28 @@ int cs_stapling_probe_start(uv_loop_t *loop, const cs_stapling_probe_opts_t *opt
                             cs_stapling_probe_cb cb, void *ud) {
   if (loop == NULL || opts == NULL || opts->addr == NULL || cb == NULL)
     return CS_EINVAL;
-  uint8_t random[32];
-  if (uv_random(NULL, NULL, random, sizeof(random), 0, NULL) != 0)
-    return CS_EIO;
   probe_t *p = calloc(1, sizeof(*p)); /* owned by the loop until both handles close */
   if (p == NULL)
     return CS_ENOMEM;
-  int ret = cs_tls_probe_hello_build(opts->sni, random, p->hello, sizeof(p->hello),
-                                     &p->hello_len);
-  if (ret == 0 && (p->parser = cs_tls_probe_parser_new()) == NULL)
-    ret = CS_ENOMEM;
+  cs_tls_probe_rng_fn f_rng = opts->f_rng;
+  void *p_rng = opts->p_rng;
+  int ret = 0;
+  if (f_rng == NULL) {
+    p->own_rng = 1;
+    ret = cs_rng_init(&p->rng, "certskew-probe") == 0 ? 0 : CS_EIO;
+    f_rng = cs_rng_fill;
+    p_rng = &p->rng;
+  }
+  if (ret == 0)
+    ret = cs_tls_probe_client_new(opts->sni, f_rng, p_rng, &p->parser, NULL);
   if (ret == 0 && uv_tcp_init(loop, &p->tcp) != 0)
     ret = CS_ENET;
   if (ret != 0) {
     cs_tls_probe_parser_free(p->parser);
+    if (p->own_rng)
+      cs_rng_free(&p->rng);
     free(p);
-    return ret;
+    return ret == CS_ECRYPTO ? CS_EIO : ret;
   }
   p->cb = cb;
   p->ud = ud;
