@@ -345,25 +345,16 @@ static const char PKI[] =
     "-nodes -keyout /dev/null -subj \"/CN=padding certificate $i/O=certskew chain length test\" "
     "-days 2 2>/dev/null; done > pad70.pem\n"
     "awk '/BEGIN/{n++} n<=40' pad70.pem > pad40.pem\n"
-    /* bad.crt's public key with another private scalar: OpenSSL compares only the
-     * public halves when loading, then signs CertificateVerify with the wrong key. */
     "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout bad.key "
     "-out bad.crt -subj /CN=good.test -days 2 2>/dev/null\n"
-    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.key\n"
-    "PUB=$(openssl pkey -in bad.key -pubout -outform DER | tail -c 65 | od -An -tx1 | tr -d ' \\n')\n"
-    "PRIV=$(openssl pkey -in other.key -outform DER | openssl asn1parse -inform DER | "
-    "sed -n 's/.*OCTET STRING *\\[HEX DUMP\\]://p' | tail -1)\n"
-    "printf 'asn1=SEQUENCE:ec\\n[ec]\\nv=INTEGER:1\\nd=FORMAT:HEX,OCTETSTRING:%s\\n"
-    "p=EXP:0,OID:prime256v1\\npub=EXP:1,FORMAT:HEX,BITSTRING:%s\\n' \"$PRIV\" \"$PUB\" > bad.cnf\n"
-    "openssl asn1parse -genconf bad.cnf -noout -out badpriv.der\n"
-    "openssl pkey -inform DER -in badpriv.der -out badpriv.key\n"
     "openssl ocsp -index index.txt -rsigner ca.crt -rkey ca.key -CA ca.crt -issuer ca.crt "
     "-cert good.crt -respout good.resp -ndays 1";
 
 static int have_gnutls(void) { return system("gnutls-serv --version >/dev/null 2>&1") == 0; }
 
 int main(void) {
-  if (cs_fx_tempdir(dir, sizeof(dir)) != 0 || rv_make_pki(dir, 8) != 0 || rv_sh(dir, PKI) != 0) {
+  if (cs_fx_tempdir(dir, sizeof(dir)) != 0 || rv_make_pki(dir, 8) != 0 || rv_sh(dir, PKI) != 0 ||
+      rv_make_foreign_scalar_key(dir, "bad.key", "badpriv.key") != 0) {
     fprintf(stderr, "cannot build the PKI in %s\n", dir);
     return 1;
   }
