@@ -15,7 +15,8 @@
  * Each TLS 1.3 flight is then replayed into a client with the same
  * deterministic RNG in every split size (same keys, so it decrypts), and,
  * with CS_WRITE_SEEDS=<dir>, its decrypted messages are written as seeds for
- * fuzz/fuzz_tls13_messages.c (fuzz/make_seeds_tls13.sh).
+ * fuzz/fuzz_tls13_messages.c (and with CS_WRITE_FLIGHTS=<dir> the HRR
+ * flights for fuzz/fuzz_tls_probe.c; fuzz/make_seeds_tls13.sh).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -163,18 +164,25 @@ static void refeed(const uint8_t *flight, size_t n, const char *label, const out
 
 /* ---- fuzz seeds: the flight's messages, decrypted with the replayed keys ---- */
 
-static void write_seed(const char *name, uint8_t sel, const uint8_t *b, size_t n) {
-  const char *outdir = getenv("CS_WRITE_SEEDS");
+/* Writes dir $env/name: the selector byte (if sel >= 0), then b. */
+static void write_file(const char *env, const char *name, int sel, const uint8_t *b, size_t n) {
+  const char *outdir = getenv(env);
   if (outdir == NULL)
     return;
   char path[512];
   snprintf(path, sizeof(path), "%s/%s", outdir, name);
   FILE *f = fopen(path, "wb");
   if (f != NULL) {
-    fwrite(&sel, 1, 1, f);
+    uint8_t s = (uint8_t)sel;
+    if (sel >= 0)
+      fwrite(&s, 1, 1, f);
     fwrite(b, 1, n, f);
     fclose(f);
   }
+}
+
+static void write_seed(const char *name, uint8_t sel, const uint8_t *b, size_t n) {
+  write_file("CS_WRITE_SEEDS", name, sel, b, n);
 }
 
 static void write_message_seeds(const char *tag, const uint8_t *flight, size_t n,
@@ -420,6 +428,10 @@ int main(void) {
       CS_CHECK(n > 0);
       refeed(flight, n, label, &o);
       write_message_seeds(t->name, flight, n, label);
+      char fname[96]; /* whole flights for fuzz_tls_probe's client mode */
+      snprintf(fname, sizeof(fname), "flight13_%s.bin", t->name);
+      if (t->hrr)
+        write_file("CS_WRITE_FLIGHTS", fname, -1, flight, n);
     }
     rv_kill(pid);
   }
