@@ -121,8 +121,6 @@ static int ee_ext(void *ctx, uint32_t type, const uint8_t *d, size_t n, cs_errbu
   /* Exactly one protocol name (RFC 7301 §3.1). */
   if (n < 3 || be16(d) != n - 2 || d[2] != n - 3 || d[2] == 0)
     return cs_errbuf_set(eb, CS_EPARSE, "EncryptedExtensions: malformed ALPN");
-  if (d[2] >= sizeof(res->alpn))
-    return cs_errbuf_set(eb, CS_ETOOBIG, "EncryptedExtensions: ALPN name of %u bytes", d[2]);
   memcpy(res->alpn, d + 3, d[2]);
   res->alpn[d[2]] = '\0';
   return 0;

@@ -137,8 +137,7 @@ static int parse_sh_exts(cs_tls_probe_parser_t *p, const uint8_t *b, size_t n, c
       p->res.version = (uint16_t)be16(data);
       break;
     case EXT_ALPN: /* TLS 1.2 answers ALPN here; one protocol name (RFC 7301 §3.1) */
-      if (len < 3 || be16(data) != len - 2 || data[2] != len - 3 || data[2] == 0 ||
-          data[2] >= sizeof(p->res.alpn))
+      if (len < 3 || be16(data) != len - 2 || data[2] != len - 3 || data[2] == 0)
         return cs_errbuf_set(eb, CS_EPARSE, "ServerHello: malformed ALPN");
       memcpy(p->res.alpn, data + 3, data[2]);
       p->res.alpn[data[2]] = '\0';
@@ -188,6 +187,8 @@ static int on_server_hello(cs_tls_probe_parser_t *p, const uint8_t *b, size_t n,
     finish(p, CS_TLS_PROBE_NOT_OBSERVABLE, "server sent a TLS 1.3 HelloRetryRequest");
     return 0;
   }
+  if (p->res.hrr && p->res.version < 0x0304)
+    return cs_errbuf_set(eb, CS_EPARSE, "TLS 1.2 ServerHello after a HelloRetryRequest");
   if (p->res.version >= 0x0304 && p->t13 != NULL) {
     int ret = cs_tls13_client_server_hello(p->t13, b, n, &p->res, eb);
     p->protected_rx = ret == 0;

@@ -149,6 +149,7 @@ static void on_probe(int err, const cs_tls_probe_result_t *pr, const char *detai
     res->tls_version = pr->version;
     res->status_request_acked = pr->status_request_acked;
     res->probe_ncerts = pr->ncerts;
+    res->cert_verified = pr->cert_verify == CS_TLS_PROBE_CV_VERIFIED;
     snprintf(res->probe.detail, sizeof res->probe.detail, "%s", pr->detail);
     const cs_cert_info_t *leaf = cs_chain_cert(j->chain, 0);
     res->probe_same_leaf = pr->ncerts > 0 && pr->cert_lens[0] == leaf->der_len &&

@@ -146,6 +146,8 @@ static int add_probe_facts(const cs_enrich_result_t *res, cJSON *p) {
            cJSON_AddNumberToObject(p, "certificates", (double)res->probe_ncerts) != NULL;
   if (ok && res->stapling_observable)
     ok = cJSON_AddBoolToObject(p, "same_leaf", res->probe_same_leaf) != NULL;
+  if (ok && res->tls_version == 0x0304) /* TLS 1.2 has no CertificateVerify to check */
+    ok = cJSON_AddBoolToObject(p, "certificate_verify_verified", res->cert_verified) != NULL;
   return ok ? 0 : -1;
 }
 

@@ -64,7 +64,7 @@ typedef struct cs_tls_probe_result {
   uint16_t cipher_suite;
   uint16_t group;                /* TLS 1.3 key-exchange group (0x001D x25519, ...) */
   int hrr;                       /* TLS 1.3: the server sent a HelloRetryRequest */
-  char alpn[33];                 /* selected ALPN protocol, "" if none */
+  char alpn[256];                /* selected ALPN protocol (<= 255 bytes), "" if none */
   cs_tls_probe_cv_t cert_verify; /* TLS 1.3 CertificateVerify verdict */
   uint16_t cert_verify_alg;      /* its SignatureScheme */
   int alert;                     /* alert description, -1 if none */

@@ -43,7 +43,7 @@ typedef struct out {
   uint16_t version, suite, group, cv_alg;
   int hrr, acked;
   cs_tls_probe_cv_t cv;
-  char alpn[33];
+  char alpn[256];
   size_t ncerts;
   uint8_t leaf[4096], ocsp[8192], sct[1024];
   size_t leaf_len, ocsp_len, sct_len;

@@ -140,7 +140,8 @@ static void test_encrypted_extensions(void) {
       {"h2", "\x02h2", 3, 0, "h2"},
       {"two names", "\x02h2\x08http/1.1", 12, CS_EPARSE, ""},
       {"empty name", "\x00", 1, CS_EPARSE, ""},
-      {"40-byte name", "\x28" "0123456789012345678901234567890123456789", 41, CS_ETOOBIG, ""},
+      {"40-byte name", "\x28" "0123456789012345678901234567890123456789", 41, 0,
+       "0123456789012345678901234567890123456789"},
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     static buf_t b;
