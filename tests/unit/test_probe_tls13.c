@@ -3,8 +3,8 @@
  *  - openssl s_server -tls1_3 with each TLS 1.3 suite, with and without a
  *    HelloRetryRequest (-groups P-256 / P-384 while our first share is
  *    X25519), RSA (rsa_pss_rsae) and ECDSA P-256 / P-384 keys, a staple
- *    (-status_file) and an SCT list (-serverinfo, v2 so that OpenSSL puts it
- *    in the leaf's CertificateEntry), both asserted byte for byte;
+ *    (-status_file) and an SCT list (-serverinfo: ct_fixtures' v2 file,
+ *    which OpenSSL puts in the leaf's CertificateEntry), both byte for byte;
  *  - a ~20 KB chain sent in 512-byte records (-max_send_frag 512), and a
  *    70-certificate chain refused explicitly (CS_ETOOBIG), in TLS 1.3 and 1.2;
  *  - gnutls-serv in TLS 1.3 only (each suite, and HRR), with its staple;
@@ -25,8 +25,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-#include <mbedtls/pem.h>
 
 #include "certskew/tls_probe.h"
 #include "ct_fixtures.h"
@@ -264,24 +262,6 @@ static pid_t start(const char *name, const char *fmt_cmd, const char *ready, int
   return -1;
 }
 
-/* openssl's serverinfo v2 for the SCT extension in the TLS 1.3 Certificate
- * (context: ClientHello | TLS 1.2 ServerHello | TLS 1.3 Certificate). */
-static int write_serverinfo_v2(const uint8_t *list, size_t len) {
-  static uint8_t ext[8 + 4096];
-  static unsigned char pem[8192];
-  size_t olen = 0;
-  if (len > 4096)
-    return -1;
-  const uint8_t hdr[8] = {0, 0, 0x11, 0x80, 0, 18, (uint8_t)(len >> 8), (uint8_t)len};
-  memcpy(ext, hdr, 8);
-  memcpy(ext + 8, list, len);
-  if (mbedtls_pem_write_buffer("-----BEGIN SERVERINFOV2 FOR CT-----\n",
-                               "-----END SERVERINFOV2 FOR CT-----\n", ext, len + 8, pem,
-                               sizeof(pem), &olen) != 0)
-    return -1;
-  return cs_fx_write(dir, "serverinfo2.pem", pem, strlen((char *)pem), NULL);
-}
-
 typedef struct tcase {
   const char *name;
   const char *server;   /* command format with %d for the port */
@@ -297,7 +277,7 @@ typedef struct tcase {
 } tcase_t;
 
 #define OSSL "openssl s_server -accept 127.0.0.1:%d -naccept 3 -www "
-#define OSSL13 OSSL "-tls1_3 -status_file good.resp -serverinfo serverinfo2.pem "
+#define OSSL13 OSSL "-tls1_3 -status_file good.resp -serverinfo serverinfo.pem "
 #define RSA "-cert rsa.crt -key rsa.key "
 #define EC256 "-cert good.crt -key good.key -cert_chain ca.crt "
 #define EC384 "-cert ec384.crt -key ec384.key "
@@ -377,7 +357,7 @@ int main(void) {
   sct[4] = 0;                       /* v1 */
   uint8_t *resp;
   size_t resp_len;
-  if (write_serverinfo_v2(sct, sizeof(sct)) != 0 || rv_read(dir, "good.resp", &resp, &resp_len) != 0) {
+  if (ct_write_serverinfo(dir, sct, sizeof(sct), NULL) != 0 || rv_read(dir, "good.resp", &resp, &resp_len) != 0) {
     fprintf(stderr, "cannot write the server files in %s\n", dir);
     return 1;
   }
