@@ -341,7 +341,12 @@ static void start_capture(cs_passthrough_t *pt) {
     note_error(pt, "PASSTHROUGH_SERVER_ALERT", msg);
     break;
   case CS_SNIFF_FLIGHT_NOT_TLS:
-    logv(pt, "nothing captured: %s", info->detail);
+    /* After a ClientHello, a server flight the parser refuses (a chain past
+     * CS_TLS_PROBE_MAX_CERTS, a malformed message) is said, never silent. */
+    if (info->client_hello_seen)
+      note_error(pt, "PASSTHROUGH_FLIGHT_UNREADABLE", info->detail);
+    else
+      logv(pt, "nothing captured: %s", info->detail);
     break;
   case CS_SNIFF_FLIGHT_PENDING:
   default:

@@ -113,6 +113,40 @@ px_check "staple: the client asked for stapling" test "$(rq "$SPORT" 'd["capture
 px_check "staple: the report holds the stapled response (status good)" \
   grep -q '"good"' <(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["revocation"]))' "$T/r_$SPORT.json")
 
+# ---- TLS 1.2 chains past the old 16-certificate bound: 30 captured; 41 read by
+# the parser but past the analysis's CS_CHAIN_MAX_CERTS (32); 71 past the
+# parser's 64: each bound is an error entry, never a silent miss ----
+for i in $(seq 70); do
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+    -subj "/CN=padding $i" -days 2 2> /dev/null
+done > "$T/pad70.pem"
+awk '/BEGIN/{n++} n<=28' "$T/pad70.pem" > "$T/pad28.pem"
+awk '/BEGIN/{n++} n<=39' "$T/pad70.pem" > "$T/pad39.pem"
+cat "$T/inter.pem" "$T/pad28.pem" > "$T/chain29.pem"
+cat "$T/inter.pem" "$T/pad39.pem" > "$T/chain40.pem"
+cat "$T/inter.pem" "$T/pad70.pem" > "$T/chain71.pem"
+px_s_server "$T/s_long.log" -cert "$T/valid.pem" -key "$T/valid.key" -cert_chain "$T/chain29.pem" \
+  -tls1_2 -WWW || exit 1
+curl_pt -o /dev/null "https://127.0.0.1:$SPORT/" 2> /dev/null
+wait_report "$SPORT" || px_fail "30 certificates: no capture"
+px_check "30 certificates (TLS 1.2): all captured" \
+  test "$(px_fingerprints "$T/cap_$SPORT.pem" | wc -l)" = 30
+px_s_server "$T/s_long41.log" -cert "$T/valid.pem" -key "$T/valid.key" -cert_chain "$T/chain40.pem" \
+  -tls1_2 -WWW || exit 1
+curl_pt -o /dev/null "https://127.0.0.1:$SPORT/" 2> /dev/null
+sleep 1
+px_check "41 certificates (TLS 1.2): PASSTHROUGH_CHAIN_UNREADABLE names the analysis bound" \
+  python3 -c 'import json,sys; e=json.load(sys.stdin)["errors"]; sys.exit(0 if any(x["code"]=="PASSTHROUGH_CHAIN_UNREADABLE" and x["port"]==int(sys.argv[1]) and "32" in x["message"] for x in e) else 1)' "$SPORT" \
+  < <(curl -sS "$API/api/captures")
+px_s_server "$T/s_toolong.log" -cert "$T/valid.pem" -key "$T/valid.key" -cert_chain "$T/chain71.pem" \
+  -tls1_2 -WWW || exit 1
+curl_pt -o /dev/null "https://127.0.0.1:$SPORT/" 2> /dev/null
+sleep 1
+px_check "71 certificates (TLS 1.2): PASSTHROUGH_FLIGHT_UNREADABLE says more than 64" \
+  python3 -c 'import json,sys; e=json.load(sys.stdin)["errors"]; sys.exit(0 if any(x["code"]=="PASSTHROUGH_FLIGHT_UNREADABLE" and x["port"]==int(sys.argv[1]) and "more than 64" in x["message"] for x in e) else 1)' "$SPORT" \
+  < <(curl -sS "$API/api/captures")
+px_check "71 certificates: no capture" test -z "$(curl -sS "$API/api/captures" | px_capture_field "$SPORT" id)"
+
 # ---- a TLS 1.3-only server: captured by the TLS 1.3 side connection ----
 px_s_server "$T/s_only13.log" -cert "$T/stranger.pem" -key "$T/stranger.key" -tls1_3 -WWW || exit 1
 curl_pt -o /dev/null "https://127.0.0.1:$SPORT/" 2> /dev/null
