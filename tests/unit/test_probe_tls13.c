@@ -5,6 +5,7 @@
  *    X25519), RSA (rsa_pss_rsae) and ECDSA P-256 / P-384 keys, a staple
  *    (-status_file) and an SCT list (-serverinfo: ct_fixtures' v2 file,
  *    which OpenSSL puts in the leaf's CertificateEntry), both byte for byte;
+ *    a server asking for a client certificate (CertificateRequest);
  *  - a ~20 KB chain sent in 512-byte records (-max_send_frag 512), and a
  *    70-certificate chain refused explicitly (CS_ETOOBIG), in TLS 1.3 and 1.2;
  *  - gnutls-serv in TLS 1.3 only (each suite, and HRR), with its staple;
@@ -302,6 +303,9 @@ static const tcase_t CASES[] = {
      0x1D, 0, 0x0403, 1, 1, 2, "h2"},
     {"ecdsa384_hrr384", OSSL13 EC384 "-groups P-384", "ACCEPT", 0, CS_TLS_PROBE_DONE, 0x0304,
      0x1301, 0x18, 1, 0x0503, 1, 1, 1, NULL},
+    /* A CertificateRequest between EncryptedExtensions and Certificate. */
+    {"certreq", OSSL13 RSA "-verify 1", "ACCEPT", 0, CS_TLS_PROBE_DONE, 0x0304, 0x1301, 0x1D, 0,
+     0x0804, 1, 1, 1, NULL},
     {"chain41_frag512", OSSL13 RSA "-cert_chain pad40.pem -max_send_frag 512", "ACCEPT", 0,
      CS_TLS_PROBE_DONE, 0x0304, 0x1301, 0x1D, 0, 0x0804, 1, 1, 41, NULL},
     {"chain71", OSSL "-tls1_3 " RSA "-cert_chain pad70.pem", "ACCEPT", CS_ETOOBIG,
