@@ -11,12 +11,15 @@
 
 #include "proxy_rng.h"
 
+/* A client-mode ClientHello record: SNI, a P-384 share and a cookie fit. */
+#define HELLO_CAP 2560
+
 typedef struct probe {
   uv_tcp_t tcp;
   uv_timer_t timer;
   uv_connect_t conn;
   uv_write_t wr[2];             /* ClientHello, and a second one after HelloRetryRequest */
-  uint8_t hello[2][2560];       /* their bytes, alive until the writes complete */
+  uint8_t hello[2][HELLO_CAP];  /* their bytes, alive until the writes complete */
   size_t hello_len[2];
   int nwrites;
   cs_rng_t rng;                 /* owned: used when the caller gives no f_rng */

@@ -24,11 +24,12 @@
 
 #include "certskew/error.h"
 
-#define CS_TLS_PROBE_HELLO_MAX 1024          /* ClientHello size bound */
-#define CS_TLS_PROBE_MAX_CERTS 64          /* more is CS_ETOOBIG, never truncated */
+#define CS_TLS_PROBE_HELLO_MAX 1024          /* TLS 1.2-only ClientHello size bound */
+#define CS_TLS_PROBE_MAX_CERTS 64            /* more is CS_ETOOBIG, never truncated */
 #define CS_TLS_PROBE_MAX_MSG (256u * 1024)   /* largest handshake message accepted */
 
-/* Writes a TLS record holding the ClientHello for host `sni` (may be NULL or
+/* Passive mode's companion (tests, the sniffer's fixtures): writes a TLS
+ * record holding a TLS 1.2-only ClientHello for host `sni` (may be NULL or
  * an IP literal: no SNI is sent then) with the 32-byte client random the
  * caller provides (the parser is pure: no RNG here). Offers only TLS 1.2,
  * ECDHE/RSA AES-GCM/CBC suites, and the extensions server_name, status_request,
@@ -40,9 +41,10 @@ int cs_tls_probe_hello_build(const char *sni, const uint8_t random[32], uint8_t 
 
 typedef enum cs_tls_probe_outcome {
   CS_TLS_PROBE_INCOMPLETE = 0,   /* needs more bytes */
-  CS_TLS_PROBE_DONE,             /* ServerHelloDone reached: everything seen */
-  CS_TLS_PROBE_NOT_OBSERVABLE,   /* server wants TLS 1.3 only (or HRR / alert
-                                    protocol_version): stapling not observable */
+  CS_TLS_PROBE_DONE,             /* everything seen: TLS 1.2 ServerHelloDone, or
+                                    TLS 1.3 CertificateVerify verified */
+  CS_TLS_PROBE_NOT_OBSERVABLE,   /* passive mode only: TLS 1.3 (or HRR / alert
+                                    protocol_version): the flight is encrypted */
   CS_TLS_PROBE_ALERT,            /* another fatal alert (see alert) */
   CS_TLS_PROBE_BAD_CERT_VERIFY,  /* TLS 1.3: CertificateVerify does not verify
                                     with the leaf's key: the chain is NOT a
