@@ -5,7 +5,10 @@
  * second ClientHello a HelloRetryRequest asks for, until the parser's
  * outcome is final (TLS 1.2 ServerHelloDone, TLS 1.3 CertificateVerify
  * judged, an alert), an error or a timeout, then closes without finishing
- * the handshake. It runs beside the proxy's own connection, never in its
+ * the handshake. A TLS 1.3 capture without a staple or an SCT list is
+ * followed by a TLS 1.2-only connection (some servers send them in TLS 1.2
+ * only); what it shows for the same leaf fills the result's gaps (its
+ * detail says so). It runs beside the proxy's own connection, never in its
  * data path.
  */
 #ifndef CERTSKEW_PROXY_STAPLING_PROBE_H

@@ -9,7 +9,9 @@
  *  - a ~20 KB chain sent in 512-byte records (-max_send_frag 512), and a
  *    70-certificate chain refused explicitly (CS_ETOOBIG), in TLS 1.3 and 1.2;
  *  - gnutls-serv in TLS 1.3 only (each suite, and HRR), with its staple;
- *  - a TLS 1.2-only server still captured by the 1.2 path;
+ *  - a TLS 1.2-only server still captured by the 1.2 path, and a server
+ *    whose SCTs travel in TLS 1.2 only (version-1 serverinfo): the TLS 1.3
+ *    capture gets them from the I/O half's TLS 1.2 follow-up;
  *  - a server whose key file has the certificate's public key but another
  *    private scalar (OpenSSL checks only the public half): its
  *    CertificateVerify is reported as BAD_CERT_VERIFY, never a capture.
@@ -26,6 +28,8 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include <mbedtls/pem.h>
 
 #include "certskew/tls_probe.h"
 #include "ct_fixtures.h"
@@ -342,6 +346,46 @@ static const char PKI[] =
     "openssl ocsp -index index.txt -rsigner ca.crt -rkey ca.key -CA ca.crt -issuer ca.crt "
     "-cert good.crt -respout good.resp -ndays 1";
 
+/* openssl's version-1 serverinfo: OpenSSL sends it in TLS 1.2 only. */
+static int write_serverinfo_v1(const uint8_t *list, size_t len) {
+  uint8_t ext[4 + 256];
+  unsigned char pem[1024];
+  size_t olen = 0;
+  if (len > 256)
+    return -1;
+  const uint8_t hdr[4] = {0, 18, (uint8_t)(len >> 8), (uint8_t)len};
+  memcpy(ext, hdr, 4);
+  memcpy(ext + 4, list, len);
+  if (mbedtls_pem_write_buffer("-----BEGIN SERVERINFO FOR CT-----\n",
+                               "-----END SERVERINFO FOR CT-----\n", ext, len + 4, pem,
+                               sizeof(pem), &olen) != 0)
+    return -1;
+  return cs_fx_write(dir, "serverinfo_v1.pem", pem, strlen((char *)pem), NULL);
+}
+
+/* SCTs only in TLS 1.2: the TLS 1.3 capture takes them from the follow-up. */
+static void test_tls12_follow_up(const uint8_t *sct, size_t sct_len, const uint8_t *resp,
+                                 size_t resp_len) {
+  int port;
+  CS_CHECK_EQ_I64(write_serverinfo_v1(sct, sct_len), 0);
+  pid_t pid = start("followup", OSSL "-status_file good.resp -serverinfo serverinfo_v1.pem " RSA,
+                    "ACCEPT", &port);
+  CS_CHECK(pid > 0);
+  if (pid <= 0)
+    return;
+  out_t o;
+  run_probe(port, &o);
+  CS_CHECK_EQ_I64(o.err, 0);
+  CS_CHECK_EQ_I64(o.outcome, CS_TLS_PROBE_DONE);
+  CS_CHECK_EQ_I64(o.version, 0x0304);
+  CS_CHECK_EQ_I64(o.cv, CS_TLS_PROBE_CV_VERIFIED);
+  CS_CHECK(o.ocsp_len == resp_len && memcmp(o.ocsp, resp, resp_len) == 0); /* from TLS 1.3 */
+  CS_CHECK(o.sct_len == sct_len && memcmp(o.sct, sct, sct_len) == 0);      /* from TLS 1.2 */
+  CS_CHECK_MSG(strstr(o.detail, "SCT list from a TLS 1.2 follow-up") != NULL, "%s", o.detail);
+  fprintf(stderr, "  followup: %s\n", o.detail);
+  rv_kill(pid);
+}
+
 static int have_gnutls(void) { return system("gnutls-serv --version >/dev/null 2>&1") == 0; }
 
 int main(void) {
@@ -419,6 +463,7 @@ int main(void) {
     }
     rv_kill(pid);
   }
+  test_tls12_follow_up(sct, sizeof(sct), resp, resp_len);
   free(resp);
   if (cs_test_failures == 0)
     cs_fx_rmdir(dir);
