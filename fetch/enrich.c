@@ -132,6 +132,14 @@ static void on_probe(int err, const cs_tls_probe_result_t *pr, const char *detai
     res->probe.err = err;
     snprintf(res->probe.detail, sizeof res->probe.detail, "%s (%s)",
              detail != NULL && detail[0] ? detail : "probe failed", cs_strerror(err));
+  } else if (pr->outcome == CS_TLS_PROBE_BAD_CERT_VERIFY) {
+    /* TLS 1.3: the server did not prove it holds the leaf's key, so nothing
+     * it sent (chain, staple, SCTs) is taken as this server's. */
+    res->probe.state = CS_ENRICH_FAILED;
+    res->probe.err = CS_ECRYPTO;
+    res->tls_version = pr->version;
+    snprintf(res->probe.detail, sizeof res->probe.detail,
+             "TLS 1.3 capture not proven: %s", pr->detail);
   } else if (pr->outcome == CS_TLS_PROBE_ALERT) {
     /* A refused ClientHello shows nothing about stapling. */
     res->probe.state = CS_ENRICH_FAILED;
@@ -144,6 +152,7 @@ static void on_probe(int err, const cs_tls_probe_result_t *pr, const char *detai
     res->tls_version = pr->version;
     res->status_request_acked = pr->status_request_acked;
     res->probe_ncerts = pr->ncerts;
+    res->cert_verified = pr->cert_verify == CS_TLS_PROBE_CV_VERIFIED;
     snprintf(res->probe.detail, sizeof res->probe.detail, "%s", pr->detail);
     const cs_cert_info_t *leaf = cs_chain_cert(j->chain, 0);
     res->probe_same_leaf = pr->ncerts > 0 && pr->cert_lens[0] == leaf->der_len &&
@@ -196,7 +205,7 @@ static void start_probe(job_t *j, const cs_enrich_opts_t *opts) {
   }
   cs_stapling_probe_opts_t po = {(const struct sockaddr *)&ss,
                                  opts->sni != NULL && opts->sni[0] ? opts->sni : NULL,
-                                 j->timeout_ms, j->timeout_ms};
+                                 j->timeout_ms, j->timeout_ms, NULL, NULL};
   j->probe_t0 = uv_now(j->loop);
   j->refs++;
   int err = cs_stapling_probe_start(j->loop, &po, on_probe, j);

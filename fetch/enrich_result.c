@@ -137,6 +137,8 @@ static int add_probe_facts(const cs_enrich_result_t *res, cJSON *p) {
   snprintf(version, sizeof version, "0x%04x", res->tls_version);
   if (res->tls_version == 0x0303)
     snprintf(version, sizeof version, "TLSv1.2");
+  else if (res->tls_version == 0x0304)
+    snprintf(version, sizeof version, "TLSv1.3");
   int ok = cJSON_AddBoolToObject(p, "stapling_observable", res->stapling_observable) != NULL &&
            cJSON_AddStringToObject(p, "tls_version", version) != NULL &&
            cJSON_AddBoolToObject(p, "status_request_acked", res->status_request_acked) != NULL &&
@@ -147,6 +149,8 @@ static int add_probe_facts(const cs_enrich_result_t *res, cJSON *p) {
            cJSON_AddNumberToObject(p, "certificates", (double)res->probe_ncerts) != NULL;
   if (ok && res->stapling_observable)
     ok = cJSON_AddBoolToObject(p, "same_leaf", res->probe_same_leaf) != NULL;
+  if (ok && res->tls_version == 0x0304) /* TLS 1.2 has no CertificateVerify to check */
+    ok = cJSON_AddBoolToObject(p, "certificate_verify_verified", res->cert_verified) != NULL;
   return ok ? 0 : -1;
 }
 

@@ -276,14 +276,20 @@ static int keep_flight(cs_passthrough_t *pt, const cs_tls_probe_result_t *r) {
 static void on_probe(int err, const cs_tls_probe_result_t *res, const char *detail, void *ud) {
   cs_passthrough_t *pt = ud;
   pt->probe_active = 0;
-  if (err == 0 && res->outcome == CS_TLS_PROBE_DONE && keep_flight(pt, res) == 0) {
+  if (err == 0 && res->outcome == CS_TLS_PROBE_BAD_CERT_VERIFY) {
+    /* The side connection's server did not prove it holds the leaf's key:
+     * its chain is not captured as the tunnel's. */
+    char msg[400];
+    snprintf(msg, sizeof(msg), "side connection: the chain is not captured: %s", res->detail);
+    note_error(pt, "PASSTHROUGH_CERT_VERIFY_FAILED", msg);
+  } else if (err == 0 && res->outcome == CS_TLS_PROBE_DONE && keep_flight(pt, res) == 0) {
     pt->stapling_asked = 1; /* the probe always asks */
     if (!pt->px->stopping)
       schedule_analysis(pt);
   } else {
     char msg[400];
     snprintf(msg, sizeof(msg),
-             "the tunnel's chain is encrypted (%s) and the TLS 1.2 side connection could not "
+             "the tunnel's chain is encrypted (%s) and the side connection could not "
              "capture it: %s",
              cs_sniff_flight_name(cs_tls_sniff_info(pt->sniff)->flight),
              detail != NULL && detail[0] != '\0' ? detail : "no certificate");
@@ -335,7 +341,12 @@ static void start_capture(cs_passthrough_t *pt) {
     note_error(pt, "PASSTHROUGH_SERVER_ALERT", msg);
     break;
   case CS_SNIFF_FLIGHT_NOT_TLS:
-    logv(pt, "nothing captured: %s", info->detail);
+    /* After a ClientHello, a server flight the parser refuses (a chain past
+     * CS_TLS_PROBE_MAX_CERTS, a malformed message) is said, never silent. */
+    if (info->client_hello_seen)
+      note_error(pt, "PASSTHROUGH_FLIGHT_UNREADABLE", info->detail);
+    else
+      logv(pt, "nothing captured: %s", info->detail);
     break;
   case CS_SNIFF_FLIGHT_PENDING:
   default:

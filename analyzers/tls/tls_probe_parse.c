@@ -1,5 +1,8 @@
 /*
- * Strict parser of a TLS 1.2 server's first flight (include/certskew/tls/tls_probe.h).
+ * Strict parser of a server's first flight (include/certskew/tls/tls_probe.h):
+ * the dispatcher. TLS 1.2 messages are read here; once a client-mode parser
+ * sees a TLS 1.3 ServerHello, records are opened and messages judged by
+ * tls13_client.c, with the same framing.
  *
  * Two layers, each reassembling across arbitrary splits: records (5-byte
  * header, at most 2^14 + 2048 bytes of fragment) carry handshake bytes;
@@ -13,13 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls13_internal.h"
+
 #define REC_HDR 5
 #define REC_MAX (16384 + 2048) /* TLSCiphertext bound (RFC 5246 §6.2.3) */
 
-enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22 };
+enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPLICATION_DATA = 23 };
 enum { HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11, HS_SKE = 12, HS_CERT_REQUEST = 13,
        HS_SERVER_HELLO_DONE = 14, HS_CERT_STATUS = 22 };
-enum { EXT_STATUS_REQUEST = 5, EXT_SCT = 18, EXT_SUPPORTED_VERSIONS = 43 };
+enum { EXT_STATUS_REQUEST = 5, EXT_ALPN = 16, EXT_SCT = 18, EXT_SUPPORTED_VERSIONS = 43 };
 enum { ALERT_PROTOCOL_VERSION = 70 };
 
 /* SHA-256("HelloRetryRequest"): a ServerHello with this random is an HRR (RFC 8446 §4.1.3). */
@@ -37,6 +42,10 @@ struct cs_tls_probe_parser {
   uint8_t *status;
   int seen_sh;
   int failed;         /* a protocol error happened: ignore further input */
+  cs_tls13_client_t *t13; /* owned; client mode only (NULL: passive) */
+  uint8_t *plain;     /* owned; client mode: one opened TLS 1.3 record */
+  int protected_rx;   /* TLS 1.3 handshake keys in use for the server's records */
+  int key_change;     /* the message just handled must end its record (RFC 8446 §5.1) */
   cs_tls_probe_result_t res;
 };
 
@@ -54,7 +63,35 @@ void cs_tls_probe_parser_free(cs_tls_probe_parser_t *p) {
   free(p->sh);
   free(p->cert);
   free(p->status);
+  cs_tls13_client_free(p->t13);
+  free(p->plain);
   free(p);
+}
+
+int cs_tls_probe_client_new(const char *sni, cs_tls_probe_rng_fn f_rng, void *p_rng,
+                            cs_tls_probe_parser_t **out, cs_errbuf_t *eb) {
+  if (out == NULL || f_rng == NULL)
+    return cs_errbuf_set(eb, CS_EINVAL, "no output or RNG");
+  cs_tls_probe_parser_t *p = cs_tls_probe_parser_new(); /* owned by the caller via *out */
+  if (p == NULL || (p->plain = malloc(CS_TLS13_REC_MAX)) == NULL) { /* owned by p */
+    cs_tls_probe_parser_free(p);
+    return cs_errbuf_set(eb, CS_ENOMEM, "out of memory");
+  }
+  int ret = cs_tls13_client_new(sni, f_rng, p_rng, &p->t13, eb);
+  if (ret != 0) {
+    cs_tls_probe_parser_free(p);
+    return ret;
+  }
+  *out = p;
+  return 0;
+}
+
+void cs_tls_probe_parser_take_output(cs_tls_probe_parser_t *p, const uint8_t **out,
+                                     size_t *len) {
+  *out = NULL;
+  *len = 0;
+  if (p != NULL && p->t13 != NULL)
+    cs_tls13_client_take_output(p->t13, out, len);
 }
 
 const cs_tls_probe_result_t *cs_tls_probe_parser_result(const cs_tls_probe_parser_t *p) {
@@ -99,6 +136,12 @@ static int parse_sh_exts(cs_tls_probe_parser_t *p, const uint8_t *b, size_t n, c
         return cs_errbuf_set(eb, CS_EPARSE, "ServerHello: malformed supported_versions");
       p->res.version = (uint16_t)be16(data);
       break;
+    case EXT_ALPN: /* TLS 1.2 answers ALPN here; one protocol name (RFC 7301 §3.1) */
+      if (len < 3 || be16(data) != len - 2 || data[2] != len - 3 || data[2] == 0)
+        return cs_errbuf_set(eb, CS_EPARSE, "ServerHello: malformed ALPN");
+      memcpy(p->res.alpn, data + 3, data[2]);
+      p->res.alpn[data[2]] = '\0';
+      break;
     default:
       break; /* renegotiation_info, extended_master_secret, ...: not ours */
     }
@@ -133,8 +176,24 @@ static int on_server_hello(cs_tls_probe_parser_t *p, const uint8_t *b, size_t n,
       return ret;
   }
   if (memcmp(b + 2, HRR_RANDOM, 32) == 0) {
+    if (p->t13 != NULL) {
+      int ret = cs_tls13_client_hrr(p->t13, b, n, &p->res, eb);
+      free(p->sh); /* the real ServerHello comes next */
+      p->sh = NULL;
+      p->seen_sh = 0;
+      p->key_change = 1; /* the second ClientHello follows: nothing may trail the HRR */
+      return ret;
+    }
     finish(p, CS_TLS_PROBE_NOT_OBSERVABLE, "server sent a TLS 1.3 HelloRetryRequest");
     return 0;
+  }
+  if (p->res.hrr && p->res.version < 0x0304)
+    return cs_errbuf_set(eb, CS_EPARSE, "TLS 1.2 ServerHello after a HelloRetryRequest");
+  if (p->res.version >= 0x0304 && p->t13 != NULL) {
+    int ret = cs_tls13_client_server_hello(p->t13, b, n, &p->res, eb);
+    p->protected_rx = ret == 0;
+    p->key_change = 1;
+    return ret;
   }
   if (p->res.version >= 0x0304) {
     finish(p, CS_TLS_PROBE_NOT_OBSERVABLE,
@@ -186,8 +245,20 @@ static int keep(uint8_t **slot, const uint8_t *b, size_t n, const uint8_t **body
   return 0;
 }
 
+/* TLS 1.3 messages after ServerHello; the Certificate is kept for the result. */
+static int on_message13(cs_tls_probe_parser_t *p, uint8_t type, const uint8_t *b, size_t n,
+                        cs_errbuf_t *eb) {
+  const uint8_t *body = b;
+  int ret;
+  if (type == HS_CERTIFICATE && (ret = keep(&p->cert, b, n, &body)) != 0)
+    return cs_errbuf_set(eb, ret, "unexpected second Certificate");
+  return cs_tls13_client_message(p->t13, type, body, n, &p->res, eb);
+}
+
 static int on_message(cs_tls_probe_parser_t *p, uint8_t type, const uint8_t *b, size_t n,
                       cs_errbuf_t *eb) {
+  if (p->protected_rx)
+    return on_message13(p, type, b, n, eb);
   if (!p->seen_sh && type != HS_SERVER_HELLO)
     return cs_errbuf_set(eb, CS_EPARSE, "handshake type %u before ServerHello", type);
   const uint8_t *body;
@@ -245,28 +316,71 @@ static int on_handshake_bytes(cs_tls_probe_parser_t *p, const uint8_t *b, size_t
     if ((ret = on_message(p, p->hs[off], p->hs + off + 4, len, eb)) != 0)
       return ret;
     off += 4 + len;
+    if (p->key_change) {
+      p->key_change = 0;
+      if (off != p->hs_len)
+        return cs_errbuf_set(eb, CS_EPARSE, "handshake bytes after ServerHello in its record");
+    }
   }
   memmove(p->hs, p->hs + off, p->hs_len - off);
   p->hs_len -= off;
   return 0;
 }
 
+static int on_alert(cs_tls_probe_parser_t *p, const uint8_t *b, size_t n, cs_errbuf_t *eb) {
+  if (n != 2 || p->hs_len != 0)
+    return cs_errbuf_set(eb, CS_EPARSE, "malformed alert record");
+  p->res.alert = b[1];
+  if (b[1] == ALERT_PROTOCOL_VERSION && p->t13 == NULL)
+    finish(p, CS_TLS_PROBE_NOT_OBSERVABLE,
+           "server refused TLS 1.2 (alert protocol_version): it speaks TLS 1.3 only");
+  else if (b[1] == ALERT_PROTOCOL_VERSION)
+    finish(p, CS_TLS_PROBE_ALERT, "server refused both TLS 1.3 and 1.2 (alert protocol_version)");
+  else
+    finish(p, CS_TLS_PROBE_ALERT, "server sent a fatal alert");
+  return 0;
+}
+
+/* A record once the server's handshake keys are in use (RFC 8446 §5). */
+static int on_record13(cs_tls_probe_parser_t *p, const uint8_t *rec, size_t n, cs_errbuf_t *eb) {
+  uint8_t type = rec[0], inner;
+  size_t len;
+  int ret;
+  switch (type) {
+  case CT_APPLICATION_DATA:
+    if ((ret = cs_tls13_client_open(p->t13, rec, rec + REC_HDR, n, p->plain, &len, &inner,
+                                    eb)) != 0)
+      return ret;
+    if (inner == CT_HANDSHAKE)
+      return on_handshake_bytes(p, p->plain, len, eb);
+    if (inner == CT_ALERT)
+      return on_alert(p, p->plain, len, eb);
+    return cs_errbuf_set(eb, CS_EPARSE, "unexpected protected content type %u", inner);
+  case CT_CCS: /* middlebox-compatibility ChangeCipherSpec: ignored (§5) */
+    if (n != 1 || rec[REC_HDR] != 1)
+      return cs_errbuf_set(eb, CS_EPARSE, "malformed ChangeCipherSpec");
+    return 0;
+  case CT_ALERT:
+    return on_alert(p, rec + REC_HDR, n, eb);
+  default:
+    return cs_errbuf_set(eb, CS_EPARSE, "unprotected record type %u after ServerHello", type);
+  }
+}
+
 static int on_record(cs_tls_probe_parser_t *p, uint8_t type, const uint8_t *b, size_t n,
                      cs_errbuf_t *eb) {
+  if (p->protected_rx)
+    return on_record13(p, b - REC_HDR, n, eb);
   switch (type) {
   case CT_HANDSHAKE:
     return on_handshake_bytes(p, b, n, eb);
   case CT_ALERT:
-    if (n != 2 || p->hs_len != 0)
-      return cs_errbuf_set(eb, CS_EPARSE, "malformed alert record");
-    p->res.alert = b[1];
-    if (b[1] == ALERT_PROTOCOL_VERSION)
-      finish(p, CS_TLS_PROBE_NOT_OBSERVABLE,
-             "server refused TLS 1.2 (alert protocol_version): it speaks TLS 1.3 only");
-    else
-      finish(p, CS_TLS_PROBE_ALERT, "server sent a fatal alert");
-    return 0;
+    return on_alert(p, b, n, eb);
   case CT_CCS:
+    /* After a HelloRetryRequest a compatibility-mode server may send one. */
+    if (p->t13 != NULL && p->res.hrr && n == 1 && b[0] == 1)
+      return 0;
+    return cs_errbuf_set(eb, CS_EPARSE, "unexpected record type %u", type);
   default:
     return cs_errbuf_set(eb, CS_EPARSE, "unexpected record type %u", type);
   }

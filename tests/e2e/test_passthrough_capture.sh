@@ -6,7 +6,9 @@
 # a side connection for TLS 1.3), and the report records what the client did
 # (its alert code) and the analysis's cause. Also: bytes relayed intact, the
 # stapled OCSP response read from the handshake, per-host rules, a TLS
-# 1.3-only server, and a tunnel that carries no TLS at all.
+# 1.3-only server (captured by the TLS 1.3 probe), one whose CertificateVerify
+# does not match its certificate (reported, not captured), and a tunnel that
+# carries no TLS at all.
 source "$CS_SRC/tests/lib/proxy_e2e_lib.sh"
 T=$PX_TMP
 cd "$T" || exit 1
@@ -111,15 +113,72 @@ px_check "staple: the client asked for stapling" test "$(rq "$SPORT" 'd["capture
 px_check "staple: the report holds the stapled response (status good)" \
   grep -q '"good"' <(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["revocation"]))' "$T/r_$SPORT.json")
 
-# ---- a TLS 1.3-only server: the chain is not observable, said so ----
+# ---- TLS 1.2 chains past the old 16-certificate bound: 30 captured; 41 read by
+# the parser but past the analysis's CS_CHAIN_MAX_CERTS (32); 71 past the
+# parser's 64: each bound is an error entry, never a silent miss ----
+for i in $(seq 70); do
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+    -subj "/CN=padding $i" -days 2 2> /dev/null
+done > "$T/pad70.pem"
+awk '/BEGIN/{n++} n<=28' "$T/pad70.pem" > "$T/pad28.pem"
+awk '/BEGIN/{n++} n<=39' "$T/pad70.pem" > "$T/pad39.pem"
+cat "$T/inter.pem" "$T/pad28.pem" > "$T/chain29.pem"
+cat "$T/inter.pem" "$T/pad39.pem" > "$T/chain40.pem"
+cat "$T/inter.pem" "$T/pad70.pem" > "$T/chain71.pem"
+px_s_server "$T/s_long.log" -cert "$T/valid.pem" -key "$T/valid.key" -cert_chain "$T/chain29.pem" \
+  -tls1_2 -WWW || exit 1
+curl_pt -o /dev/null "https://127.0.0.1:$SPORT/" 2> /dev/null
+wait_report "$SPORT" || px_fail "30 certificates: no capture"
+px_check "30 certificates (TLS 1.2): all captured" \
+  test "$(px_fingerprints "$T/cap_$SPORT.pem" | wc -l)" = 30
+px_s_server "$T/s_long41.log" -cert "$T/valid.pem" -key "$T/valid.key" -cert_chain "$T/chain40.pem" \
+  -tls1_2 -WWW || exit 1
+curl_pt -o /dev/null "https://127.0.0.1:$SPORT/" 2> /dev/null
+sleep 1
+px_check "41 certificates (TLS 1.2): PASSTHROUGH_CHAIN_UNREADABLE names the analysis bound" \
+  python3 -c 'import json,sys; e=json.load(sys.stdin)["errors"]; sys.exit(0 if any(x["code"]=="PASSTHROUGH_CHAIN_UNREADABLE" and x["port"]==int(sys.argv[1]) and "32" in x["message"] for x in e) else 1)' "$SPORT" \
+  < <(curl -sS "$API/api/captures")
+px_s_server "$T/s_toolong.log" -cert "$T/valid.pem" -key "$T/valid.key" -cert_chain "$T/chain71.pem" \
+  -tls1_2 -WWW || exit 1
+curl_pt -o /dev/null "https://127.0.0.1:$SPORT/" 2> /dev/null
+sleep 1
+px_check "71 certificates (TLS 1.2): PASSTHROUGH_FLIGHT_UNREADABLE says more than 64" \
+  python3 -c 'import json,sys; e=json.load(sys.stdin)["errors"]; sys.exit(0 if any(x["code"]=="PASSTHROUGH_FLIGHT_UNREADABLE" and x["port"]==int(sys.argv[1]) and "more than 64" in x["message"] for x in e) else 1)' "$SPORT" \
+  < <(curl -sS "$API/api/captures")
+px_check "71 certificates: no capture" test -z "$(curl -sS "$API/api/captures" | px_capture_field "$SPORT" id)"
+
+# ---- a TLS 1.3-only server: captured by the TLS 1.3 side connection ----
 px_s_server "$T/s_only13.log" -cert "$T/stranger.pem" -key "$T/stranger.key" -tls1_3 -WWW || exit 1
 curl_pt -o /dev/null "https://127.0.0.1:$SPORT/" 2> /dev/null
 px_check "TLS 1.3-only: curl's own error (exit $?)" test $? = 60
-sleep 1
-px_check "TLS 1.3-only: an error entry PASSTHROUGH_NOT_OBSERVABLE" \
-  python3 -c 'import json,sys; e=json.load(sys.stdin)["errors"]; sys.exit(0 if any(x["code"]=="PASSTHROUGH_NOT_OBSERVABLE" and x["port"]==int(sys.argv[1]) for x in e) else 1)' "$SPORT" \
+wait_report "$SPORT" || px_fail "TLS 1.3-only: no capture"
+px_check "TLS 1.3-only: the capture holds the served leaf" \
+  diff <(px_fingerprints "$T/cap_$SPORT.pem") <(px_fingerprints "$T/stranger.pem")
+px_check "TLS 1.3-only: no PASSTHROUGH_NOT_OBSERVABLE error" \
+  python3 -c 'import json,sys; e=json.load(sys.stdin)["errors"]; sys.exit(1 if any(x["code"]=="PASSTHROUGH_NOT_OBSERVABLE" and x["port"]==int(sys.argv[1]) for x in e) else 0)' "$SPORT" \
   < <(curl -sS "$API/api/captures")
-px_check "TLS 1.3-only: no capture" test -z "$(curl -sS "$API/api/captures" | px_capture_field "$SPORT" id)"
+
+# ---- TLS 1.3, a CertificateVerify not made with the leaf's key: reported, not captured ----
+# The key file keeps the leaf's public point with another private scalar:
+# OpenSSL compares only public halves on load, then signs with the wrong key.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/foreign.key" 2> /dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/badcv.key" \
+  -out "$T/badcv.pem" -subj /CN=127.0.0.1 -days 2 2> /dev/null
+PUB=$(openssl pkey -in "$T/badcv.key" -pubout -outform DER | tail -c 65 | od -An -tx1 | tr -d ' \n')
+PRIV=$(openssl pkey -in "$T/foreign.key" -outform DER | openssl asn1parse -inform DER |
+  sed -n 's/.*OCTET STRING *\[HEX DUMP\]://p' | tail -1)
+printf 'asn1=SEQUENCE:ec\n[ec]\nv=INTEGER:1\nd=FORMAT:HEX,OCTETSTRING:%s\np=EXP:0,OID:prime256v1\npub=EXP:1,FORMAT:HEX,BITSTRING:%s\n' \
+  "$PRIV" "$PUB" > "$T/badcv.cnf"
+openssl asn1parse -genconf "$T/badcv.cnf" -noout -out "$T/badcv_priv.der" &&
+  openssl pkey -inform DER -in "$T/badcv_priv.der" -out "$T/badcv_priv.key" || exit 1
+px_s_server "$T/s_badcv.log" -cert "$T/badcv.pem" -key "$T/badcv_priv.key" -tls1_3 -WWW || exit 1
+curl_pt -k -o /dev/null "https://127.0.0.1:$SPORT/" 2> /dev/null
+px_check "bad CertificateVerify: curl refuses the handshake (exit $?)" test $? != 0
+sleep 1
+px_check "bad CertificateVerify: an error entry PASSTHROUGH_CERT_VERIFY_FAILED" \
+  python3 -c 'import json,sys; e=json.load(sys.stdin)["errors"]; sys.exit(0 if any(x["code"]=="PASSTHROUGH_CERT_VERIFY_FAILED" and x["port"]==int(sys.argv[1]) for x in e) else 1)' "$SPORT" \
+  < <(curl -sS "$API/api/captures")
+px_check "bad CertificateVerify: no capture" test -z "$(curl -sS "$API/api/captures" | px_capture_field "$SPORT" id)"
 
 # ---- a tunnel without TLS is relayed and not captured ----
 mkdir -p "$T/www" && cp "$T/body.bin" "$T/www/plain.bin"

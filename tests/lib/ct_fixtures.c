@@ -122,19 +122,21 @@ int ct_tls_sct_list(ct_world_t *w, uint32_t mask, const uint8_t *cert_der, size_
 }
 
 int ct_write_serverinfo(const char *dir, const uint8_t *list, size_t len, char *path) {
-  static uint8_t ext[4 + 65536];
+  static uint8_t ext[8 + 65536];
   static unsigned char pem[90000];
   size_t olen = 0;
   if (len > 65535)
     return -1;
-  ext[0] = 0;
-  ext[1] = 18; /* signed_certificate_timestamp */
-  ext[2] = (uint8_t)(len >> 8);
-  ext[3] = (uint8_t)len;
-  memcpy(ext + 4, list, len);
-  if (mbedtls_pem_write_buffer("-----BEGIN SERVERINFO FOR CT-----\n",
-                               "-----END SERVERINFO FOR CT-----\n", ext, len + 4, pem, sizeof(pem),
-                               &olen) != 0)
+  /* Version 2 with an explicit context: OpenSSL gives version-1 data a
+   * TLS 1.2-only context, so a TLS 1.3 handshake would carry no SCTs.
+   * ClientHello (0x0080: sent only if asked) | TLS 1.2 ServerHello (0x0100)
+   * | TLS 1.3 leaf CertificateEntry (0x1000). */
+  const uint8_t hdr[8] = {0, 0, 0x11, 0x80, 0, 18, (uint8_t)(len >> 8), (uint8_t)len};
+  memcpy(ext, hdr, sizeof(hdr));
+  memcpy(ext + 8, list, len);
+  if (mbedtls_pem_write_buffer("-----BEGIN SERVERINFOV2 FOR CT-----\n",
+                               "-----END SERVERINFOV2 FOR CT-----\n", ext, len + 8, pem,
+                               sizeof(pem), &olen) != 0)
     return -1;
   return cs_fx_write(dir, "serverinfo.pem", pem, strlen((char *)pem), path);
 }

@@ -63,8 +63,9 @@ int ct_write_pems(const char *dir, const char *name, const uint8_t *a, size_t la
  * is set in mask, as a TLS-encoded list (*list newly allocated). 0 or an error. */
 int ct_tls_sct_list(ct_world_t *w, uint32_t mask, const uint8_t *cert_der, size_t cert_len,
                     uint8_t **list, size_t *list_len);
-/* openssl's -serverinfo file for a TLS SCT list: PEM of (type 18, length,
- * list), written to dir/serverinfo.pem. 0 or -1. */
+/* openssl's -serverinfo file for a TLS SCT list: version 2, PEM of (context,
+ * type 18, length, list), sent in a TLS 1.2 ServerHello and in a TLS 1.3 leaf
+ * CertificateEntry; written to dir/serverinfo.pem. 0 or -1. */
 int ct_write_serverinfo(const char *dir, const uint8_t *list, size_t len, char *path);
 
 /* The source tree (CS_SRC, set by ctest, or "."): tests read only files in

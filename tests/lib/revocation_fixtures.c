@@ -172,3 +172,21 @@ int rv_make_pki(const char *dir, int http_port) {
   }
   return 0;
 }
+
+int rv_make_foreign_scalar_key(const char *dir, const char *key, const char *out) {
+  char cmd[1400];
+  snprintf(cmd, sizeof(cmd),
+           "set -e\n"
+           "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out foreign.key\n"
+           "PUB=$(openssl pkey -in '%s' -pubout -outform DER | tail -c 65 | od -An -tx1 | "
+           "tr -d ' \\n')\n"
+           "PRIV=$(openssl pkey -in foreign.key -outform DER | openssl asn1parse -inform DER | "
+           "sed -n 's/.*OCTET STRING *\\[HEX DUMP\\]://p' | tail -1)\n"
+           "printf 'asn1=SEQUENCE:ec\\n[ec]\\nv=INTEGER:1\\nd=FORMAT:HEX,OCTETSTRING:%%s\\n"
+           "p=EXP:0,OID:prime256v1\\npub=EXP:1,FORMAT:HEX,BITSTRING:%%s\\n' \"$PRIV\" \"$PUB\" "
+           "> foreign.cnf\n"
+           "openssl asn1parse -genconf foreign.cnf -noout -out foreign.der\n"
+           "openssl pkey -inform DER -in foreign.der -out '%s'",
+           key, out);
+  return rv_sh(dir, cmd);
+}

@@ -42,6 +42,12 @@ void rv_kill(pid_t pid);
  * badocsp.crt/.key (delegate without the EKU), ca.crl (DER), ca.der, index.txt,
  * ca.cnf. Returns 0 or the failing exit status. */
 int rv_make_pki(const char *dir, int http_port);
+/* Writes dir/out: a P-256 key file holding dir/key's public point but a
+ * fresh private scalar. OpenSSL compares only the public halves when it
+ * loads a certificate and key, so s_server then signs (TLS 1.3
+ * CertificateVerify) with a key that does not match its certificate.
+ * Returns 0 or the failing exit status. */
+int rv_make_foreign_scalar_key(const char *dir, const char *key, const char *out);
 /* Parses dir/name into crt (initialised here). 0 or -1. */
 int rv_load_crt(const char *dir, const char *name, mbedtls_x509_crt *crt);
 

@@ -2,7 +2,8 @@
  * CT in the capture path: `certskew diagnose --log-list` against openssl
  * s_server (127.0.0.1) serving a lab leaf with embedded SCTs and SCTs in
  * the TLS extension (-serverinfo). The stapling probe brings the TLS SCTs
- * to the analysis; the report's ct section must give each SCT's verdict,
+ * to the analysis (here over TLS 1.3: decrypted from the leaf's
+ * CertificateEntry); the report's ct section must give each SCT's verdict,
  * and the counts must equal `openssl s_client -ct`'s on the same server.
  * Cases: TLS SCTs over this leaf (all valid), and over another
  * certificate (embedded valid, TLS invalid: SCT_SIGNATURE_INVALID).

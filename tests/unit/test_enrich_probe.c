@@ -1,10 +1,11 @@
 /*
  * The enrichment job (include/certskew/fetch/enrich.h) against real peers on 127.0.0.1:
- * openssl s_server stapling a response made by `openssl ocsp`, one stapling
- * nothing, one speaking only TLS 1.3, a closed port and a peer answering
+ * openssl s_server (TLS 1.2 and TLS 1.3) stapling a response made by
+ * `openssl ocsp`, one stapling nothing, one whose TLS 1.3 CertificateVerify
+ * does not match its certificate, a closed port and a peer answering
  * garbage. The material is then judged (cs_judge_enriched) and the report
  * must carry what was found: the very staple s_server sent,
- * STAPLING_NOT_OBSERVABLE, OCSP_NO_STAPLE, or an ENRICH_PROBE_FAILED error.
+ * OCSP_NO_STAPLE, or an ENRICH_PROBE_FAILED error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,18 @@ typedef struct probe_case {
 } probe_case_t;
 
 static const probe_case_t CASES[] = {
-    {"stapled", "-status_file good.resp", CS_ENRICH_OK, 1, 1, NULL, "OCSP_NO_STAPLE", NULL},
-    {"no staple", "", CS_ENRICH_OK, 1, 0, "OCSP_NO_STAPLE", "STAPLING_NOT_OBSERVABLE", NULL},
-    {"TLS 1.3 only", "-tls1_3", CS_ENRICH_OK, 0, 0, "STAPLING_NOT_OBSERVABLE", "OCSP_NO_STAPLE",
+    {"stapled", "-tls1_2 -status_file good.resp", CS_ENRICH_OK, 1, 1, NULL, "OCSP_NO_STAPLE",
      NULL},
+    {"no staple", "-tls1_2", CS_ENRICH_OK, 1, 0, "OCSP_NO_STAPLE", "STAPLING_NOT_OBSERVABLE",
+     NULL},
+    /* TLS 1.3: the staple comes from the leaf's CertificateEntry, decrypted. */
+    {"TLS 1.3 stapled", "-tls1_3 -status_file good.resp", CS_ENRICH_OK, 1, 1, NULL,
+     "STAPLING_NOT_OBSERVABLE", NULL},
+    {"TLS 1.3 no staple", "-tls1_3", CS_ENRICH_OK, 1, 0, "OCSP_NO_STAPLE",
+     "STAPLING_NOT_OBSERVABLE", NULL},
+    /* The server cannot prove it holds the leaf's key: nothing it sent is used. */
+    {"TLS 1.3 bad CertificateVerify", "-tls1_3 -status_file good.resp -key badpriv.key",
+     CS_ENRICH_FAILED, 0, 0, NULL, "OCSP_NO_STAPLE", "ENRICH_PROBE_FAILED"},
     {"refused", "refused", CS_ENRICH_FAILED, 0, 0, NULL, "STAPLING_NOT_OBSERVABLE",
      "ENRICH_PROBE_FAILED"},
     {"garbage", "garbage", CS_ENRICH_FAILED, 0, 0, NULL, "OCSP_NO_STAPLE", "ENRICH_PROBE_FAILED"},
@@ -174,7 +183,8 @@ int main(void) {
   if (cs_fx_tempdir(dir, sizeof(dir)) != 0 || rv_make_pki(dir, 8) != 0 ||
       rv_sh(dir, "openssl ocsp -index index.txt -rsigner ca.crt -rkey ca.key -CA ca.crt "
                  "-issuer ca.crt -cert good.crt -respout good.resp -ndays 1") != 0 ||
-      rv_sh(dir, "cat good.crt ca.crt > chain.pem") != 0) {
+      rv_sh(dir, "cat good.crt ca.crt > chain.pem") != 0 ||
+      rv_make_foreign_scalar_key(dir, "good.key", "badpriv.key") != 0) {
     fprintf(stderr, "cannot build the PKI in %s\n", dir);
     return 1;
   }

@@ -127,6 +127,13 @@ static void test_recorded_conversations(void) {
 }
 
 /* The project's own ClientHello, then a server that is not TLS. */
+static int counter_rng(void *p_rng, unsigned char *out, size_t len) {
+  uint32_t *c = p_rng;
+  for (size_t i = 0; i < len; i++)
+    out[i] = (uint8_t)((*c)++ * 167u);
+  return 0;
+}
+
 static void test_own_hello_and_not_tls(void) {
   uint8_t hello[CS_TLS_PROBE_HELLO_MAX], random[32] = {1, 2, 3};
   size_t len = 0;
@@ -144,6 +151,23 @@ static void test_own_hello_and_not_tls(void) {
   CS_CHECK_EQ_I64(in->flight, CS_SNIFF_FLIGHT_NOT_TLS);
   CS_CHECK(cs_tls_sniff_done(s));
   cs_tls_sniff_free(s);
+
+  /* The capture probe's own ClientHello (TLS 1.3 and 1.2 in one) reads as such. */
+  uint32_t ctr = 7;
+  cs_tls_probe_parser_t *p = NULL;
+  CS_REQUIRE(cs_tls_probe_client_new("example.test", counter_rng, &ctr, &p, NULL) == 0);
+  const uint8_t *h13;
+  size_t h13_len;
+  cs_tls_probe_parser_take_output(p, &h13, &h13_len);
+  s = cs_tls_sniff_new();
+  CS_REQUIRE(s != NULL);
+  CS_CHECK(cs_tls_sniff_feed(s, 1, h13, h13_len) == 0);
+  in = cs_tls_sniff_info(s);
+  CS_CHECK_EQ_STR(in->sni, "example.test");
+  CS_CHECK(in->client_status_request && in->client_sct);
+  CS_CHECK_EQ_I64(in->client_max_version, 0x0304);
+  cs_tls_sniff_free(s);
+  cs_tls_probe_parser_free(p);
 
   /* A client speaking plain HTTP in the tunnel. */
   s = cs_tls_sniff_new();

@@ -1,9 +1,11 @@
 /*
  * Stapling probe against openssl s_server: a staple from -status_file is
  * captured byte for byte with the served chain; a server without a staple
- * gives none; a TLS 1.3-only server is "stapling not observable". The
- * captured flight is then re-fed to the parser in every split size to prove
- * record/handshake reassembly. With CS_WRITE_SEEDS=<dir> the flights are
+ * gives none; a TLS 1.3-only server is captured by the TLS 1.3 half (its
+ * staple read from the leaf's CertificateEntry; test_probe_tls13.c covers
+ * it in depth). A flight answering a TLS 1.2-only ClientHello is then re-fed
+ * to the passive parser in every split size to prove record/handshake
+ * reassembly (for the TLS 1.3-only server: "not observable"). With CS_WRITE_SEEDS=<dir> the flights are
  * written there as fuzz seeds (fuzz/make_seeds_revocation.sh).
  */
 #include <arpa/inet.h>
@@ -28,6 +30,7 @@ typedef struct probe_out {
   uint8_t leaf[4096];
   size_t leaf_len, ncerts;
   int acked;
+  uint16_t version;
 } probe_out_t;
 
 static void on_probe(int err, const cs_tls_probe_result_t *res, const char *detail, void *ud) {
@@ -37,6 +40,7 @@ static void on_probe(int err, const cs_tls_probe_result_t *res, const char *deta
   o->outcome = res->outcome;
   o->ncerts = res->ncerts;
   o->acked = res->status_request_acked;
+  o->version = res->version;
   if (res->ocsp != NULL && res->ocsp_len <= sizeof(o->ocsp)) {
     memcpy(o->ocsp, res->ocsp, res->ocsp_len);
     o->ocsp_len = res->ocsp_len;
@@ -73,7 +77,7 @@ static void run_probe(int port, probe_out_t *o) {
   uv_loop_init(&loop);
   struct sockaddr_in a;
   uv_ip4_addr("127.0.0.1", port, &a);
-  cs_stapling_probe_opts_t opts = {(const struct sockaddr *)&a, "good.test", 3000, 3000};
+  cs_stapling_probe_opts_t opts = {(const struct sockaddr *)&a, "good.test", 3000, 3000, NULL, NULL};
   memset(o, 0, sizeof(*o));
   CS_CHECK_EQ_I64(cs_stapling_probe_start(&loop, &opts, on_probe, o), 0);
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -105,13 +109,18 @@ static size_t capture(int port, uint8_t *buf, size_t cap) {
   return n;
 }
 
-static void refeed(const uint8_t *flight, size_t n, const probe_out_t *want) {
+static void refeed(const uint8_t *flight, size_t n, const probe_out_t *want,
+                   cs_tls_probe_outcome_t passive) {
   for (size_t step = 1; step <= n; step = step < 16 ? step + 1 : step * 3) {
     cs_tls_probe_parser_t *p = cs_tls_probe_parser_new();
     for (size_t off = 0; off < n; off += step)
       CS_CHECK_EQ_I64(cs_tls_probe_parser_feed(p, flight + off, off + step > n ? n - off : step, NULL), 0);
     const cs_tls_probe_result_t *r = cs_tls_probe_parser_result(p);
-    CS_CHECK_EQ_I64(r->outcome, want->outcome);
+    CS_CHECK_EQ_I64(r->outcome, passive);
+    if (passive != CS_TLS_PROBE_DONE) {
+      cs_tls_probe_parser_free(p);
+      continue;
+    }
     CS_CHECK_EQ_I64(r->ncerts, want->ncerts);
     CS_CHECK_EQ_I64(r->ocsp != NULL, want->has_ocsp);
     CS_CHECK(r->ocsp == NULL || (r->ocsp_len == want->ocsp_len &&
@@ -148,12 +157,14 @@ int main(void) {
   CS_CHECK_EQ_I64(rv_load_crt(dir, "good.crt", &leaf), 0);
   struct {
     const char *name, *opts;
-    cs_tls_probe_outcome_t outcome;
+    cs_tls_probe_outcome_t outcome, passive;
     int staple;
+    uint16_t version;
   } t[] = {
-      {"staple", "-status_file good.resp", CS_TLS_PROBE_DONE, 1},
-      {"nostaple", "", CS_TLS_PROBE_DONE, 0},
-      {"tls13only", "-tls1_3 -status_file good.resp", CS_TLS_PROBE_NOT_OBSERVABLE, 0},
+      {"staple", "-tls1_2 -status_file good.resp", CS_TLS_PROBE_DONE, CS_TLS_PROBE_DONE, 1, 0x0303},
+      {"nostaple", "-tls1_2", CS_TLS_PROBE_DONE, CS_TLS_PROBE_DONE, 0, 0x0303},
+      {"tls13only", "-tls1_3 -status_file good.resp", CS_TLS_PROBE_DONE,
+       CS_TLS_PROBE_NOT_OBSERVABLE, 1, 0x0304},
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     int port;
@@ -167,6 +178,7 @@ int main(void) {
     CS_CHECK_EQ_I64(o.err, 0);
     CS_CHECK_EQ_I64(o.outcome, t[i].outcome);
     CS_CHECK_EQ_I64(o.has_ocsp, t[i].staple);
+    CS_CHECK_EQ_I64(o.version, t[i].version);
     if (t[i].staple) {
       CS_CHECK_EQ_I64(o.acked, 1);
       CS_CHECK(o.ocsp_len == resp_len && memcmp(o.ocsp, resp, resp_len) == 0);
@@ -178,7 +190,7 @@ int main(void) {
     static uint8_t flight[65536];
     size_t n = capture(port, flight, sizeof(flight));
     CS_CHECK(n > 0);
-    refeed(flight, n, &o);
+    refeed(flight, n, &o, t[i].passive);
     char seed[64];
     snprintf(seed, sizeof(seed), "flight_%s.bin", t[i].name);
     write_seed(seed, flight, n);

@@ -51,8 +51,10 @@ typedef struct cs_enrich_result {
   char addr[80];                   /* the address probed */
   cs_enrich_step_t probe, ocsp, crl, aia;
   /* Probe facts (valid when probe.state == OK): */
-  int stapling_observable;         /* 0: TLS 1.3 only, the staple travels encrypted */
+  int stapling_observable;         /* 1 once the probe read the server's flight
+                                      (TLS 1.2 plaintext, or TLS 1.3 decrypted) */
   uint16_t tls_version;            /* negotiated by the probe */
+  int cert_verified;               /* TLS 1.3: CertificateVerify verified with the leaf's key */
   int status_request_acked;
   size_t probe_ncerts;
   int probe_same_leaf;             /* the probe was served the captured leaf */
