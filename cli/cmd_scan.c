@@ -143,15 +143,6 @@ int cs_cmd_scan(int argc, char **argv) {
         fprintf(stderr, "certskew scan: --shard '%s': wants K/N with 1 <= K <= N\n", v);
         goto out;
       }
-    } else if (strcmp(a, "--client") == 0) {
-      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
-        goto out;
-      if (nclients >= CS_SCAN_MAX_CLIENTS || v[0] == '\0') {
-        fprintf(stderr, "certskew scan: --client '%s': empty, or more than %d clients\n", v,
-                CS_SCAN_MAX_CLIENTS);
-        goto out;
-      }
-      clients[nclients++] = v;
     } else if (strcmp(a, "--out") == 0) {
       if ((out_path = cs_cmd_value(argc, argv, &i, cmd)) == NULL)
         goto out;
@@ -204,6 +195,10 @@ int cs_cmd_scan(int argc, char **argv) {
   so.diag = &diag;
   so.concurrency = (unsigned)conc;
   so.done = &done;
+  /* --client is an analysis option (cli/analysis_args.c): its names label
+   * the lines of hosts that could not be judged. */
+  for (size_t i = 0; i < args.opts.nclients && i < CS_SCAN_MAX_CLIENTS; i++)
+    clients[nclients++] = args.clients[i].name;
   so.clients = clients;
   so.nclients = nclients;
   if (!no_progress && isatty(STDERR_FILENO)) {

@@ -270,17 +270,6 @@ static const char *str(const cJSON *o, const char *name) {
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* The first of several names a field may have (the client profiles'
- * field names are read defensively). */
-static const cJSON *get_any(const cJSON *o, const char *const *names) {
-  for (; *names != NULL; names++) {
-    const cJSON *v = get(o, *names);
-    if (v != NULL && !cJSON_IsNull(v))
-      return v;
-  }
-  return NULL;
-}
-
 static int add_str_or_null(cJSON *o, const char *name, const char *v) {
   return (v != NULL ? cJSON_AddStringToObject(o, name, v) : cJSON_AddNullToObject(o, name)) !=
                  NULL
@@ -296,137 +285,37 @@ static int add_copy(cJSON *o, const char *name, const cJSON *v) {
   return 0;
 }
 
-/* The first error finding: the root cause of a failure. */
-static const cJSON *first_error(const cJSON *report) {
-  const cJSON *f;
-  cJSON_ArrayForEach(f, get(report, "findings")) {
-    const char *sev = str(f, "severity");
-    if (sev != NULL && strcmp(sev, "error") == 0)
-      return f;
-  }
-  return NULL;
-}
-
-/* A root cause given as a string or as an object with a code. */
-static const char *cause_code(const cJSON *rc) {
-  if (cJSON_IsString(rc))
-    return rc->valuestring;
-  const char *c = str(rc, "code");
-  return c;
-}
-
 static const char *verdict_text(const cJSON *v) {
   if (cJSON_IsString(v) && (strcmp(v->valuestring, "pass") == 0 || strcmp(v->valuestring, "fail") == 0))
     return v->valuestring;
-  if (cJSON_IsBool(v)) /* e.g. "passes": true */
-    return cJSON_IsTrue(v) ? "pass" : "fail";
   return NULL;
 }
 
-static const cJSON *find_client(const cJSON *clients, const char *name) {
-  static const char *const names[] = {"name", "client", "profile", "id", NULL};
-  const cJSON *c;
-  cJSON_ArrayForEach(c, clients) {
-    const cJSON *n = get_any(c, names);
-    if (cJSON_IsString(n) && strcasecmp(n->valuestring, name) == 0)
-      return c;
-  }
-  return NULL;
-}
-
-/* One entry of the line's "clients" from the report's entry for it (rc
- * may be NULL: the report has no such client). */
-static cJSON *client_entry(const char *name, const cJSON *rc, int have_profiles,
-                           const char *overall, const cJSON *overall_cause, const char **verdict,
-                           const char **cause) {
-  static const char *const verdicts[] = {"verdict_at_instant", "verdict_at", "verdict", "passes",
-                                         NULL};
-  static const char *const causes[] = {"root_cause", "cause", "top_code", NULL};
-  static const char *const fails[] = {"fails_for_true_times", "fails_for", NULL};
-  cJSON *o = cJSON_CreateObject();
-  if (o == NULL)
-    return NULL;
-  int err = cJSON_AddStringToObject(o, "name", name) == NULL ? CS_ENOMEM : 0;
-  *verdict = *cause = NULL;
-  if (have_profiles) {
-    *verdict = verdict_text(get_any(rc, verdicts));
-    const cJSON *c = get_any(rc, causes);
-    *cause = cause_code(c);
-    if (!err)
-      err = add_str_or_null(o, "verdict", *verdict);
-    if (!err)
-      err = add_copy(o, "root_cause", c);
-    if (!err)
-      err = add_copy(o, "fix", get(rc, "fix"));
-    if (!err)
-      err = add_copy(o, "fails_for_true_times", get_any(rc, fails));
-    if (!err)
-      err = add_str_or_null(o, "source", rc != NULL ? "report.clients" : NULL);
-    if (!err && rc == NULL)
-      err = add_str_or_null(o, "note", "the report has no client profile of this name");
-  } else {
-    /* Client profiles have not landed in this build's reports: the verdict
-     * is the report's overall verdict at the real clock, said so in
-     * "source". When the report carries a "clients" array, the branch
-     * above takes each client's own verdict instead. */
-    *verdict = overall;
-    *cause = overall_cause != NULL ? str(overall_cause, "code") : NULL;
-    if (!err)
-      err = add_str_or_null(o, "verdict", overall);
-    if (!err)
-      err = add_str_or_null(o, "root_cause", *cause);
-    if (!err)
-      err = add_str_or_null(o, "source", "report.verdict (real clock; no client profiles)");
-  }
-  if (err) {
-    cJSON_Delete(o);
-    return NULL;
-  }
-  return o;
-}
-
-static int add_clients(cJSON *line, const cJSON *report, const char *const *asked, size_t nasked,
-                       const char *overall, const cJSON *overall_cause,
-                       cs_scan_verdict_summary_t *sum) {
-  static const char *const names[] = {"name", "client", "profile", "id", NULL};
+/* The line's "clients": each judged client's entry of the report (the
+ * asked --client profiles, else the default five), reduced to what a fleet
+ * view needs. */
+static int add_clients(cJSON *line, const cJSON *report) {
   cJSON *arr = cJSON_AddArrayToObject(line, "clients");
   if (arr == NULL)
     return CS_ENOMEM;
-  const cJSON *profiles = get(report, "clients");
-  int have = cJSON_IsArray(profiles);
-  size_t n = nasked;
-  if (nasked == 0 && have)
-    n = (size_t)cJSON_GetArraySize(profiles);
-  int any_fail = 0, all_pass = n > 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *name = NULL;
-    const cJSON *rc = NULL;
-    if (nasked > 0) {
-      name = asked[i];
-      rc = have ? find_client(profiles, name) : NULL;
-    } else {
-      rc = cJSON_GetArrayItem(profiles, (int)i);
-      const cJSON *nm = get_any(rc, names);
-      name = cJSON_IsString(nm) ? nm->valuestring : "?";
-    }
-    const char *v, *cause;
-    cJSON *e = client_entry(name, rc, have, overall, overall_cause, &v, &cause);
-    if (e == NULL)
+  const cJSON *c;
+  cJSON_ArrayForEach(c, get(report, "clients")) {
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
       return CS_ENOMEM;
-    cJSON_AddItemToArray(arr, e);
-    if (v != NULL && strcmp(v, "fail") == 0) {
-      if (!any_fail && cause != NULL)
-        snprintf(sum->root_cause, sizeof sum->root_cause, "%s", cause);
-      any_fail = 1;
-    }
-    if (v == NULL || strcmp(v, "pass") != 0)
-      all_pass = 0;
+    cJSON_AddItemToArray(arr, o);
+    int err = add_str_or_null(o, "name", str(c, "name"));
+    if (!err)
+      err = add_str_or_null(o, "verdict", verdict_text(get(c, "verdict_at_instant")));
+    if (!err)
+      err = add_copy(o, "root_cause", get(c, "root_cause"));
+    if (!err)
+      err = add_copy(o, "fix", get(c, "fix"));
+    if (!err)
+      err = add_copy(o, "fails_for_true_times", get(c, "fails_for_true_times"));
+    if (err)
+      return err;
   }
-  if (nasked == 0)
-    return 0; /* the summary verdict is the overall one */
-  snprintf(sum->verdict, sizeof sum->verdict, "%s", any_fail ? "fail" : all_pass ? "pass" : "");
-  if (!any_fail)
-    sum->root_cause[0] = '\0';
   return 0;
 }
 
@@ -516,19 +405,20 @@ static int add_error_codes(cJSON *line, const cJSON *report) {
   return 0;
 }
 
-/* The report's part of the line (connected hosts). */
+/* The report's part of the line (connected hosts): the verdict is the
+ * clients' (what `diagnose` exits with), the root cause the report's first
+ * cause. */
 static int add_report(cJSON *line, const cJSON *report, const cJSON *errors,
-                      const char *const *clients, size_t nclients,
                       cs_scan_verdict_summary_t *sum) {
   const cJSON *verdict = get(report, "verdict");
-  const char *overall = verdict_text(get(verdict, "at"));
-  const cJSON *cause = overall != NULL && strcmp(overall, "fail") == 0 ? first_error(report) : NULL;
+  const char *overall = verdict_text(get(verdict, "clients_at"));
+  const cJSON *cause = cJSON_GetArrayItem(get(report, "causes"), 0);
   snprintf(sum->verdict, sizeof sum->verdict, "%s", overall != NULL ? overall : "");
-  if (cause != NULL)
-    snprintf(sum->root_cause, sizeof sum->root_cause, "%s", str(cause, "code") ? str(cause, "code") : "?");
+  if (cause != NULL && str(cause, "code") != NULL)
+    snprintf(sum->root_cause, sizeof sum->root_cause, "%s", str(cause, "code"));
   int err = add_str_or_null(line, "verdict", overall);
   if (!err)
-    err = add_clients(line, report, clients, nclients, overall, cause, sum);
+    err = add_clients(line, report);
   cJSON *rc = NULL;
   if (!err && cause != NULL) {
     if ((rc = cJSON_AddObjectToObject(line, "root_cause")) == NULL)
@@ -536,7 +426,9 @@ static int add_report(cJSON *line, const cJSON *report, const cJSON *errors,
     if (!err)
       err = add_str_or_null(rc, "code", str(cause, "code"));
     if (!err)
-      err = add_str_or_null(rc, "summary", str(cause, "summary"));
+      err = add_str_or_null(rc, "detail", str(cause, "detail"));
+    if (!err)
+      err = add_str_or_null(rc, "clients", str(cause, "clients"));
   } else if (!err) {
     err = add_copy(line, "root_cause", NULL);
   }
@@ -599,7 +491,7 @@ cJSON *cs_scan_line_json(const cs_scan_target_t *t, const char *raw,
   if (!err && errors == NULL)
     err = CS_ENOMEM;
   if (!err && connected) {
-    err = add_report(line, report, errors, clients, nclients, sum);
+    err = add_report(line, report, errors, sum);
   } else if (!err) {
     const char *code = err_code != NULL ? err_code : res != NULL ? res->err_code : "SCAN_ERROR";
     const char *msg = err_msg != NULL ? err_msg : res != NULL ? res->err_msg : "";

@@ -124,6 +124,12 @@ import json, sys
 d = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["key"] == sys.argv[2]][0]
 assert d["sct"]["signatures_invalid"] >= 1 and d["sct"]["signatures_valid"] == 0, d["sct"]' \
   "$T/all.jsonl" "$PM localhost"
+px_check "precert-mismatch: the line's cause and the clients' verdicts come from the report" python3 -c '
+import json, sys
+d = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["key"] == sys.argv[2]][0]
+assert d["root_cause"]["code"] == "SCT_SIGNATURE_INVALID_ALL" and d["fix"], d
+v = {c["name"]: c["verdict"] for c in d["clients"]}
+assert v == {"chrome": "fail", "safari": "fail"}, v' "$T/all.jsonl" "$PM localhost"
 px_check "summary on stderr counts verdicts" grep -q "pass, .* fail, .* error" "$T/all.jsonl.err"
 px_check "no sanitizer report" test -z "$(grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T/all.jsonl.err")"
 

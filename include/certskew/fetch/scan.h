@@ -76,15 +76,17 @@ int cs_scan_resume_load(int fd, cs_scan_set_t *done, size_t *nlines, cs_errbuf_t
 /* The per-client verdict of one line. */
 typedef struct cs_scan_verdict_summary {
   char verdict[8];          /* "pass", "fail" or "" (no verdict: an error) */
-  char root_cause[64];      /* the code of the first error finding, or the error code */
+  char root_cause[64];      /* the report's first cause (causes[0].code), or the error code */
 } cs_scan_verdict_summary_t;
 
 /* Builds the output line's object for t from a finished diagnosis (res may
  * be NULL with err_code/err_msg for a host never tried, e.g. a bad line;
  * then t may be NULL and raw is the input text). clients: the --client
- * names asked. elapsed_ms: the host's wall time. *sum gets the verdict
- * that counts for the exit status and summary: the worst over the asked
- * clients, else the real clock's. Returns a new object (caller
+ * names asked (named in error lines; a judged host's line lists the
+ * report's clients). elapsed_ms: the host's wall time. *sum gets the
+ * verdict that counts for the exit status and summary: the report's
+ * verdict.clients_at (fail when some judged client fails) and its first
+ * cause. Returns a new object (caller
  * cJSON_Delete) or NULL on allocation failure. */
 cJSON *cs_scan_line_json(const cs_scan_target_t *t, const char *raw,
                          const cs_diagnose_result_t *res, const char *err_code,
