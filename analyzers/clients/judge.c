@@ -379,7 +379,10 @@ static ct_eval_t ct_evaluate(const cs_client_t *cl, const cs_client_input_t *in)
   int64_t life = 0;
   if (cs_time_sub(leaf->not_after_ms, leaf->not_before_ms, &life) != 0)
     life = INT64_MAX;
-  int policy = p != NULL && p->evaluated;
+  /* An undetermined policy (SCTs from logs newer than the log list that
+   * would meet it) cannot fail a client: only the SCTs' times are judged,
+   * and CT_LOG_LIST_STALE / SCT_LOG_NOT_IN_LIST say to refresh the list. */
+  int policy = p != NULL && p->evaluated && !p->undetermined;
   int enough_e = 0, enough_d = 0;
   const cs_ct_sct_report_t *be = NULL, *bd = NULL;
   int64_t ee = 0, ed = 0;

@@ -131,19 +131,27 @@ static void test_resume_truncates_partial_line(void) {
 }
 
 /* A report as the analysis writes it, with or without client profiles. */
-static const char report_plain[] =
-    "{\"verdict\":{\"at\":\"fail\",\"worst_severity\":\"error\",\"top_code\":\"EXPIRED\"},"
+/* Reports in the shape cs_analysis_report_json writes (schema v2): the
+ * clients table, the ranked causes, verdict.clients_at. */
+static const char report_fail[] =
+    "{\"clients\":[{\"name\":\"chrome\",\"verdict_at_instant\":\"pass\",\"root_cause\":null,"
+    "\"fix\":null,\"fails_for_true_times\":[]},"
+    "{\"name\":\"safari\",\"verdict_at_instant\":\"fail\",\"root_cause\":\"EXPIRED\","
+    "\"fix\":\"renew\",\"fails_for_true_times\":[{\"from\":null,\"to\":null}]}],"
+    "\"causes\":[{\"code\":\"EXPIRED\",\"consequence\":null,\"clients_failing\":1,"
+    "\"clients\":\"safari\",\"detail\":\"gone\",\"fix\":\"renew\"}],"
+    "\"verdict\":{\"clients_at\":\"fail\",\"top_cause\":\"EXPIRED\",\"at\":\"fail\","
+    "\"worst_severity\":\"error\",\"top_code\":\"EXPIRED\"},"
     "\"chain\":{\"certificates\":[{\"subject\":\"CN=a\",\"not_after\":{\"rfc3339\":"
     "\"2026-01-01T00:00:00.000Z\"},\"valid_until\":{\"ms\":1767225600999},\"scts\":[]}]},"
     "\"ct\":null,\"revocation\":null,\"findings\":[{\"code\":\"OCSP_NO_STAPLE\",\"severity\":"
     "\"info\"},{\"code\":\"EXPIRED\",\"severity\":\"error\",\"summary\":\"gone\",\"fix\":"
     "\"renew\"},{\"code\":\"MISSING_INTERMEDIATE\",\"severity\":\"error\"}],"
     "\"enrichment\":{\"errors\":[{\"code\":\"ENRICH_CRL_FETCH_FAILED\",\"message\":\"x\"}]}}";
-static const char report_clients[] =
-    "{\"clients\":[{\"name\":\"chrome\",\"verdict_at_instant\":\"pass\"},"
-    "{\"name\":\"safari\",\"verdict_at_instant\":\"fail\",\"root_cause\":\"SCT_IN_FUTURE\","
-    "\"fix\":\"wait\",\"fails_for_true_times\":{\"from\":null,\"to\":null}}],"
-    "\"verdict\":{\"at\":\"pass\"},\"findings\":[]}";
+static const char report_pass[] =
+    "{\"clients\":[{\"name\":\"chrome\",\"verdict_at_instant\":\"pass\",\"root_cause\":null,"
+    "\"fix\":null,\"fails_for_true_times\":[]}],\"causes\":[],"
+    "\"verdict\":{\"clients_at\":\"pass\",\"top_cause\":null,\"at\":\"fail\"},\"findings\":[]}";
 
 static cJSON *line_for(const char *report, const char *const *clients, size_t n,
                        cs_scan_verdict_summary_t *sum) {
@@ -170,11 +178,12 @@ static const char *s_of(const cJSON *o, const char *a, const char *b) {
 
 static void test_line_from_report(void) {
   cs_scan_verdict_summary_t sum;
-  cJSON *l = line_for(report_plain, NULL, 0, &sum);
+  cJSON *l = line_for(report_fail, NULL, 0, &sum);
   CS_REQUIRE(l != NULL);
   CS_CHECK_EQ_STR(s_of(l, "key", NULL), "a.test:443 a.test");
   CS_CHECK_EQ_STR(s_of(l, "verdict", NULL), "fail");
   CS_CHECK_EQ_STR(s_of(l, "root_cause", "code"), "EXPIRED");
+  CS_CHECK_EQ_STR(s_of(l, "root_cause", "clients"), "safari");
   CS_CHECK_EQ_STR(s_of(l, "fix", NULL), "renew");
   CS_CHECK_EQ_STR(s_of(l, "leaf", "not_after"), "2026-01-01T00:00:00.000Z");
   CS_CHECK_EQ_STR(s_of(l, "capture_method", NULL), CS_SCAN_CAPTURE_METHOD);
@@ -183,42 +192,31 @@ static void test_line_from_report(void) {
   CS_CHECK_EQ_STR(sum.verdict, "fail");
   CS_CHECK_EQ_STR(sum.root_cause, "EXPIRED");
   cJSON_Delete(l);
-
-  /* Without profiles in the report, an asked client gets the overall verdict. */
-  const char *const one[] = {"chrome"};
-  l = line_for(report_plain, one, 1, &sum);
-  CS_REQUIRE(l != NULL);
-  const cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItem(l, "clients"), 0);
-  CS_CHECK_EQ_STR(s_of(c0, "verdict", NULL), "fail");
-  CS_CHECK_EQ_STR(sum.verdict, "fail");
-  cJSON_Delete(l);
 }
 
+/* Each judged client of the report, with its own verdict, cause and fix;
+ * the line's verdict is the clients' (a clock model failing alone, as in
+ * verdict.at, does not fail the host). */
 static void test_line_from_client_profiles(void) {
   cs_scan_verdict_summary_t sum;
-  const char *const chrome[] = {"chrome"}, *const both[] = {"Chrome", "safari"},
-                    *const unknown[] = {"lynx"};
-  cJSON *l = line_for(report_clients, chrome, 1, &sum);
+  cJSON *l = line_for(report_fail, NULL, 0, &sum);
   CS_REQUIRE(l != NULL);
+  const cJSON *cl = cJSON_GetObjectItem(l, "clients");
+  CS_CHECK_EQ_I64(cJSON_GetArraySize(cl), 2);
+  CS_CHECK_EQ_STR(s_of(cJSON_GetArrayItem(cl, 0), "verdict", NULL), "pass");
+  const cJSON *c1 = cJSON_GetArrayItem(cl, 1);
+  CS_CHECK_EQ_STR(s_of(c1, "name", NULL), "safari");
+  CS_CHECK_EQ_STR(s_of(c1, "verdict", NULL), "fail");
+  CS_CHECK_EQ_STR(s_of(c1, "root_cause", NULL), "EXPIRED");
+  CS_CHECK_EQ_STR(s_of(c1, "fix", NULL), "renew");
+  CS_CHECK(cJSON_IsArray(cJSON_GetObjectItem(c1, "fails_for_true_times")));
+  cJSON_Delete(l);
+  l = line_for(report_pass, NULL, 0, &sum);
+  CS_REQUIRE(l != NULL);
+  CS_CHECK_EQ_STR(s_of(l, "verdict", NULL), "pass");
+  CS_CHECK(cJSON_IsNull(cJSON_GetObjectItem(l, "root_cause")));
   CS_CHECK_EQ_STR(sum.verdict, "pass");
-  cJSON_Delete(l);
-  l = line_for(report_clients, both, 2, &sum);
-  CS_REQUIRE(l != NULL);
-  CS_CHECK_EQ_STR(sum.verdict, "fail");
-  CS_CHECK_EQ_STR(sum.root_cause, "SCT_IN_FUTURE");
-  const cJSON *c1 = cJSON_GetArrayItem(cJSON_GetObjectItem(l, "clients"), 1);
-  CS_CHECK_EQ_STR(s_of(c1, "fix", NULL), "wait");
-  CS_CHECK(cJSON_IsObject(cJSON_GetObjectItem(c1, "fails_for_true_times")));
-  cJSON_Delete(l);
-  l = line_for(report_clients, unknown, 1, &sum);
-  CS_REQUIRE(l != NULL);
-  CS_CHECK_EQ_STR(sum.verdict, ""); /* no verdict for a client the report lacks */
-  cJSON_Delete(l);
-  /* No --client: every profile of the report is listed; the overall verdict counts. */
-  l = line_for(report_clients, NULL, 0, &sum);
-  CS_REQUIRE(l != NULL);
-  CS_CHECK_EQ_I64(cJSON_GetArraySize(cJSON_GetObjectItem(l, "clients")), 2);
-  CS_CHECK_EQ_STR(sum.verdict, "pass");
+  CS_CHECK_EQ_STR(sum.root_cause, "");
   cJSON_Delete(l);
 }
 
