@@ -693,10 +693,25 @@ static void start_passthrough(cs_conn_t *c, int status) {
   start_relay(c);
 }
 
+/* An IP literal target (0.0.0.0, ::, ::ffff:127.0.0.1, any local interface
+ * address) that reaches the proxy's own port: refused by name, before any
+ * connection. Names and other spellings are checked again after resolution
+ * (cs_upstream_reaches_self in upstream.c: 502 UPSTREAM_LOOP). */
+static int literal_reaches_self(const cs_conn_t *c) {
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  if (uv_ip4_addr(c->target.host, c->target.port, (struct sockaddr_in *)&ss) != 0 &&
+      uv_ip6_addr(c->target.host, c->target.port, (struct sockaddr_in6 *)&ss) != 0)
+    return 0;
+  return cs_upstream_reaches_self(&c->px->up, (const struct sockaddr *)&ss);
+}
+
 static int is_self_target(const cs_conn_t *c) {
   const cs_proxy_ctx_t *px = c->px;
   if (c->target.port != px->self_port)
     return 0;
+  if (literal_reaches_self(c))
+    return 1;
   const char *h = c->target.host;
   unsigned char ip[16];
   size_t n = cs_x509_parse_ip(h, ip);

@@ -190,8 +190,9 @@ static int start_listening(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_
   int len = sizeof ss;
   uv_tcp_getsockname(&r->server, (struct sockaddr *)&ss, &len);
   px->self_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-  memcpy(&px->up.self, &ss, sizeof ss);
-  px->up.has_self = 1;
+  if (cs_upstream_conf_set_self(&px->up, (const struct sockaddr *)&ss) != 0)
+    fprintf(stderr, "certskew: warning: cannot list the local interface addresses; loop "
+                    "detection knows only loopback and the listening address\n");
   int v6 = strchr(cfg->listen_host, ':') != NULL;
   snprintf(px->self_text, sizeof px->self_text, v6 ? "[%s]:%d" : "%s:%d", cfg->listen_host,
            px->self_port);
