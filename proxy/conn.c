@@ -12,6 +12,8 @@
  * completion of any outstanding upstream request.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "busy.h"
 #include "certskew/net/endpoint.h"
 #include "certskew/proxy/http_head.h"
 #include "certskew/net/http_response.h"
@@ -877,8 +880,9 @@ static void on_timer(uv_timer_t *t) {
   if (idle < limit)
     return;
   logv(c, "timed out in state %d after %llu ms", (int)c->state, (unsigned long long)idle);
-  if (c->state == ST_HEAD) {
-    send_simple(c, 408, "timed out waiting for the request");
+  if (c->state == ST_HEAD || c->state == ST_API_BODY) {
+    send_simple(c, 408, c->state == ST_HEAD ? "timed out waiting for the request"
+                                            : "timed out waiting for the request body");
     return;
   }
   if (c->state == ST_UPSTREAM) {
@@ -914,8 +918,34 @@ static int is_loopback_peer(uv_tcp_t *tcp) {
 
 static void on_refused_closed(uv_handle_t *h) { free(h); }
 
+/* Whether a new client must be refused with 503 (busy.h): at --max-conns,
+ * or with few file descriptors left. The lowest free descriptor, probed
+ * with F_DUPFD, says how many are left below the soft limit. */
+static int refuse_busy(cs_proxy_ctx_t *px, uv_stream_t *server) {
+  char why[160];
+  if (px->nconns >= px->cfg->max_conns) {
+    snprintf(why, sizeof why, "%zu connections open, the --max-conns limit", px->nconns);
+    cs_busy_accept_refuse(px, server, "PROXY_BUSY", why);
+    return 1;
+  }
+  uv_os_fd_t lfd;
+  if (uv_fileno((uv_handle_t *)server, &lfd) != 0)
+    return 0;
+  int probe = fcntl(lfd, F_DUPFD_CLOEXEC, 0);
+  int low = probe < 0 || cs_busy_fd_low(probe);
+  if (probe >= 0)
+    close(probe);
+  if (!low)
+    return 0;
+  snprintf(why, sizeof why, "near the file descriptor limit (%zu connections open)", px->nconns);
+  cs_busy_accept_refuse(px, server, "PROXY_FD_LIMIT", why);
+  return 1;
+}
+
 void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
-  int over = px->stopping || px->nconns >= px->cfg->max_conns;
+  if (!px->stopping && refuse_busy(px, server))
+    return;
+  int over = px->stopping;
   cs_conn_t *c = over ? NULL : calloc(1, sizeof *c); /* freed in maybe_free */
   if (c == NULL) {
     /* Accept and drop, so the backlog does not fill with waiting clients. */
