@@ -115,6 +115,7 @@ static void maybe_free(cs_conn_t *c) {
   if (c->next != NULL)
     c->next->prev = c->prev;
   px->nconns--;
+  px->closed_total++;
   cs_upstream_free(&c->up);
   cs_verdict_free(&c->verdict);
   cs_passthrough_release(c->pt);
