@@ -4,7 +4,8 @@
  *    answers 200, terminates the client's TLS with a minted leaf and relays
  *    decrypted bytes both ways, or serves a 502 page inside the TLS session
  *    when the upstream failed or is invalid;
- *  - absolute-form http://: forwards the rewritten head and relays;
+ *  - absolute-form http://: each request of the connection parsed and sent
+ *    to its own upstream, one at a time (see "plain HTTP" below);
  *  - a request to the proxy itself: the local API / web UI.
  * Backpressure: a side stops being read while the other side's write queue
  * is above CS_EP_WRITE_HIGH and resumes below CS_EP_WRITE_LOW.
