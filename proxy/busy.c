@@ -49,6 +49,10 @@ static void on_free_handle(uv_handle_t *h) { free(h); }
 
 static void on_part_closed(uv_handle_t *h) {
   refusal_t *r = h->data;
+  if (h == (uv_handle_t *)r->tcp) {
+    free(r->tcp);
+    r->tcp = NULL;
+  }
   if (--r->open > 0)
     return;
   inflight--;
@@ -56,7 +60,7 @@ static void on_part_closed(uv_handle_t *h) {
 }
 
 static void finish(refusal_t *r) {
-  if (uv_is_closing((uv_handle_t *)r->tcp))
+  if (r->tcp == NULL || uv_is_closing((uv_handle_t *)r->tcp))
     return;
   uv_close((uv_handle_t *)r->tcp, on_part_closed);
   uv_close((uv_handle_t *)&r->timer, on_part_closed);
