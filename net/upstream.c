@@ -108,6 +108,9 @@ void cs_upstream_conf_free(cs_upstream_conf_t *uc) {
   uc->sessions = NULL;
   cs_trust_store_free(uc->trust);
   uc->trust = NULL;
+  free(uc->local_addrs);
+  uc->local_addrs = NULL;
+  uc->nlocal = 0;
   cs_rng_free(&uc->rng);
 }
 
@@ -189,25 +192,101 @@ static void addr_text(const struct sockaddr *sa, char *buf, size_t cap) {
   }
 }
 
-/* 1 if connecting to sa would reach the proxy itself. */
-static int is_self(const cs_upstream_conf_t *uc, const struct sockaddr *sa) {
-  if (!uc->has_self || sa->sa_family != uc->self.ss_family)
-    return 0;
+/* An address reduced to what decides where a connection lands: family
+ * (AF_INET for IPv4-mapped IPv6 too), 16 address bytes, port. */
+typedef struct norm_addr {
+  int family;
+  unsigned char ip[16];
+  int port;
+} norm_addr_t;
+
+static int normalise(const struct sockaddr *sa, norm_addr_t *n) {
+  memset(n, 0, sizeof *n);
   if (sa->sa_family == AF_INET) {
-    struct sockaddr_in a, s;
+    struct sockaddr_in a;
     memcpy(&a, sa, sizeof a);
-    memcpy(&s, &uc->self, sizeof s);
-    if (a.sin_port != s.sin_port)
-      return 0;
-    uint32_t aa = ntohl(a.sin_addr.s_addr), ss = ntohl(s.sin_addr.s_addr);
-    return aa == ss || ss == 0 || ((aa >> 24) == 127 && (ss >> 24) == 127);
-  }
-  struct sockaddr_in6 a, s;
-  memcpy(&a, sa, sizeof a);
-  memcpy(&s, &uc->self, sizeof s);
-  if (a.sin6_port != s.sin6_port)
+    n->family = AF_INET;
+    memcpy(n->ip, &a.sin_addr, 4);
+    n->port = ntohs(a.sin_port);
     return 0;
-  return memcmp(&a.sin6_addr, &s.sin6_addr, 16) == 0 || IN6_IS_ADDR_UNSPECIFIED(&s.sin6_addr);
+  }
+  if (sa->sa_family != AF_INET6)
+    return CS_EINVAL;
+  struct sockaddr_in6 a;
+  memcpy(&a, sa, sizeof a);
+  n->port = ntohs(a.sin6_port);
+  if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr) || IN6_IS_ADDR_V4COMPAT(&a.sin6_addr)) {
+    /* ::ffff:a.b.c.d lands on a.b.c.d (and ::a.b.c.d, deprecated, may). */
+    n->family = AF_INET;
+    memcpy(n->ip, a.sin6_addr.s6_addr + 12, 4);
+    return 0;
+  }
+  n->family = AF_INET6;
+  memcpy(n->ip, a.sin6_addr.s6_addr, 16);
+  return 0;
+}
+
+/* Addresses that reach this host whatever the interfaces: 0.0.0.0/8 (0.0.0.0
+ * connects to the local host on Linux), 127/8, ::, ::1. */
+static int is_local_any(const norm_addr_t *n) {
+  if (n->family == AF_INET)
+    return n->ip[0] == 0 || n->ip[0] == 127;
+  static const unsigned char zero[16], lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                  0, 0, 0, 0, 0, 0, 0, 1};
+  return memcmp(n->ip, zero, 16) == 0 || memcmp(n->ip, lo6, 16) == 0;
+}
+
+int cs_upstream_conf_set_self(cs_upstream_conf_t *uc, const struct sockaddr *listen_addr) {
+  size_t alen = listen_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                   : sizeof(struct sockaddr_in);
+  memset(&uc->self, 0, sizeof uc->self);
+  memcpy(&uc->self, listen_addr, alen);
+  norm_addr_t n;
+  if (normalise(listen_addr, &n) != 0)
+    return CS_EINVAL;
+  uc->self_port = n.port;
+  uc->has_self = 1;
+  free(uc->local_addrs);
+  uc->local_addrs = NULL;
+  uc->nlocal = 0;
+  uv_interface_address_t *ifs = NULL;
+  int count = 0;
+  if (uv_interface_addresses(&ifs, &count) != 0)
+    return CS_ENET; /* loopback, unspecified and the listening address still count */
+  uc->local_addrs = calloc(count > 0 ? (size_t)count : 1, sizeof *uc->local_addrs); /* owned by uc */
+  if (uc->local_addrs == NULL) {
+    uv_free_interface_addresses(ifs, count);
+    return CS_ENOMEM;
+  }
+  for (int i = 0; i < count; i++) {
+    const struct sockaddr *a = (const struct sockaddr *)&ifs[i].address;
+    if (a->sa_family != AF_INET && a->sa_family != AF_INET6)
+      continue;
+    memcpy(&uc->local_addrs[uc->nlocal++], a,
+           a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+  }
+  uv_free_interface_addresses(ifs, count);
+  return 0;
+}
+
+int cs_upstream_reaches_self(const cs_upstream_conf_t *uc, const struct sockaddr *sa) {
+  norm_addr_t a, b;
+  if (!uc->has_self || normalise(sa, &a) != 0 || a.port != uc->self_port)
+    return 0;
+  if (is_local_any(&a))
+    return 1;
+  if (normalise((const struct sockaddr *)&uc->self, &b) == 0 && b.family == a.family &&
+      memcmp(a.ip, b.ip, 16) == 0)
+    return 1;
+  for (size_t i = 0; i < uc->nlocal; i++)
+    if (normalise((const struct sockaddr *)&uc->local_addrs[i], &b) == 0 &&
+        b.family == a.family && memcmp(a.ip, b.ip, 16) == 0)
+      return 1;
+  return 0;
+}
+
+static int is_self(const cs_upstream_conf_t *uc, const struct sockaddr *sa) {
+  return cs_upstream_reaches_self(uc, sa);
 }
 
 static void try_next(cs_upstream_t *u);

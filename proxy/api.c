@@ -184,6 +184,12 @@ static const char *split_capture_path(const char *rest, char *id, size_t cap) {
   return slash != NULL ? slash + 1 : "";
 }
 
+static int json_parses(const char *text, size_t len) {
+  cJSON *j = cJSON_ParseWithLength(text, len);
+  cJSON_Delete(j);
+  return j != NULL;
+}
+
 static int serve_capture_file(const cs_api_ctx_t *ctx, const char *id, const char *file,
                               const char *type, cs_http_response_t *r) {
   if (ctx->store == NULL)
@@ -195,6 +201,12 @@ static int serve_capture_file(const cs_api_ctx_t *ctx, const char *id, const cha
     return rc;
   if (rc != 0)
     return cs_http_response_json_error(r, 404, "no such capture");
+  if (strcmp(type, "application/json") == 0 && !json_parses(text, len)) {
+    /* Damaged on disk since it was written: say so, never serve it as valid. */
+    fprintf(stderr, "certskew: capture store: %s of %s is not valid JSON\n", file, id);
+    free(text);
+    return cs_http_response_json_error(r, 500, "the stored file of this capture is corrupt");
+  }
   cs_http_response_adopt(r, 200, type, text, len);
   return 0;
 }

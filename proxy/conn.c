@@ -4,7 +4,8 @@
  *    answers 200, terminates the client's TLS with a minted leaf and relays
  *    decrypted bytes both ways, or serves a 502 page inside the TLS session
  *    when the upstream failed or is invalid;
- *  - absolute-form http://: forwards the rewritten head and relays;
+ *  - absolute-form http://: each request of the connection parsed and sent
+ *    to its own upstream, one at a time (see "plain HTTP" below);
  *  - a request to the proxy itself: the local API / web UI.
  * Backpressure: a side stops being read while the other side's write queue
  * is above CS_EP_WRITE_HIGH and resumes below CS_EP_WRITE_LOW.
@@ -12,6 +13,8 @@
  * completion of any outstanding upstream request.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "busy.h"
 #include "certskew/net/endpoint.h"
 #include "certskew/proxy/http_head.h"
 #include "certskew/net/http_response.h"
@@ -42,6 +46,8 @@ typedef enum conn_state {
   ST_TLS_HEAD,  /* reading the decrypted request head to answer with an error */
   ST_RELAY,     /* relaying both ways */
   ST_FINAL,     /* our own response is queued; waiting for it to drain */
+  ST_PLAIN,     /* plain HTTP: one request forwarded, its response relayed */
+  ST_PLAIN_NEXT, /* plain HTTP: response done, upstream closing, next request follows */
   ST_CLOSING,
 } conn_state_t;
 
@@ -75,6 +81,13 @@ typedef struct cs_conn {
   char fail_msg[CS_VERDICT_REASONS];
   uint64_t last_activity;
   uint64_t accepted_at;     /* loop time of accept: the handshake deadline counts from it */
+  /* Plain HTTP (absolute-form), one request at a time (see "plain HTTP"). */
+  cs_http_head_t *resp;     /* owned: the response head being read */
+  long long req_left;       /* request body bytes still to forward; -1: chunked */
+  int req_done;             /* the whole request went upstream */
+  int resp_body;            /* the response head went to the client */
+  int plain_keep;           /* the client connection serves another request */
+  int plain_head_only;      /* a HEAD request: the response has no body */
 } cs_conn_t;
 
 static void conn_close(cs_conn_t *c);
@@ -108,6 +121,7 @@ static void maybe_free(cs_conn_t *c) {
   if (c->next != NULL)
     c->next->prev = c->prev;
   px->nconns--;
+  px->closed_total++;
   cs_upstream_free(&c->up);
   cs_verdict_free(&c->verdict);
   free(c->held);
@@ -115,6 +129,7 @@ static void maybe_free(cs_conn_t *c) {
   cs_leaf_release(c->leaf);
   cs_leaf_release(c->sni_leaf);
   free(c->head);
+  free(c->resp);
   free(c->pending);
   free(c->body);
   free(c);
@@ -621,42 +636,367 @@ static void start_client_tls(cs_conn_t *c) {
 
 /* ---- upstream ---- */
 
-static void forward_plain_head(cs_conn_t *c) {
+/* ---- plain HTTP (absolute-form): one request at a time ----
+ *
+ * Every request of a client connection is parsed (llhttp): its own
+ * upstream (from its URL), Host set from the URL (RFC 9112 §3.2.2), hop
+ * headers and Proxy-* dropped, "Connection: close" upstream. Its body is
+ * forwarded by its framing (Content-Length or chunked); the response head
+ * is parsed and rewritten (Connection for the client), its body relayed
+ * by its framing. Pipelined requests wait in c->pending until the response
+ * before them is complete, then go through handle_head like the first. */
+
+static void head_feed(cs_conn_t *c, const uint8_t *buf, size_t len);
+static void plain_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
+static void plain_upstream_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
+
+static int hop_header(const char *name) {
+  static const char *const hop[] = {"Host", "Connection", "Keep-Alive", "Proxy-Connection",
+                                    "Proxy-Authorization", "Proxy-Authenticate", "TE",
+                                    "Upgrade", "Via"};
+  for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
+    if (strcasecmp(name, hop[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* A request the proxy will not forward: folded headers, or framing that
+ * two parsers could read differently. NULL when fine. */
+static const char *plain_refusal(const cs_conn_t *c) {
   const cs_http_head_t *h = c->head;
-  size_t cap = CS_HTTP_HEAD_MAX + 512, n = 0;
-  char *out = malloc(cap); /* handed to the upstream write */
-  if (out == NULL) {
-    conn_close(c);
+  if (cs_http_head_has_obs_fold(h))
+    return "header folded over lines (obs-fold): refused";
+  int ncl = 0, nte = 0;
+  for (size_t i = 0; i < cs_http_head_count(h); i++) {
+    ncl += strcasecmp(cs_http_head_name(h, i), "Content-Length") == 0;
+    nte += strcasecmp(cs_http_head_name(h, i), "Transfer-Encoding") == 0;
+  }
+  if (ncl > 1 || (ncl > 0 && nte > 0) || nte > 1)
+    return "ambiguous request framing (Content-Length and Transfer-Encoding): refused";
+  if (nte > 0 && !h->chunked)
+    return "Transfer-Encoding without chunked as the last coding: refused";
+  return NULL;
+}
+
+static void plain_fail(cs_conn_t *c, int status, const char *msg) {
+  logv(c, "plain HTTP: %s", msg);
+  cs_endpoint_close(&c->upstream);
+  if (c->resp_body) {
+    conn_close(c); /* part of a response went out: only closing can tell */
     return;
   }
+  c->client.on_read = on_client_read;
+  send_simple(c, status, msg);
+}
+
+/* The request head as the origin server gets it. */
+static int plain_request_head(cs_conn_t *c, char **out, size_t *len) {
+  const cs_http_head_t *h = c->head;
+  size_t cap = CS_HTTP_HEAD_MAX + 1024, n = 0;
+  char *buf = malloc(cap); /* handed to the caller */
+  if (buf == NULL)
+    return CS_ENOMEM;
   const char *path = c->target.path;
-  n += (size_t)snprintf(out, cap, "%s %s%s HTTP/1.1\r\n", c->method, path[0] == '/' ? "" : "/",
-                        path);
+  int v6 = strchr(c->target.host, ':') != NULL;
+  char port[16] = "";
+  if (c->target.port != 80)
+    snprintf(port, sizeof port, ":%d", c->target.port);
+  n += (size_t)snprintf(buf, cap, "%s %s%s HTTP/1.1\r\nHost: %s%s%s%s\r\n", c->method,
+                        path[0] == '/' ? "" : "/", path, v6 ? "[" : "", c->target.host,
+                        v6 ? "]" : "", port);
   for (size_t i = 0; i < cs_http_head_count(h) && n < cap; i++) {
     const char *name = cs_http_head_name(h, i);
-    /* Hop-by-hop headers stay here; we speak Connection: close upstream. */
-    if (strcasecmp(name, "Proxy-Connection") == 0 || strcasecmp(name, "Connection") == 0 ||
-        strcasecmp(name, "Keep-Alive") == 0 || strcasecmp(name, "Proxy-Authorization") == 0)
+    if (hop_header(name))
       continue;
-    n += (size_t)snprintf(out + n, cap - n, "%s: %s\r\n", name, cs_http_head_value(h, i));
+    n += (size_t)snprintf(buf + n, cap - n, "%s: %s\r\n", name, cs_http_head_value(h, i));
   }
   if (n < cap)
-    n += (size_t)snprintf(out + n, cap - n, "Connection: close\r\nVia: 1.1 certskew\r\n\r\n");
+    n += (size_t)snprintf(buf + n, cap - n, "Connection: close\r\nVia: 1.1 certskew\r\n\r\n");
   if (n >= cap) {
-    free(out);
-    send_simple(c, 431, "request head too large to forward");
+    free(buf);
+    return CS_ETOOBIG;
+  }
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+/* The response head as the client gets it: hop headers replaced by our
+ * own Connection. */
+static int plain_response_head(cs_conn_t *c, char **out, size_t *len) {
+  const cs_http_head_t *r = c->resp;
+  size_t cap = CS_HTTP_HEAD_MAX + 1024, n = 0;
+  char *buf = malloc(cap); /* handed to the caller */
+  if (buf == NULL)
+    return CS_ENOMEM;
+  n += (size_t)snprintf(buf, cap, "HTTP/1.1 %d %s\r\n", r->status_code, cs_http_head_url(r));
+  for (size_t i = 0; i < cs_http_head_count(r) && n < cap; i++) {
+    const char *name = cs_http_head_name(r, i);
+    if (strcasecmp(name, "Connection") == 0 || strcasecmp(name, "Keep-Alive") == 0 ||
+        strcasecmp(name, "Proxy-Connection") == 0)
+      continue;
+    n += (size_t)snprintf(buf + n, cap - n, "%s: %s\r\n", name, cs_http_head_value(r, i));
+  }
+  if (n < cap && r->status_code >= 200)
+    n += (size_t)snprintf(buf + n, cap - n, "Connection: %s\r\n",
+                          c->plain_keep ? "keep-alive" : "close");
+  if (n < cap)
+    n += (size_t)snprintf(buf + n, cap - n, "\r\n");
+  if (n >= cap) {
+    free(buf);
+    return CS_ETOOBIG;
+  }
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+/* Client bytes while a request is being forwarded: its body goes
+ * upstream, whatever follows waits (a pipelined request). */
+static void plain_client_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
+  size_t used = 0;
+  if (!c->req_done && len > 0) {
+    if (c->req_left < 0) {
+      int rc = cs_http_head_feed_body(c->head, (const char *)buf, len, &used);
+      if (rc < 0) {
+        plain_fail(c, 400, "malformed chunked request body");
+        return;
+      }
+      c->req_done = rc == 1;
+    } else {
+      used = (unsigned long long)c->req_left < len ? (size_t)c->req_left : len;
+      c->req_left -= (long long)used;
+      c->req_done = c->req_left == 0;
+    }
+    if (used > 0 && cs_endpoint_write_copy(&c->upstream, buf, used) != 0) {
+      conn_close(c);
+      return;
+    }
+  }
+  if (used < len) {
+    uint8_t *p = realloc(c->pending, c->pending_len + (len - used));
+    if (p == NULL) {
+      conn_close(c);
+      return;
+    }
+    memcpy(p + c->pending_len, buf + used, len - used);
+    c->pending = p;
+    c->pending_len += len - used;
+  }
+  /* Backpressure: the upstream's queue, or requests piling up. */
+  if (c->upstream.queued >= CS_EP_WRITE_HIGH || c->pending_len >= PENDING_MAX)
+    pause_side(&c->client);
+}
+
+static void plain_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
+  cs_conn_t *c = ep->owner;
+  touch(c);
+  if (nread < 0) {
+    ep->eof = 1;
+    c->plain_keep = 0;
+    if (!c->req_done)
+      conn_close(c); /* the request was cut short */
     return;
   }
-  if (cs_endpoint_write_owned(&c->upstream, (uint8_t *)out, n) != 0 ||
-      (c->pending_len > 0 &&
-       cs_endpoint_write_copy(&c->upstream, c->pending, c->pending_len) != 0)) {
+  plain_client_bytes(c, buf, (size_t)nread);
+  free(buf);
+}
+
+static void plain_drain(cs_endpoint_t *to) {
+  cs_conn_t *c = to->owner;
+  cs_endpoint_t *from = peer_of(c, to);
+  touch(c);
+  if (c->state != ST_PLAIN || !from->paused || from->eof)
+    return;
+  if (from == &c->client && c->pending_len >= PENDING_MAX)
+    return;
+  from->paused = 0;
+  if (cs_endpoint_read_start(from) != 0)
+    conn_close(c);
+}
+
+static void plain_next(cs_conn_t *c);
+
+static void plain_upstream_closed(cs_endpoint_t *ep) {
+  cs_conn_t *c = ep->owner;
+  if (c->state == ST_PLAIN_NEXT)
+    plain_next(c);
+  else
+    maybe_free(c);
+}
+
+static void plain_response_done(cs_conn_t *c) {
+  cs_endpoint_read_stop(&c->upstream);
+  c->client.on_read = on_client_read;
+  if (!c->plain_keep || !c->req_done) {
+    c->state = ST_FINAL;
+    cs_endpoint_close(&c->upstream);
+    c->client.on_shutdown = on_final_shutdown;
+    cs_endpoint_shutdown(&c->client);
+    if (!c->client.eof && cs_endpoint_read_start(&c->client) != 0)
+      conn_close(c);
+    return;
+  }
+  c->state = ST_PLAIN_NEXT;
+  cs_endpoint_read_stop(&c->client);
+  c->upstream.on_closed = plain_upstream_closed;
+  cs_endpoint_close(&c->upstream);
+}
+
+/* The upstream handle is closed: the connection starts over with the
+ * requests that waited. */
+static void plain_next(cs_conn_t *c) {
+  cs_upstream_free(&c->up);
+  cs_upstream_init(&c->up);
+  cs_endpoint_init(&c->upstream, c, "upstream");
+  c->upstream.on_closed = on_ep_closed;
+  c->upstream.on_write_error = on_write_error;
+  free(c->resp);
+  c->resp = NULL;
+  c->resp_body = c->req_done = 0;
+  c->client.paused = 0;
+  cs_http_head_init(c->head);
+  c->state = ST_HEAD;
+  c->accepted_at = uv_now(c->px->loop); /* the next head has its own deadline */
+  uint8_t *p = c->pending;
+  size_t n = c->pending_len;
+  c->pending = NULL;
+  c->pending_len = 0;
+  if (n > 0)
+    head_feed(c, p, n);
+  free(p);
+  if (c->state == ST_HEAD && cs_endpoint_read_start(&c->client) != 0)
+    conn_close(c);
+}
+
+/* Response bytes: the head is parsed and rewritten, the body relayed by
+ * its framing; what a server sends after its response is dropped. */
+static void plain_response_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
+  size_t off = 0;
+  while (off < len && c->state == ST_PLAIN) {
+    size_t used = 0;
+    if (!c->resp_body) {
+      int rc = cs_http_head_feed(c->resp, (const char *)buf + off, len - off, &used);
+      if (rc < 0) {
+        plain_fail(c, 502, "malformed response from the upstream server");
+        return;
+      }
+      if (rc == 0)
+        return;
+      off += used;
+      int status = c->resp->status_code;
+      if (status == 101) {
+        plain_fail(c, 502, "protocol upgrades are not relayed over plain HTTP");
+        return;
+      }
+      int interim = status >= 100 && status < 200;
+      int nobody = c->plain_head_only || status == 204 || status == 304 ||
+                   (!c->resp->chunked && c->resp->content_length == 0);
+      if (!interim && !nobody && !c->resp->chunked && c->resp->content_length < 0)
+        c->plain_keep = 0; /* delimited by the end of the connection */
+      char *head = NULL;
+      size_t hlen = 0;
+      if (plain_response_head(c, &head, &hlen) != 0) {
+        plain_fail(c, 502, "response head too large to relay");
+        return;
+      }
+      if (cs_endpoint_write_owned(&c->client, (uint8_t *)head, hlen) != 0) {
+        conn_close(c);
+        return;
+      }
+      if (interim) {
+        cs_http_head_init_response(c->resp); /* the final response follows */
+        continue;
+      }
+      c->resp_body = 1;
+      if (nobody) {
+        plain_response_done(c);
+        return;
+      }
+      continue;
+    }
+    int rc = cs_http_head_feed_body(c->resp, (const char *)buf + off, len - off, &used);
+    if (rc < 0) {
+      logv(c, "plain HTTP: malformed response body");
+      conn_close(c);
+      return;
+    }
+    if (used > 0 && cs_endpoint_write_copy(&c->client, buf + off, used) != 0) {
+      conn_close(c);
+      return;
+    }
+    off += used;
+    if (rc == 1) {
+      plain_response_done(c);
+      return;
+    }
+  }
+  if (c->state == ST_PLAIN && c->client.queued >= CS_EP_WRITE_HIGH)
+    pause_side(&c->upstream);
+}
+
+static void plain_upstream_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
+  cs_conn_t *c = ep->owner;
+  touch(c);
+  if (nread >= 0) {
+    plain_response_bytes(c, buf, (size_t)nread);
+    free(buf);
+    return;
+  }
+  ep->eof = 1;
+  if (!c->resp_body) {
+    plain_fail(c, 502, "the upstream server closed the connection without a response");
+    return;
+  }
+  if (cs_http_head_finish(c->resp) == 1) {
+    plain_response_done(c);
+    return;
+  }
+  logv(c, "plain HTTP: response cut short by the upstream server");
+  conn_close(c);
+}
+
+/* The upstream is connected: the request goes out, then its body. */
+static void plain_start(cs_conn_t *c) {
+  char *head = NULL;
+  size_t hlen = 0;
+  int rc = plain_request_head(c, &head, &hlen);
+  if (rc != 0) {
+    send_simple(c, rc == CS_ETOOBIG ? 431 : 500, "request head too large to forward");
+    return;
+  }
+  if (cs_endpoint_write_owned(&c->upstream, (uint8_t *)head, hlen) != 0) {
     conn_close(c);
     return;
   }
-  free(c->pending);
+  c->resp = malloc(sizeof *c->resp); /* owned by c */
+  if (c->resp == NULL) {
+    conn_close(c);
+    return;
+  }
+  cs_http_head_init_response(c->resp);
+  c->state = ST_PLAIN;
+  touch(c);
+  c->plain_keep = c->head->keep_alive;
+  c->plain_head_only = strcmp(c->method, "HEAD") == 0;
+  c->req_left = c->head->chunked ? -1 : c->head->content_length > 0 ? c->head->content_length : 0;
+  c->req_done = c->req_left == 0;
+  c->resp_body = 0;
+  c->client.on_read = plain_client_read;
+  c->upstream.on_read = plain_upstream_read;
+  c->client.on_drain = plain_drain;
+  c->upstream.on_drain = plain_drain;
+  uint8_t *p = c->pending;
+  size_t n = c->pending_len;
   c->pending = NULL;
   c->pending_len = 0;
-  start_relay(c);
+  plain_client_bytes(c, p, n);
+  free(p);
+  if (c->state != ST_PLAIN)
+    return;
+  if ((!c->client.paused && !c->client.eof && cs_endpoint_read_start(&c->client) != 0) ||
+      cs_endpoint_read_start(&c->upstream) != 0)
+    conn_close(c);
 }
 
 static void note_failure(cs_conn_t *c, const char *code, const char *msg) {
@@ -710,7 +1050,7 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
       c->ua_pending = 1;
   }
   if (!c->is_connect) {
-    forward_plain_head(c);
+    plain_start(c);
     return;
   }
   start_client_tls(c);
@@ -745,10 +1085,25 @@ static void start_passthrough(cs_conn_t *c, int status) {
   start_relay(c);
 }
 
+/* An IP literal target (0.0.0.0, ::, ::ffff:127.0.0.1, any local interface
+ * address) that reaches the proxy's own port: refused by name, before any
+ * connection. Names and other spellings are checked again after resolution
+ * (cs_upstream_reaches_self in upstream.c: 502 UPSTREAM_LOOP). */
+static int literal_reaches_self(const cs_conn_t *c) {
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  if (uv_ip4_addr(c->target.host, c->target.port, (struct sockaddr_in *)&ss) != 0 &&
+      uv_ip6_addr(c->target.host, c->target.port, (struct sockaddr_in6 *)&ss) != 0)
+    return 0;
+  return cs_upstream_reaches_self(&c->px->up, (const struct sockaddr *)&ss);
+}
+
 static int is_self_target(const cs_conn_t *c) {
   const cs_proxy_ctx_t *px = c->px;
   if (c->target.port != px->self_port)
     return 0;
+  if (literal_reaches_self(c))
+    return 1;
   const char *h = c->target.host;
   unsigned char ip[16];
   size_t n = cs_x509_parse_ip(h, ip);
@@ -817,7 +1172,38 @@ static void handle_head(cs_conn_t *c) {
     start_api(c);
     return;
   }
+  const char *refused = c->is_connect ? NULL : plain_refusal(c);
+  if (refused != NULL) {
+    send_simple(c, 400, refused);
+    return;
+  }
   start_upstream(c);
+}
+
+/* Bytes of a request head (the first, or one that waited behind a plain
+ * HTTP response); what follows the head is kept in c->pending. */
+static void head_feed(cs_conn_t *c, const uint8_t *buf, size_t len) {
+  size_t used = 0;
+  int rc = cs_http_head_feed(c->head, (const char *)buf, len, &used);
+  if (rc == 0)
+    return;
+  if (rc < 0) {
+    send_simple(c, rc == CS_ETOOBIG ? 431 : 400,
+                rc == CS_ETOOBIG ? "request head too large or too many headers"
+                                 : "malformed HTTP request");
+    return;
+  }
+  if (used < len) {
+    uint8_t *p = realloc(c->pending, c->pending_len + (len - used)); /* owned by c */
+    if (p == NULL) {
+      conn_close(c);
+      return;
+    }
+    memcpy(p + c->pending_len, buf + used, len - used);
+    c->pending = p;
+    c->pending_len += len - used;
+  }
+  handle_head(c);
 }
 
 static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
@@ -833,29 +1219,9 @@ static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
   }
   size_t len = (size_t)nread;
   switch (c->state) {
-  case ST_HEAD: {
-    size_t used = 0;
-    int rc = cs_http_head_feed(c->head, (const char *)buf, len, &used);
-    if (rc == 0)
-      break;
-    if (rc < 0) {
-      send_simple(c, rc == CS_ETOOBIG ? 431 : 400,
-                  rc == CS_ETOOBIG ? "request head too large or too many headers"
-                                   : "malformed HTTP request");
-      break;
-    }
-    if (used < len) {
-      c->pending = malloc(len - used); /* owned by c */
-      if (c->pending == NULL) {
-        conn_close(c);
-        break;
-      }
-      memcpy(c->pending, buf + used, len - used);
-      c->pending_len = len - used;
-    }
-    handle_head(c);
+  case ST_HEAD:
+    head_feed(c, buf, len);
     break;
-  }
   case ST_API_BODY:
     api_body_add(c, buf, len);
     break;
@@ -901,7 +1267,8 @@ static void on_timer(uv_timer_t *t) {
   uint64_t idle = uv_now(c->px->loop) - c->last_activity;
   uint64_t limit;
   switch (c->state) {
-  case ST_RELAY: limit = (uint64_t)cfg->idle_timeout_ms; break;
+  case ST_RELAY:
+  case ST_PLAIN: limit = (uint64_t)cfg->idle_timeout_ms; break;
   case ST_FINAL: limit = FINAL_LINGER_MS; break;
   default:
     /* Before the relay the timeout is a deadline from accept, not an idle
@@ -914,8 +1281,9 @@ static void on_timer(uv_timer_t *t) {
   if (idle < limit)
     return;
   logv(c, "timed out in state %d after %llu ms", (int)c->state, (unsigned long long)idle);
-  if (c->state == ST_HEAD) {
-    send_simple(c, 408, "timed out waiting for the request");
+  if (c->state == ST_HEAD || c->state == ST_API_BODY) {
+    send_simple(c, 408, c->state == ST_HEAD ? "timed out waiting for the request"
+                                            : "timed out waiting for the request body");
     return;
   }
   if (c->state == ST_UPSTREAM) {
@@ -951,8 +1319,34 @@ static int is_loopback_peer(uv_tcp_t *tcp) {
 
 static void on_refused_closed(uv_handle_t *h) { free(h); }
 
+/* Whether a new client must be refused with 503 (busy.h): at --max-conns,
+ * or with few file descriptors left. The lowest free descriptor, probed
+ * with F_DUPFD, says how many are left below the soft limit. */
+static int refuse_busy(cs_proxy_ctx_t *px, uv_stream_t *server) {
+  char why[160];
+  if (px->nconns >= px->cfg->max_conns) {
+    snprintf(why, sizeof why, "%zu connections open, the --max-conns limit", px->nconns);
+    cs_busy_accept_refuse(px, server, "PROXY_BUSY", why);
+    return 1;
+  }
+  uv_os_fd_t lfd;
+  if (uv_fileno((uv_handle_t *)server, &lfd) != 0)
+    return 0;
+  int probe = fcntl(lfd, F_DUPFD_CLOEXEC, 0);
+  int low = probe < 0 || cs_busy_fd_low(probe);
+  if (probe >= 0)
+    close(probe);
+  if (!low)
+    return 0;
+  snprintf(why, sizeof why, "near the file descriptor limit (%zu connections open)", px->nconns);
+  cs_busy_accept_refuse(px, server, "PROXY_FD_LIMIT", why);
+  return 1;
+}
+
 void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
-  int over = px->stopping || px->nconns >= px->cfg->max_conns;
+  if (!px->stopping && refuse_busy(px, server))
+    return;
+  int over = px->stopping;
   cs_conn_t *c = over ? NULL : calloc(1, sizeof *c); /* freed in maybe_free */
   if (c == NULL) {
     /* Accept and drop, so the backlog does not fill with waiting clients. */

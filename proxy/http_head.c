@@ -76,9 +76,19 @@ static int on_value_complete(llhttp_t *p) {
   return 0;
 }
 
+static int on_status(llhttp_t *p, const char *at, size_t len) {
+  return append(from(p), &from(p)->url, at, len); /* responses: the reason phrase */
+}
+
+static int on_message_complete(llhttp_t *p) {
+  from(p)->message_done = 1;
+  return HPE_PAUSED; /* the caller learns where the message ended */
+}
+
 static int on_headers_complete(llhttp_t *p) {
   cs_http_head_t *h = from(p);
   h->done = 1;
+  h->status_code = p->status_code;
   h->http_major = p->http_major;
   h->http_minor = p->http_minor;
   h->keep_alive = llhttp_should_keep_alive(p);
@@ -96,12 +106,32 @@ void cs_http_head_init(cs_http_head_t *h) {
   h->settings.on_header_value = on_value;
   h->settings.on_header_value_complete = on_value_complete;
   h->settings.on_headers_complete = on_headers_complete;
+  h->settings.on_message_complete = on_message_complete;
   llhttp_init(&h->parser, HTTP_REQUEST, &h->settings);
   h->parser.data = h;
   h->content_length = -1;
 }
 
+static int head_feed(cs_http_head_t *h, const char *data, size_t len, size_t *consumed);
+
+/* obs-fold: a line of the head that starts with a space or tab (llhttp
+ * accepts it and joins the lines). */
+static void scan_fold(cs_http_head_t *h, const char *data, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (h->last_byte == '\n' && (data[i] == ' ' || data[i] == '\t'))
+      h->obs_fold = 1;
+    h->last_byte = data[i];
+  }
+}
+
 int cs_http_head_feed(cs_http_head_t *h, const char *data, size_t len, size_t *consumed) {
+  int rc = head_feed(h, data, len, consumed);
+  if (rc >= 0)
+    scan_fold(h, data, *consumed);
+  return rc;
+}
+
+static int head_feed(cs_http_head_t *h, const char *data, size_t len, size_t *consumed) {
   *consumed = 0;
   if (h->done)
     return 1;
@@ -125,6 +155,48 @@ int cs_http_head_feed(cs_http_head_t *h, const char *data, size_t len, size_t *c
     return CS_ETOOBIG;
   return 0;
 }
+
+void cs_http_head_init_response(cs_http_head_t *h) {
+  cs_http_head_init(h);
+  h->settings.on_status = on_status;
+  llhttp_init(&h->parser, HTTP_RESPONSE, &h->settings);
+  h->parser.data = h;
+}
+
+int cs_http_head_feed_body(cs_http_head_t *h, const char *data, size_t len, size_t *consumed) {
+  *consumed = 0;
+  if (h->message_done)
+    return 1;
+  if (!h->body_started) {
+    h->body_started = 1;
+    llhttp_resume(&h->parser);
+  }
+  llhttp_errno_t err = llhttp_execute(&h->parser, data, len);
+  if (h->message_done && (err == HPE_PAUSED || err == HPE_OK)) {
+    const char *pos = llhttp_get_error_pos(&h->parser);
+    *consumed = (err == HPE_PAUSED && pos != NULL && pos >= data && pos <= data + len)
+                    ? (size_t)(pos - data)
+                    : len;
+    return 1;
+  }
+  if (err != HPE_OK)
+    return CS_EPARSE;
+  *consumed = len;
+  return 0;
+}
+
+int cs_http_head_finish(cs_http_head_t *h) {
+  if (h->message_done)
+    return 1;
+  if (!h->body_started) {
+    h->body_started = 1;
+    llhttp_resume(&h->parser);
+  }
+  llhttp_errno_t err = llhttp_finish(&h->parser);
+  return (err == HPE_OK || err == HPE_PAUSED) && h->message_done ? 1 : 0;
+}
+
+int cs_http_head_has_obs_fold(const cs_http_head_t *h) { return h->obs_fold; }
 
 static const char *span_str(const cs_http_head_t *h, cs_http_span_t s) {
   return s.len == 0 && s.off == 0 && h->arena_used == 0 ? "" : h->arena + s.off;

@@ -4,6 +4,9 @@
  * or SIGTERM. See certskew/proxy/proxy.h.
  */
 #include <arpa/inet.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,7 @@ typedef struct runner {
   cs_clock_t exact;
   cs_enrich_queue_t *enrich;   /* owned; NULL without a store or with no_enrich */
   char crl_history[4200];      /* <home>/crl-history: the enrichment's fetched CRLs */
+  uint64_t trimmed_at;         /* px.closed_total at the last malloc_trim */
 } runner_t;
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -75,8 +79,26 @@ static void on_signal(uv_signal_t *s, int signum) {
   uv_close((uv_handle_t *)&r->flush, NULL);
 }
 
+/* Memory freed by closed connections goes back to the system. glibc keeps
+ * freed heap pages (and per-thread arenas) for reuse: after a burst of
+ * never-reading clients, each with up to 1 MB queued per side, the idle
+ * proxy stayed at the burst's size. malloc_trim returns every whole free
+ * page; it walks the heap (about a millisecond per 100 MB), so it runs on
+ * the flush tick, and only when connections closed since the last one. */
+static void release_memory(runner_t *r) {
+#if defined(__GLIBC__)
+  if (r->px.closed_total == r->trimmed_at)
+    return;
+  r->trimmed_at = r->px.closed_total;
+  malloc_trim(0);
+#else
+  (void)r;
+#endif
+}
+
 static void on_flush(uv_timer_t *t) {
   runner_t *r = t->data;
+  release_memory(r);
   if (r->px.store != NULL && cs_capture_store_flush(r->px.store, cs_fs_now_ms()) != 0)
     fprintf(stderr, "certskew: capture store: cannot write metadata (still serving)\n");
 }
@@ -183,8 +205,9 @@ static int start_listening(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_
   int len = sizeof ss;
   uv_tcp_getsockname(&r->server, (struct sockaddr *)&ss, &len);
   px->self_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-  memcpy(&px->up.self, &ss, sizeof ss);
-  px->up.has_self = 1;
+  if (cs_upstream_conf_set_self(&px->up, (const struct sockaddr *)&ss) != 0)
+    fprintf(stderr, "certskew: warning: cannot list the local interface addresses; loop "
+                    "detection knows only loopback and the listening address\n");
   int v6 = strchr(cfg->listen_host, ':') != NULL;
   snprintf(px->self_text, sizeof px->self_text, v6 ? "[%s]:%d" : "%s:%d", cfg->listen_host,
            px->self_port);

@@ -34,6 +34,7 @@ typedef struct cs_proxy_ctx {
   struct cs_conn *conns;      /* list of live connections */
   int stopping;
   uint64_t accepted, refused;
+  uint64_t closed_total;      /* connections freed since start */
 } cs_proxy_ctx_t;
 
 /* Takes a freshly accepted client (server is the listening handle). */

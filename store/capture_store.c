@@ -58,7 +58,10 @@ struct cs_capture_store {
   size_t n, cap, max;
   upstream_error_t errors[ERROR_RING];
   size_t nerrors, error_head;
-  char store_error[300];
+  char store_error[300];   /* the last write error, kept after recovery */
+  int64_t store_error_ms;   /* when it happened */
+  int store_error_now;      /* 1 until a new capture is written again */
+  uint64_t failed_writes;   /* captures not stored because a write failed */
 };
 
 static void copy_field(char *dst, size_t cap, const char *src) {
@@ -119,6 +122,8 @@ static cJSON *entry_json(const entry_t *e) {
 
 static void remember_error(cs_capture_store_t *s, const cs_errbuf_t *eb, int rc) {
   snprintf(s->store_error, sizeof s->store_error, "%s", eb->msg[0] ? eb->msg : cs_strerror(rc));
+  s->store_error_ms = cs_fs_now_ms();
+  s->store_error_now = 1;
 }
 
 static int write_meta(cs_capture_store_t *s, entry_t *e, int64_t now_ms, cs_errbuf_t *eb) {
@@ -141,11 +146,30 @@ static int write_meta(cs_capture_store_t *s, entry_t *e, int64_t now_ms, cs_errb
   return rc;
 }
 
-static int parse_time_field(const cJSON *o, const char *key, int64_t *out) {
+/* Numbers read from disk are checked before any conversion: a hand-edited
+ * or corrupt meta.json must not reach a double-to-integer conversion out of
+ * range (undefined behaviour). */
+#define TIME_MAX_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+#define SEEN_MAX 9007199254740992.0          /* 2^53: exact in a double */
+
+/* An integral number in [lo, hi] (both exactly representable), else CS_EPARSE. */
+static int int_field(const cJSON *o, const char *key, double lo, double hi, double *out) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   if (!cJSON_IsNumber(v))
     return CS_EPARSE;
-  *out = (int64_t)v->valuedouble;
+  double d = v->valuedouble;
+  /* NaN fails every comparison; infinities fail the range. */
+  if (!(d >= lo && d <= hi) || d != (double)(int64_t)d)
+    return CS_EPARSE;
+  *out = d;
+  return 0;
+}
+
+static int parse_time_field(const cJSON *o, const char *key, int64_t *out) {
+  double d = 0;
+  if (int_field(o, key, 0, (double)TIME_MAX_MS, &d) != 0)
+    return CS_EPARSE;
+  *out = (int64_t)d;
   return 0;
 }
 
@@ -222,6 +246,45 @@ static void sweep_incomplete(const char *capdir, const struct stat *st) {
     fprintf(stderr, "certskew: capture store: cannot remove incomplete %s\n", capdir);
 }
 
+/* 1 if capture directory name holds a regular file (never a symlink) file. */
+static int has_file(const cs_capture_store_t *s, const char *name, const char *file) {
+  char path[4400];
+  struct stat st;
+  int n = snprintf(path, sizeof path, "%s/%s/%s", s->dir, name, file);
+  return n > 0 && (size_t)n < sizeof path && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Fills e from a parsed meta.json; NULL when valid, else why not. */
+static const char *meta_from_json(entry_t *e, const char *name, const cJSON *o) {
+  copy_field(e->id, sizeof e->id, name);
+  copy_field(e->host, sizeof e->host, str_field(o, "host"));
+  copy_field(e->sni, sizeof e->sni, str_field(o, "sni"));
+  copy_field(e->upstream, sizeof e->upstream, str_field(o, "upstream"));
+  copy_field(e->tls_version, sizeof e->tls_version, str_field(o, "tls_version"));
+  copy_field(e->cipher, sizeof e->cipher, str_field(o, "cipher"));
+  copy_field(e->fp_hex, sizeof e->fp_hex, str_field(o, "chain_sha256"));
+  double port = 0, seen = 0;
+  if (int_field(o, "port", 1, 65535, &port) != 0)
+    return "port is not an integer in 1..65535";
+  if (int_field(o, "seen_count", 1, SEEN_MAX, &seen) != 0)
+    return "seen_count is not an integer in 1..2^53";
+  if (parse_time_field(o, "first_seen_ms", &e->first_seen_ms) != 0 ||
+      parse_time_field(o, "last_seen_ms", &e->last_seen_ms) != 0)
+    return "first_seen_ms or last_seen_ms is not a time in ms between 1970 and 9999";
+  if (e->first_seen_ms > e->last_seen_ms)
+    return "first_seen_ms is after last_seen_ms";
+  if (strlen(e->fp_hex) != 64 || strspn(e->fp_hex, "0123456789abcdef") != 64)
+    return "chain_sha256 is not 64 lower-case hex digits";
+  e->port = (int)port;
+  e->seen_count = (uint64_t)seen;
+  const char *worst = str_field(o, "worst");
+  e->worst = strcmp(worst, "error") == 0     ? 2
+             : strcmp(worst, "warning") == 0 ? 1
+             : strcmp(worst, "info") == 0    ? 0
+                                             : -1;
+  return NULL;
+}
+
 /* Indexes one existing capture directory; unreadable ones are skipped. */
 static void index_one(cs_capture_store_t *s, const char *name, const struct stat *st) {
   char path[4400];
@@ -239,38 +302,37 @@ static void index_one(cs_capture_store_t *s, const char *name, const struct stat
       sweep_incomplete(path, st);
     return;
   }
+  const char *why = NULL;
+  if (!has_file(s, name, "chain.pem") || !has_file(s, name, "report.json")) {
+    why = "chain.pem or report.json is missing";
+    goto skip;
+  }
   char *text = NULL;
   size_t len = 0;
-  if (cs_fs_read_file(path, FILE_MAX, &text, &len) != 0)
-    return;
+  if (cs_fs_read_file(path, FILE_MAX, &text, &len) != 0) {
+    why = "meta.json cannot be read";
+    goto skip;
+  }
   cJSON *o = cJSON_Parse(text);
   free(text);
-  if (o == NULL || grow(s) != 0) {
+  if (o == NULL) {
+    why = "meta.json is not JSON";
+    goto skip;
+  }
+  if (grow(s) != 0) {
     cJSON_Delete(o);
     return;
   }
   entry_t *e = &s->entries[s->n];
   memset(e, 0, sizeof *e);
-  copy_field(e->id, sizeof e->id, name);
-  copy_field(e->host, sizeof e->host, str_field(o, "host"));
-  copy_field(e->sni, sizeof e->sni, str_field(o, "sni"));
-  copy_field(e->upstream, sizeof e->upstream, str_field(o, "upstream"));
-  copy_field(e->tls_version, sizeof e->tls_version, str_field(o, "tls_version"));
-  copy_field(e->cipher, sizeof e->cipher, str_field(o, "cipher"));
-  copy_field(e->fp_hex, sizeof e->fp_hex, str_field(o, "chain_sha256"));
-  const cJSON *port = cJSON_GetObjectItemCaseSensitive(o, "port");
-  const cJSON *seen = cJSON_GetObjectItemCaseSensitive(o, "seen_count");
-  const char *worst = str_field(o, "worst");
-  e->port = cJSON_IsNumber(port) ? port->valueint : 0;
-  e->seen_count = cJSON_IsNumber(seen) ? (uint64_t)seen->valuedouble : 1;
-  e->worst = strcmp(worst, "error") == 0 ? 2 : strcmp(worst, "warning") == 0 ? 1
-             : strcmp(worst, "info") == 0    ? 0
-                                             : -1;
-  int ok = parse_time_field(o, "first_seen_ms", &e->first_seen_ms) == 0 &&
-           parse_time_field(o, "last_seen_ms", &e->last_seen_ms) == 0 && e->fp_hex[0] != '\0';
+  why = meta_from_json(e, name, o);
   cJSON_Delete(o);
-  if (ok)
+  if (why == NULL) {
     s->n++;
+    return;
+  }
+skip:
+  fprintf(stderr, "certskew: capture store: skipping %s/%s: %s\n", s->dir, name, why);
 }
 
 static void index_dir(cs_capture_store_t *s) {
@@ -356,7 +418,7 @@ static int write_new(cs_capture_store_t *s, entry_t *e, const char *chain_pem,
     rc = cs_fs_mkdirs(path, 0700, eb);
   if (rc == 0 && entry_path(s, e, "chain.pem", path, sizeof path) == 0)
     rc = cs_fs_write_atomic(path, chain_pem, strlen(chain_pem), 0644, eb);
-  if (rc == 0 && report_json != NULL && entry_path(s, e, "report.json", path, sizeof path) == 0)
+  if (rc == 0 && entry_path(s, e, "report.json", path, sizeof path) == 0)
     rc = cs_fs_write_atomic(path, report_json, strlen(report_json), 0644, eb);
   if (rc == 0)
     rc = write_meta(s, e, now_ms, eb);
@@ -386,10 +448,11 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
   if (is_new != NULL)
     *is_new = 0;
   entry_t *e = find(s, id);
-  if (e == NULL && (chain_pem == NULL || chain_pem[0] == '\0'))
-    /* A capture is its served chain: never create one without it (a caller
-     * that believed the capture existed, e.g. after its eviction). */
-    return cs_errbuf_set(eb, CS_EINVAL, "capture %.100s: no chain to store", id);
+  if (e == NULL && (chain_pem == NULL || chain_pem[0] == '\0' || report_json == NULL))
+    /* A capture is its served chain and its report: never create one
+     * without them (a caller that believed the capture existed, e.g. after
+     * its eviction). */
+    return cs_errbuf_set(eb, CS_EINVAL, "capture %.100s: no chain or report to store", id);
   if (e != NULL) {
     e->seen_count++;
     e->last_seen_ms = now_ms;
@@ -400,8 +463,12 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
   }
   if (grow(s) != 0)
     return CS_ENOMEM;
-  e = &s->entries[s->n++];
-  memset(e, 0, sizeof *e);
+  /* Written whole before it is indexed: a capture that could not be written
+   * (full disk, read-only store) is not listed, its partial directory is
+   * removed, and the next sighting of the chain tries the whole write again. */
+  entry_t fresh;
+  memset(&fresh, 0, sizeof fresh);
+  e = &fresh;
   copy_field(e->id, sizeof e->id, id);
   copy_field(e->host, sizeof e->host, meta->host);
   copy_field(e->sni, sizeof e->sni, meta->sni);
@@ -413,12 +480,24 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
   e->worst = meta->worst;
   e->first_seen_ms = e->last_seen_ms = now_ms;
   e->seen_count = 1;
+  int rc = write_new(s, e, chain_pem, report_json, now_ms, eb);
+  if (rc != 0) {
+    char path[4400];
+    if (entry_path(s, e, NULL, path, sizeof path) == 0)
+      if (cs_fs_remove_dir(path) != 0) /* what is left of it */
+        fprintf(stderr, "certskew: capture store: cannot remove the partial %s\n", path);
+    s->failed_writes++;
+    if (id_out != NULL)
+      id_out[0] = '\0';
+    return rc;
+  }
+  s->entries[s->n++] = fresh;
+  s->store_error_now = 0;
   if (is_new != NULL)
     *is_new = 1;
-  int rc = write_new(s, e, chain_pem, report_json, now_ms, eb);
   while (s->n > s->max)
     evict_oldest(s, find(s, id));
-  return rc;
+  return 0;
 }
 
 int cs_capture_store_update_report(cs_capture_store_t *s, const char *id,
@@ -495,10 +574,25 @@ char *cs_capture_store_list_json(cs_capture_store_t *s) {
     cJSON_AddStringToObject(o, "at", at);
     cJSON_AddItemToArray(errs, o);
   }
-  if (s->store_error[0] != '\0')
+  /* store_error: the last write error, while writes are failing (null once a
+   * capture has been written again); store_last_error keeps it afterwards,
+   * with failed_writes counting the captures that were not stored. */
+  if (s->store_error[0] != '\0' && s->store_error_now)
     cJSON_AddStringToObject(root, "store_error", s->store_error);
   else
     cJSON_AddNullToObject(root, "store_error");
+  if (s->store_error[0] != '\0') {
+    char at[CS_TIME_STRLEN];
+    cs_time_format(s->store_error_ms, at);
+    cJSON *le = cJSON_AddObjectToObject(root, "store_last_error");
+    if (le != NULL) {
+      cJSON_AddStringToObject(le, "message", s->store_error);
+      cJSON_AddStringToObject(le, "at", at);
+    }
+  } else {
+    cJSON_AddNullToObject(root, "store_last_error");
+  }
+  cJSON_AddNumberToObject(root, "store_failed_writes", (double)s->failed_writes);
   char *text = cJSON_Print(root); /* owned by the caller */
   cJSON_Delete(root);
   return text;

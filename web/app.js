@@ -119,6 +119,7 @@ async function poll() {
       $('poll-status').textContent = `${state.lastCount} capture${state.lastCount === 1 ? '' : 's'}` +
         (data.store_error ? ` · store problem: ${data.store_error}` : '');
     }
+    showStoreError(data);
     document.body.dataset.lastPoll = iso(Date.now());
   } catch (e) {
     $('poll-status').textContent = `Cannot reach the proxy API: ${e.message}`;
@@ -244,3 +245,19 @@ $('report-file').addEventListener('change', (e) => {
 window.addEventListener('hashchange', route);
 route();
 poll();
+
+// The capture store's write failures (full disk, read-only store): shown
+// while they last, and afterwards how many captures were not stored.
+function showStoreError(data) {
+  const el = $('store-error');
+  const last = data.store_last_error;
+  const failed = Number(data.store_failed_writes) || 0;
+  let text = '';
+  if (data.store_error) {
+    text = `Capture store error: ${data.store_error}. Traffic is still relayed, but new captures are not saved.`;
+  } else if (last && failed > 0) {
+    text = `The capture store failed at ${last.at} (${last.message}); ${failed} capture${failed === 1 ? ' was' : 's were'} not saved.`;
+  }
+  el.hidden = text === '';
+  if (el.textContent !== text) el.textContent = text;
+}

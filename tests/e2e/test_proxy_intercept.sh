@@ -97,7 +97,7 @@ px_check "silent client: closed within 1-5 s (${ms} ms)" test "$ms" -ge 900 -a "
 holder=$!
 sleep 0.5
 got=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$LIM/api/captures" 2>/dev/null)
-px_check "over --max-conns: the extra connection is closed (got '$got')" test "$got" = 000
+px_check "over --max-conns: the extra connection is answered 503 (got '$got')" test "$got" = 503
 wait "$holder"
 got=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$LIM/api/captures")
 px_check "after the first leaves, a new connection is served (got $got)" test "$got" = 200

@@ -46,9 +46,13 @@ typedef struct cs_upstream_conf {
   /* Session ticket keys for the proxy's client-facing (server) side, so
    * browsers resume their TLS sessions with the proxy. */
   mbedtls_ssl_ticket_context tickets;
-  /* The proxy's own listening address, to refuse connecting to itself. */
+  /* The proxy's own listening address, port and every local interface
+   * address, to refuse connecting to itself (cs_upstream_conf_set_self). */
   struct sockaddr_storage self;
   int has_self;
+  int self_port;
+  struct sockaddr_storage *local_addrs; /* owned */
+  size_t nlocal;
 } cs_upstream_conf_t;
 
 /* trust_file NULL: the system store (/etc/ssl/certs/ca-certificates.crt,
@@ -58,6 +62,17 @@ int cs_upstream_conf_init(cs_upstream_conf_t *uc, const char *trust_file, cs_err
     CS_MUST_CHECK;
 /* Safe twice. */
 void cs_upstream_conf_free(cs_upstream_conf_t *uc);
+/* Records the proxy's listening address and enumerates the local interface
+ * addresses (uv_interface_addresses), so cs_upstream_reaches_self knows
+ * what reaches the proxy. On error (CS_ENET, CS_ENOMEM) the listening
+ * address, loopback and unspecified addresses are still refused. */
+int cs_upstream_conf_set_self(cs_upstream_conf_t *uc, const struct sockaddr *listen_addr)
+    CS_MUST_CHECK;
+/* 1 if a connection to sa would reach the proxy itself: sa's port is the
+ * listening port and its address (IPv4-mapped IPv6 reduced to IPv4) is
+ * unspecified (0.0.0.0/8, ::), loopback (127/8, ::1), the listening address
+ * or any local interface's address. */
+int cs_upstream_reaches_self(const cs_upstream_conf_t *uc, const struct sockaddr *sa);
 /* ECDHE curves in browsers' preference order (NONE-terminated, static). */
 const mbedtls_ecp_group_id *cs_upstream_curves(void);
 /* Cipher suites, fastest relay first (0-terminated, static). */

@@ -41,10 +41,28 @@ typedef struct cs_http_head {
   int keep_alive;
   long long content_length;   /* -1 if none */
   int chunked;
+  int status_code;            /* responses */
+  int body_started;           /* cs_http_head_feed_body resumed the parser */
+  int message_done;           /* the whole message (head and body) was parsed */
+  int obs_fold;               /* a head line started with a space or tab */
+  char last_byte;             /* the last byte of head fed (for obs_fold) */
 } cs_http_head_t;
 
 /* Prepares h for one request head. Cannot fail. */
 void cs_http_head_init(cs_http_head_t *h);
+/* Prepares h for one response head (cs_http_head_url is then the reason
+ * phrase; status_code is set once the head is complete). Cannot fail. */
+void cs_http_head_init_response(cs_http_head_t *h);
+/* After the head is complete: feeds bytes of the body (Content-Length or
+ * chunked framing, as llhttp reads it). Returns 1 when the message ended
+ * (*consumed says how many of these bytes belonged to it), 0 when more are
+ * needed (all consumed), CS_EPARSE on malformed framing. */
+int cs_http_head_feed_body(cs_http_head_t *h, const char *data, size_t len, size_t *consumed);
+/* At the peer's EOF: 1 if that ends the message (a response delimited by
+ * the end of the connection), else 0 (truncated). */
+int cs_http_head_finish(cs_http_head_t *h);
+/* 1 if a header value was folded over lines (obs-fold, RFC 9112 §5.2). */
+int cs_http_head_has_obs_fold(const cs_http_head_t *h);
 /* Feeds bytes. Returns 1 when the head is complete (*consumed says how many
  * of these bytes belonged to it), 0 when more bytes are needed (all
  * consumed), CS_ETOOBIG when a limit is exceeded, CS_EPARSE on malformed

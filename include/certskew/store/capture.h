@@ -13,10 +13,13 @@
  * on cs_capture_store_flush). Retention is bounded: beyond max_captures the
  * least recently seen capture is deleted. Write failures (full disk,
  * unwritable directory) are returned and remembered (see the list JSON's
- * "store_error") so the proxy keeps serving without a store.
+ * "store_error", "store_last_error", "store_failed_writes") so the proxy
+ * keeps serving without a store.
  *
  * Crash safety: meta.json is written last, so a directory is a capture
- * exactly when it has meta.json; only those are indexed. Opening the store
+ * exactly when it has meta.json; only those with chain.pem and report.json
+ * and a meta.json whose every number is in range are indexed (others are
+ * skipped with a log line). Opening the store
  * sweeps what a kill -9 leaves: temp files of dead writers and, after a
  * minute, directories without meta.json. One store serves one proxy at a
  * time (several may read it).
@@ -61,10 +64,13 @@ void cs_capture_store_free(cs_capture_store_t *s);
 
 /* Records one sighting of a served chain. fp is the chain's SHA-256 (see
  * cs_chain_fingerprint); chain_pem and report_json are written only when
- * the chain is new (a new capture without chain_pem is refused: CS_EINVAL). id_out (optional) receives the capture id. *is_new
- * (optional) says whether a directory was created. Returns 0 or the
- * write error (CS_EIO / CS_ENOSPACE); the sighting is indexed in memory
- * either way. */
+ * the chain is new (a new capture without chain_pem or report_json is
+ * refused: CS_EINVAL). id_out (optional) receives the capture id ("" when a
+ * new capture could not be written). *is_new (optional) says whether a
+ * directory was created. Returns 0 or the write error (CS_EIO /
+ * CS_ENOSPACE): a new capture is indexed only once all three files are
+ * written; a failed one is removed and not indexed, so the next sighting
+ * writes it whole again. */
 int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
                          const uint8_t fp[32], const char *chain_pem, const char *report_json,
                          int64_t now_ms, char id_out[CS_CAPTURE_ID_MAX], int *is_new,
@@ -85,7 +91,8 @@ void cs_capture_store_note_error(cs_capture_store_t *s, const char *host, int po
 /* Writes dirty metadata now. Returns the first write error, or 0. */
 int cs_capture_store_flush(cs_capture_store_t *s, int64_t now_ms) CS_MUST_CHECK;
 
-/* JSON {"captures":[...], "errors":[...], "store_error": null|"..."}, newly
+/* JSON {"captures":[...], "errors":[...], "store_error": null|"...",
+ * "store_last_error": null|{"message","at"}, "store_failed_writes": N}, newly
  * allocated (caller frees), NULL on allocation failure. */
 char *cs_capture_store_list_json(cs_capture_store_t *s);
 
