@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "tls_wbuf.h"
+#include "tls_hello_ext.h"
 
 static const uint16_t SUITES[] = {
     0x1301, 0x1302, 0x1303,                         /* TLS 1.3 */
@@ -23,10 +23,6 @@ static const uint16_t SUITES[] = {
  * HelloRetryRequest may pick any of them. */
 static const uint16_t GROUPS[] = {CS_TLS13_GROUP_X25519, CS_TLS13_GROUP_P256,
                                   CS_TLS13_GROUP_P384};
-/* ECDSA and RSA-PSS (rsae) for TLS 1.3 CertificateVerify; PKCS#1 v1.5 only
- * for TLS 1.2 and certificate signatures. */
-static const uint16_t SIGALGS[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
-                                   0x0401, 0x0501, 0x0601, 0x0203, 0x0201};
 static const uint16_t VERSIONS[] = {0x0304, 0x0303};
 
 int cs_tls13_group_offered(uint16_t group) {
@@ -34,18 +30,6 @@ int cs_tls13_group_offered(uint16_t group) {
     if (GROUPS[i] == group)
       return 1;
   return 0;
-}
-
-static void put_sni(cs_wbuf_t *w, const char *sni) {
-  size_t n = sni != NULL ? strlen(sni) : 0;
-  if (n == 0 || !cs_tls_is_dns_name(sni))
-    return;
-  cs_wbuf_put16(w, 0);
-  cs_wbuf_put16(w, (uint32_t)n + 5);
-  cs_wbuf_put16(w, (uint32_t)n + 3);
-  cs_wbuf_put8(w, 0); /* host_name */
-  cs_wbuf_put16(w, (uint32_t)n);
-  cs_wbuf_put(w, sni, n);
 }
 
 static void put_alpn(cs_wbuf_t *w) {
@@ -85,27 +69,14 @@ int cs_tls13_hello_build(const cs_tls13_hello_params_t *hp, uint8_t *buf, size_t
   cs_wbuf_put8(&w, 0);
   size_t ext_at = w.len;
   cs_wbuf_put16(&w, 0);
-  put_sni(&w, hp->sni);
-  cs_wbuf_put16(&w, 5); /* status_request: ocsp, no responder ids, no extensions */
-  cs_wbuf_put16(&w, 5);
-  cs_wbuf_put8(&w, 1);
-  cs_wbuf_put16(&w, 0);
-  cs_wbuf_put16(&w, 0);
-  cs_wbuf_put16(&w, 10);
-  cs_wbuf_put16(&w, 2 + sizeof(GROUPS));
-  cs_wbuf_put_u16_list(&w, GROUPS, sizeof(GROUPS) / sizeof(GROUPS[0]));
-  cs_wbuf_put16(&w, 11); /* ec_point_formats: uncompressed (TLS 1.2) */
-  cs_wbuf_put16(&w, 2);
-  cs_wbuf_put8(&w, 1);
-  cs_wbuf_put8(&w, 0);
-  cs_wbuf_put16(&w, 13);
-  cs_wbuf_put16(&w, 2 + sizeof(SIGALGS));
-  cs_wbuf_put_u16_list(&w, SIGALGS, sizeof(SIGALGS) / sizeof(SIGALGS[0]));
+  cs_tls_hello_put_sni(&w, hp->sni);
+  cs_tls_hello_put_status_request(&w);
+  cs_tls_hello_put_groups(&w, GROUPS, sizeof(GROUPS) / sizeof(GROUPS[0]));
+  cs_tls_hello_put_point_formats(&w);
+  cs_tls_hello_put_sigalgs(&w);
   put_alpn(&w);
-  cs_wbuf_put16(&w, 18); /* signed_certificate_timestamp: empty in the ClientHello */
-  cs_wbuf_put16(&w, 0);
-  cs_wbuf_put16(&w, 23); /* extended_master_secret (TLS 1.2) */
-  cs_wbuf_put16(&w, 0);
+  cs_tls_hello_put_sct_request(&w);
+  cs_tls_hello_put_ems(&w);
   cs_wbuf_put16(&w, 43); /* supported_versions */
   cs_wbuf_put16(&w, 1 + sizeof(VERSIONS));
   cs_wbuf_put8(&w, sizeof(VERSIONS));

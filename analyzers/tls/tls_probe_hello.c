@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "tls_wbuf.h"
+#include "tls_hello_ext.h"
 
 static const uint16_t SUITES[] = {
     0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, /* ECDHE AEAD */
@@ -17,8 +17,6 @@ static const uint16_t SUITES[] = {
     0x00FF,                                         /* renegotiation SCSV */
 };
 static const uint16_t GROUPS[] = {0x001D, 0x0017, 0x0018, 0x0019};
-static const uint16_t SIGALGS[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
-                                   0x0401, 0x0501, 0x0601, 0x0203, 0x0201};
 
 int cs_tls_probe_hello_build(const char *sni, const uint8_t random[32], uint8_t *buf,
                              size_t cap, size_t *len) {
@@ -44,33 +42,13 @@ int cs_tls_probe_hello_build(const char *sni, const uint8_t random[32], uint8_t 
   cs_wbuf_put8(&w, 0);
   size_t ext_at = w.len;
   cs_wbuf_put16(&w, 0);
-  if (sni_len > 0 && cs_tls_is_dns_name(sni)) {
-    cs_wbuf_put16(&w, 0);
-    cs_wbuf_put16(&w, (uint32_t)sni_len + 5);
-    cs_wbuf_put16(&w, (uint32_t)sni_len + 3);
-    cs_wbuf_put8(&w, 0);
-    cs_wbuf_put16(&w, (uint32_t)sni_len);
-    cs_wbuf_put(&w, sni, sni_len);
-  }
-  cs_wbuf_put16(&w, 5); /* status_request: ocsp, no responder ids, no extensions */
-  cs_wbuf_put16(&w, 5);
-  cs_wbuf_put8(&w, 1);
-  cs_wbuf_put16(&w, 0);
-  cs_wbuf_put16(&w, 0);
-  cs_wbuf_put16(&w, 10);
-  cs_wbuf_put16(&w, 2 + sizeof(GROUPS));
-  cs_wbuf_put_u16_list(&w, GROUPS, sizeof(GROUPS) / sizeof(GROUPS[0]));
-  cs_wbuf_put16(&w, 11); /* ec_point_formats: uncompressed */
-  cs_wbuf_put16(&w, 2);
-  cs_wbuf_put8(&w, 1);
-  cs_wbuf_put8(&w, 0);
-  cs_wbuf_put16(&w, 13);
-  cs_wbuf_put16(&w, 2 + sizeof(SIGALGS));
-  cs_wbuf_put_u16_list(&w, SIGALGS, sizeof(SIGALGS) / sizeof(SIGALGS[0]));
-  cs_wbuf_put16(&w, 18); /* signed_certificate_timestamp: empty in the ClientHello */
-  cs_wbuf_put16(&w, 0);
-  cs_wbuf_put16(&w, 23); /* extended_master_secret */
-  cs_wbuf_put16(&w, 0);
+  cs_tls_hello_put_sni(&w, sni);
+  cs_tls_hello_put_status_request(&w);
+  cs_tls_hello_put_groups(&w, GROUPS, sizeof(GROUPS) / sizeof(GROUPS[0]));
+  cs_tls_hello_put_point_formats(&w);
+  cs_tls_hello_put_sigalgs(&w);
+  cs_tls_hello_put_sct_request(&w);
+  cs_tls_hello_put_ems(&w);
   cs_wbuf_patch(&w, ext_at, 2);
   cs_wbuf_patch(&w, hs_len_at, 3);
   cs_wbuf_patch(&w, rec_len_at, 2);
