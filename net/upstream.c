@@ -368,14 +368,28 @@ static void handshake_step(cs_upstream_t *u) {
   if (tls_alert_is_protocol_version(&u->ep->bio)) {
     finish(u, CS_EUNSUPPORTED, "UPSTREAM_TLS13_ONLY",
            "%s (%s:%d) refused TLS 1.2: the server speaks only TLS 1.3, which this build's "
-           "mbedTLS 2.28 cannot negotiate, so its chain cannot be captured",
+           "mbedTLS 2.28 client cannot negotiate",
            u->addr, u->host, u->port);
     return;
   }
   char why[160];
   mbedtls_strerror(ret, why, sizeof why);
+  u->tls_ret = ret;
   finish(u, CS_ECRYPTO, "UPSTREAM_TLS_FAILED", "TLS handshake with %s (%s:%d) failed: %s",
          u->addr, u->host, u->port, why);
+}
+
+int cs_upstream_cannot_intercept(const cs_upstream_t *u) {
+  if (!u->tls || u->ep == NULL)
+    return 0;
+  if (strcmp(u->err_code, "UPSTREAM_TLS13_ONLY") == 0)
+    return 1;
+  if (strcmp(u->err_code, "UPSTREAM_TLS_FAILED") != 0 || u->tls_ret == 0)
+    return 0;
+  /* The server spoke TLS: its first record is a handshake (22) or alert
+   * (21) record of version 3.x. */
+  const cs_tls_bio_t *b = &u->ep->bio;
+  return b->nfirst >= 5 && (b->first[0] == 0x16 || b->first[0] == 0x15) && b->first[1] == 0x03;
 }
 
 static void on_tls_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {

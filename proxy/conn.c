@@ -1007,6 +1007,7 @@ static void note_failure(cs_conn_t *c, const char *code, const char *msg) {
 }
 
 static void start_passthrough(cs_conn_t *c, int status);
+static void start_fallback(cs_conn_t *c);
 
 static void on_upstream_done(cs_upstream_t *u, int status) {
   cs_conn_t *c = u->data;
@@ -1019,6 +1020,10 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
   touch(c);
   if (c->pt != NULL) {
     start_passthrough(c, status);
+    return;
+  }
+  if (status != 0 && c->is_connect && cs_upstream_cannot_intercept(u)) {
+    start_fallback(c);
     return;
   }
   if (status != 0) {
@@ -1054,6 +1059,55 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
     return;
   }
   start_client_tls(c);
+}
+
+/* ---- fallback: relaying what cannot be intercepted ----
+ *
+ * The upstream answered in TLS, but mbedTLS 2.28 could not complete the
+ * handshake (cs_upstream_cannot_intercept: TLS 1.3 only, a handshake message
+ * split over records or larger than one, ...). A direct connection would
+ * work, so instead of a 502 the tunnel is relayed byte for byte as with
+ * --passthrough, on a fresh TCP connection: the browser sees the real
+ * server, and the passthrough observer's side connection (the capture
+ * probe) captures the chain, its report saying why it was relayed. */
+
+static void fallback_upstream_closed(cs_endpoint_t *ep) {
+  cs_conn_t *c = ep->owner;
+  if (c->state != ST_UPSTREAM) {
+    maybe_free(c);
+    return;
+  }
+  cs_upstream_free(&c->up);
+  cs_upstream_init(&c->up);
+  cs_endpoint_init(&c->upstream, c, "upstream");
+  c->upstream.on_closed = on_ep_closed;
+  c->upstream.on_write_error = on_write_error;
+  c->up.data = c;
+  unsigned char ip[16];
+  int is_ip = cs_x509_parse_ip(c->target.host, ip) > 0;
+  if (cs_upstream_start(&c->up, c->px->loop, &c->px->up, &c->upstream, c->target.host,
+                        c->target.port, is_ip ? NULL : c->target.host, 0, on_upstream_done) != 0)
+    send_simple(c, 502, "cannot start resolving the upstream host");
+}
+
+static void start_fallback(cs_conn_t *c) {
+  cs_proxy_ctx_t *px = c->px;
+  if (cs_passthrough_new(&c->pt, px, c->target.host, c->target.port) != 0) {
+    conn_close(c);
+    return;
+  }
+  cs_passthrough_set_relayed(c->pt, c->up.err_code, c->up.err_msg);
+  /* Always said, verbose or not: the tunnel is no longer intercepted. */
+  fprintf(stderr, "certskew: [%s:%d] relaying without interception: %s: %s\n", c->target.host,
+          c->target.port, c->up.err_code, c->up.err_msg);
+  cs_leaf_release(c->leaf);
+  c->leaf = NULL;
+  /* The failed attempt's handle closes before the relay's connection opens
+   * (a libuv handle is not reused before its close callback). */
+  c->upstream.on_closed = fallback_upstream_closed;
+  cs_endpoint_close(&c->upstream);
+  if (!c->upstream.open)
+    fallback_upstream_closed(&c->upstream); /* nothing to wait for */
 }
 
 /* A passthrough tunnel: 200, then bytes both ways untouched (passthrough.h). */
