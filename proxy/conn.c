@@ -569,6 +569,12 @@ static void client_hs_step(cs_conn_t *c) {
   }
   if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
     return;
+  if (ret == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION) {
+    logv(c, "client TLS handshake refused: the client offers nothing newer than TLS 1.1 "
+            "(protocol_version alert sent)");
+    conn_close(c);
+    return;
+  }
   if (ret != 0) {
     logv(c, "client TLS handshake failed: -0x%04x (is the certskew CA trusted?)",
          (unsigned)-ret);
@@ -599,6 +605,9 @@ static int setup_client_tls(cs_conn_t *c) {
       mbedtls_ssl_conf_alpn_protocols(conf, alpn) != 0)
     return CS_ECRYPTO;
   mbedtls_ssl_conf_rng(conf, cs_rng_fill, &px->rng);
+  /* TLS 1.2 at least, like every current browser and TLS library: a client
+   * offering only TLS 1.0/1.1 gets a protocol_version alert. */
+  mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_curves(conf, cs_upstream_curves());
   mbedtls_ssl_conf_ciphersuites(conf, cs_upstream_ciphersuites());
   mbedtls_ssl_conf_sni(conf, on_sni, c);

@@ -115,6 +115,7 @@ struct cs_upstream {
   size_t chain_der_len;
   size_t ncerts;
   char tls_version[32];
+  int tls_version_id;           /* 0x0301 (TLS 1.0) ... 0x0303 (TLS 1.2) negotiated */
   char cipher[100];
   char alpn_chosen[32];
   int resumed;                  /* the handshake resumed a cached session */
