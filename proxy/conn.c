@@ -34,6 +34,7 @@
 #include "certskew/net/upstream.h"
 #include "certskew/clients/profile.h"
 #include "certskew/fetch/verdict.h"
+#include "certskew/tls/tls_hello_join.h"
 
 #define FINAL_LINGER_MS 5000
 #define PENDING_MAX (CS_EP_READ_CHUNK * 2)
@@ -76,6 +77,10 @@ typedef struct cs_conn {
   int ua_pending;           /* some client profile fails: the User-Agent of the first
                                request inside the tunnel decides (decide_by_user_agent) */
   uint8_t *held;            /* owned: that request's bytes, held until it decides */
+  uint8_t *hello;           /* owned: the client's first TLS bytes until its ClientHello is
+                               whole (client_hs_push) */
+  size_t hello_len;
+  int hello_done;           /* the ClientHello went to mbedTLS */
   size_t held_len;
   char fail_code[48];
   char fail_msg[CS_VERDICT_REASONS];
@@ -125,6 +130,7 @@ static void maybe_free(cs_conn_t *c) {
   cs_upstream_free(&c->up);
   cs_verdict_free(&c->verdict);
   free(c->held);
+  free(c->hello);
   cs_passthrough_release(c->pt);
   cs_leaf_release(c->leaf);
   cs_leaf_release(c->sni_leaf);
@@ -620,6 +626,70 @@ static int setup_client_tls(cs_conn_t *c) {
 
 static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
 
+/* A ClientHello over CS_TLS_HELLO_JOIN_MAX, or interrupted by another
+ * record: a fatal alert in the clear (handshake_failure), then close. */
+static void refuse_hello(cs_conn_t *c, int rc) {
+  static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40};
+  fprintf(stderr, "certskew: [%s:%d] client ClientHello refused: %s\n", c->target.host,
+          c->target.port,
+          rc == CS_ETOOBIG ? "larger than 16384 bytes (one record), which mbedTLS 2.28 cannot read"
+                           : "split by a record that is not a handshake record");
+  cs_endpoint_tls_free(&c->client);
+  if (cs_endpoint_write_copy(&c->client, alert, sizeof alert) != 0) {
+    conn_close(c);
+    return;
+  }
+  c->state = ST_FINAL;
+  c->client.on_shutdown = on_final_shutdown;
+  cs_endpoint_shutdown(&c->client);
+}
+
+/* Client bytes during its handshake. mbedTLS 2.28 reads a ClientHello from
+ * one record only: until the ClientHello is whole, the bytes are kept and
+ * joined into one record (certskew/tls/tls_hello_join.h); then they go
+ * straight to the BIO. Returns 1 when mbedTLS has new bytes, 0 when more are
+ * needed, -1 when the connection is being closed. */
+static int client_hs_push(cs_conn_t *c, const uint8_t *buf, size_t len) {
+  if (c->hello_done) {
+    if (cs_tls_bio_push(&c->client.bio, buf, len) == 0)
+      return 1;
+    conn_close(c);
+    return -1;
+  }
+  uint8_t *grown = realloc(c->hello, c->hello_len + len); /* owned by c */
+  if (grown == NULL) {
+    conn_close(c);
+    return -1;
+  }
+  memcpy(grown + c->hello_len, buf, len);
+  c->hello = grown;
+  c->hello_len += len;
+  uint8_t *joined = NULL;
+  size_t joined_len = 0;
+  int rc = cs_tls_hello_join(c->hello, c->hello_len, &joined, &joined_len);
+  if (rc == CS_HELLO_JOIN_NEED_MORE)
+    return 0;
+  if (rc < 0 && rc != CS_ENOMEM) {
+    refuse_hello(c, rc);
+    return -1;
+  }
+  if (rc == CS_HELLO_JOIN_JOINED)
+    logv(c, "client ClientHello joined from several records (%zu bytes)", joined_len);
+  int err = rc < 0 ? rc
+                   : cs_tls_bio_push(&c->client.bio, joined != NULL ? joined : c->hello,
+                                     joined != NULL ? joined_len : c->hello_len);
+  free(joined);
+  free(c->hello);
+  c->hello = NULL;
+  c->hello_len = 0;
+  c->hello_done = 1;
+  if (err != 0) {
+    conn_close(c);
+    return -1;
+  }
+  return 1;
+}
+
 static void start_client_tls(cs_conn_t *c) {
   static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
   if (cs_endpoint_write_copy(&c->client, ok, sizeof ok - 1) != 0 || setup_client_tls(c) != 0) {
@@ -628,19 +698,20 @@ static void start_client_tls(cs_conn_t *c) {
   }
   c->state = ST_CLIENT_HS;
   touch(c);
-  if (c->pending_len > 0 &&
-      cs_tls_bio_push(&c->client.bio, c->pending, c->pending_len) != 0) {
-    conn_close(c);
-    return;
-  }
-  free(c->pending);
+  uint8_t *p = c->pending;
+  size_t n = c->pending_len;
   c->pending = NULL;
   c->pending_len = 0;
+  int rc = n > 0 ? client_hs_push(c, p, n) : 0;
+  free(p);
+  if (rc < 0 || c->state != ST_CLIENT_HS)
+    return;
   if (cs_endpoint_read_start(&c->client) != 0) {
     conn_close(c);
     return;
   }
-  client_hs_step(c);
+  if (rc > 0 || n == 0)
+    client_hs_step(c);
 }
 
 /* ---- upstream ---- */
@@ -1305,15 +1376,15 @@ static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
     break;
   }
   case ST_CLIENT_HS:
+    if (client_hs_push(c, buf, len) > 0)
+      client_hs_step(c);
+    break;
   case ST_TLS_HEAD:
     if (cs_tls_bio_push(&ep->bio, buf, len) != 0) {
       conn_close(c);
       break;
     }
-    if (c->state == ST_CLIENT_HS)
-      client_hs_step(c);
-    else
-      tls_head_pump(c);
+    tls_head_pump(c);
     break;
   case ST_RELAY:
   case ST_FINAL:
