@@ -10,6 +10,7 @@
 #include "certskew/store/fs.h"
 #include "certskew/net/x509_write.h"
 #include "certskew/net/upstream.h"
+#include "certskew/fetch/stapling_probe.h"
 
 /* One diagnosis in flight on the caller's loop. Released (and the
  * caller's callback run) only once every handle it opened is closed and no
@@ -29,6 +30,7 @@ typedef struct run {
   int rc;
   int result_final;             /* the result will not change any more */
   int enriching;                /* waiting for the enrichment's callback */
+  int probing;                  /* waiting for the TLS 1.3 capture probe's callback */
   int timer_closed;
 } run_t;
 
@@ -54,7 +56,7 @@ static void finalize(run_t *r) {
 }
 
 static void release_if_idle(run_t *r) {
-  if (!r->result_final || !r->timer_closed || r->enriching || r->ep.open ||
+  if (!r->result_final || !r->timer_closed || r->enriching || r->probing || r->ep.open ||
       cs_upstream_busy(&r->up))
     return;
   cs_diagnose_cb cb = r->cb;
@@ -96,9 +98,13 @@ static void on_enriched(cs_enrich_result_t *er, void *ud) {
   run_t *r = ud;
   r->res->enrich = er;
   r->enriching = 0;
+  er->capture_tls_version = r->up.tls_version_id; /* PROTOCOL_TOO_OLD survives the re-judgement */
   judge_final(r, er);
   release_if_idle(r);
 }
+
+static void judge_capture(run_t *r);
+static int start_tls13_capture(run_t *r);
 
 static void on_done(cs_upstream_t *u, int status) {
   run_t *r = u->data;
@@ -112,9 +118,84 @@ static void on_done(cs_upstream_t *u, int status) {
   if (status != 0) {
     snprintf(res->err_code, sizeof res->err_code, "%s", u->err_code);
     snprintf(res->err_msg, sizeof res->err_msg, "%s", u->err_msg);
+    if (strcmp(u->err_code, "UPSTREAM_TLS13_ONLY") == 0 && start_tls13_capture(r) == 0)
+      return;
     finalize(r);
     return;
   }
+  judge_capture(r);
+}
+
+/* ---- TLS 1.3-only servers: the chain from the capture probe ----
+ * mbedTLS 2.28 cannot negotiate TLS 1.3; the stapling probe (its own
+ * ClientHello, TLS 1.3 and 1.2) can, and verifies the CertificateVerify.
+ * Its chain then goes through the same judgement as a captured one. */
+
+static const char *tls13_suite_name(uint16_t id) {
+  switch (id) {
+  case 0x1301: return "TLS_AES_128_GCM_SHA256";
+  case 0x1302: return "TLS_AES_256_GCM_SHA384";
+  case 0x1303: return "TLS_CHACHA20_POLY1305_SHA256";
+  default: return "";
+  }
+}
+
+static void on_tls13_capture(int err, const cs_tls_probe_result_t *pr, const char *detail,
+                             void *ud) {
+  run_t *r = ud;
+  r->probing = 0;
+  if (r->result_final) { /* timed out meanwhile */
+    release_if_idle(r);
+    return;
+  }
+  cs_upstream_t *u = &r->up;
+  size_t total = 0;
+  for (size_t i = 0; err == 0 && pr->outcome == CS_TLS_PROBE_DONE && i < pr->ncerts; i++)
+    total += pr->cert_lens[i];
+  if (total == 0 || (u->chain_der = malloc(total)) == NULL) { /* owned by u */
+    size_t n = strlen(r->res->err_msg);
+    snprintf(r->res->err_msg + n, sizeof r->res->err_msg - n, "; the TLS 1.3 capture failed too: %s",
+             err == 0 && pr->outcome == CS_TLS_PROBE_BAD_CERT_VERIFY ? pr->detail
+             : detail != NULL && detail[0] != '\0'                 ? detail
+                                                                   : "no certificate");
+    finalize(r);
+    return;
+  }
+  u->chain_der_len = 0;
+  for (size_t i = 0; i < pr->ncerts; i++) {
+    memcpy(u->chain_der + u->chain_der_len, pr->certs[i], pr->cert_lens[i]);
+    u->chain_der_len += pr->cert_lens[i];
+  }
+  u->ncerts = pr->ncerts;
+  u->tls_version_id = pr->version;
+  snprintf(u->tls_version, sizeof u->tls_version, "%s",
+           pr->version == 0x0304 ? "TLSv1.3" : "TLSv1.2");
+  snprintf(u->cipher, sizeof u->cipher, "%s", tls13_suite_name(pr->cipher_suite));
+  r->res->err_code[0] = r->res->err_msg[0] = '\0';
+  r->res->capture_method = CS_DIAGNOSE_CAPTURE_TLS13_PROBE;
+  judge_capture(r);
+}
+
+static int start_tls13_capture(run_t *r) {
+  struct sockaddr_storage peer;
+  int len = (int)sizeof peer;
+  if (!r->ep.open || uv_tcp_getpeername(&r->ep.tcp, (struct sockaddr *)&peer, &len) != 0)
+    return CS_ENET;
+  cs_endpoint_close(&r->ep);
+  cs_stapling_probe_opts_t o = {.addr = (const struct sockaddr *)&peer,
+                                .sni = r->up.sni[0] != '\0' ? r->up.sni : NULL,
+                                .handshake_timeout_ms = (uint64_t)r->opts->timeout_ms};
+  r->probing = 1;
+  int rc = cs_stapling_probe_start(r->loop, &o, on_tls13_capture, r);
+  if (rc != 0)
+    r->probing = 0;
+  return rc;
+}
+
+/* The chain is in r->up: judge it, then enrich it. */
+static void judge_capture(run_t *r) {
+  cs_upstream_t *u = &r->up;
+  cs_diagnose_result_t *res = r->res;
   res->connected = 1;
   snprintf(res->tls_version, sizeof res->tls_version, "%s", u->tls_version);
   snprintf(res->cipher, sizeof res->cipher, "%s", u->cipher);

@@ -22,6 +22,8 @@ void cs_enrich_result_free(cs_enrich_result_t *res) {
 }
 
 void cs_enrich_apply(const cs_enrich_result_t *res, cs_analysis_opts_t *opts) {
+  if (res->capture_tls_version != 0)
+    opts->server_tls_version = res->capture_tls_version;
   if (res->probe.state == CS_ENRICH_OK) {
     opts->stapling_probed = 1;
     opts->stapling_observable = res->stapling_observable;

@@ -484,7 +484,10 @@ cJSON *cs_scan_line_json(const cs_scan_target_t *t, const char *raw,
   if (connected && (report = cJSON_Parse(res->verdict.report_json)) == NULL)
     err = CS_ENOMEM;
   if (!err)
-    err = add_str_or_null(line, "capture_method", connected ? capture_method(report) : NULL);
+    err = add_str_or_null(line, "capture_method",
+                          !connected                    ? NULL
+                          : res->capture_method != NULL ? res->capture_method
+                                                        : capture_method(report));
   if (!err)
     err = add_str_or_null(line, "tls_version", connected ? res->tls_version : NULL);
   cJSON *errors = err ? NULL : cJSON_CreateArray();

@@ -159,9 +159,11 @@ static int store_put(cs_judge_t *j, const cs_upstream_t *u, const uint8_t fp[32]
 /* Runs cs_analyze and fills v: reasons, worst, the report (with the
  * enrichment section when extra is given) and the chain's PEM. */
 static int analyze(cs_judge_t *j, const char *source, const char *hostname, const uint8_t *chain,
-                   size_t len, int64_t at_ms, const cs_enrich_result_t *extra, cs_verdict_t *v) {
+                   size_t len, int64_t at_ms, const cs_enrich_result_t *extra, int tls_version,
+                   cs_verdict_t *v) {
   j->analyses++;
   cs_analysis_opts_t opts = j->base;
+  opts.server_tls_version = tls_version;
   opts.source = source;
   opts.has_at = 1;
   opts.at_ms = at_ms;
@@ -200,7 +202,7 @@ int cs_judge_enriched(cs_judge_t *j, const char *source, const char *hostname,
                       const cs_enrich_result_t *extra, cs_verdict_t *v) {
   memset(v, 0, sizeof *v);
   v->worst = -1;
-  return analyze(j, source, hostname, chain, len, at_ms, extra, v);
+  return analyze(j, source, hostname, chain, len, at_ms, extra, 0, v);
 }
 
 void cs_judge_record(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, cs_verdict_t *v) {
@@ -233,7 +235,7 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
   snprintf(source, sizeof source, "%s:%d", u->host, u->port);
   /* The report and PEM are needed for a store (first sighting) or the caller. */
   int rc = analyze(j, source, u->sni[0] ? u->sni : u->host, u->chain_der, u->chain_der_len, now_ms,
-                   kept_enrichment(j, u, fp, now_ms), v);
+                   kept_enrichment(j, u, fp, now_ms), u->tls_version_id, v);
   if (rc != 0) {
     cs_verdict_free(v);
     return rc;

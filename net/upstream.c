@@ -54,6 +54,12 @@ int cs_upstream_conf_init(cs_upstream_conf_t *uc, const char *trust_file, cs_err
    * cs_analyze (verdict.c), at every clock model, once per chain and second
    * rather than on every handshake. */
   mbedtls_ssl_conf_authmode(&uc->conf, MBEDTLS_SSL_VERIFY_NONE);
+  /* TLS 1.0 and 1.1 are still accepted here, only so that an old server's
+   * chain is captured and judged: the analysis then reports PROTOCOL_TOO_OLD
+   * and fails every client profile whose min_tls is above the version, so a
+   * browser gets the 502 page (the client leg itself requires TLS 1.2,
+   * conn.c's setup_client_tls). */
+  mbedtls_ssl_conf_min_version(&uc->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_1);
   mbedtls_ssl_conf_curves(&uc->conf, cs_upstream_curves());
   mbedtls_ssl_conf_ciphersuites(&uc->conf, cs_upstream_ciphersuites());
   mbedtls_ssl_conf_rng(&uc->conf, cs_rng_fill, &uc->rng);
@@ -326,6 +332,7 @@ static void collect(cs_upstream_t *u) {
     collect_served(u);
   }
   snprintf(u->tls_version, sizeof u->tls_version, "%s", mbedtls_ssl_get_version(&u->ep->ssl));
+  u->tls_version_id = 0x0300 + u->ep->ssl.minor_ver;
   const char *cs = mbedtls_ssl_get_ciphersuite(&u->ep->ssl);
   snprintf(u->cipher, sizeof u->cipher, "%s", cs != NULL ? cs : "");
   const char *alpn = mbedtls_ssl_get_alpn_protocol(&u->ep->ssl);
@@ -368,14 +375,28 @@ static void handshake_step(cs_upstream_t *u) {
   if (tls_alert_is_protocol_version(&u->ep->bio)) {
     finish(u, CS_EUNSUPPORTED, "UPSTREAM_TLS13_ONLY",
            "%s (%s:%d) refused TLS 1.2: the server speaks only TLS 1.3, which this build's "
-           "mbedTLS 2.28 cannot negotiate, so its chain cannot be captured",
+           "mbedTLS 2.28 client cannot negotiate",
            u->addr, u->host, u->port);
     return;
   }
   char why[160];
   mbedtls_strerror(ret, why, sizeof why);
+  u->tls_ret = ret;
   finish(u, CS_ECRYPTO, "UPSTREAM_TLS_FAILED", "TLS handshake with %s (%s:%d) failed: %s",
          u->addr, u->host, u->port, why);
+}
+
+int cs_upstream_cannot_intercept(const cs_upstream_t *u) {
+  if (!u->tls || u->ep == NULL)
+    return 0;
+  if (strcmp(u->err_code, "UPSTREAM_TLS13_ONLY") == 0)
+    return 1;
+  if (strcmp(u->err_code, "UPSTREAM_TLS_FAILED") != 0 || u->tls_ret == 0)
+    return 0;
+  /* The server spoke TLS: its first record is a handshake (22) or alert
+   * (21) record of version 3.x. */
+  const cs_tls_bio_t *b = &u->ep->bio;
+  return b->nfirst >= 5 && (b->first[0] == 0x16 || b->first[0] == 0x15) && b->first[1] == 0x03;
 }
 
 static void on_tls_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {

@@ -34,6 +34,7 @@
 #include "certskew/net/upstream.h"
 #include "certskew/clients/profile.h"
 #include "certskew/fetch/verdict.h"
+#include "certskew/tls/tls_hello_join.h"
 
 #define FINAL_LINGER_MS 5000
 #define PENDING_MAX (CS_EP_READ_CHUNK * 2)
@@ -76,6 +77,10 @@ typedef struct cs_conn {
   int ua_pending;           /* some client profile fails: the User-Agent of the first
                                request inside the tunnel decides (decide_by_user_agent) */
   uint8_t *held;            /* owned: that request's bytes, held until it decides */
+  uint8_t *hello;           /* owned: the client's first TLS bytes until its ClientHello is
+                               whole (client_hs_push) */
+  size_t hello_len;
+  int hello_done;           /* the ClientHello went to mbedTLS */
   size_t held_len;
   char fail_code[48];
   char fail_msg[CS_VERDICT_REASONS];
@@ -125,6 +130,7 @@ static void maybe_free(cs_conn_t *c) {
   cs_upstream_free(&c->up);
   cs_verdict_free(&c->verdict);
   free(c->held);
+  free(c->hello);
   cs_passthrough_release(c->pt);
   cs_leaf_release(c->leaf);
   cs_leaf_release(c->sni_leaf);
@@ -569,6 +575,12 @@ static void client_hs_step(cs_conn_t *c) {
   }
   if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
     return;
+  if (ret == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION) {
+    logv(c, "client TLS handshake refused: the client offers nothing newer than TLS 1.1 "
+            "(protocol_version alert sent)");
+    conn_close(c);
+    return;
+  }
   if (ret != 0) {
     logv(c, "client TLS handshake failed: -0x%04x (is the certskew CA trusted?)",
          (unsigned)-ret);
@@ -599,6 +611,9 @@ static int setup_client_tls(cs_conn_t *c) {
       mbedtls_ssl_conf_alpn_protocols(conf, alpn) != 0)
     return CS_ECRYPTO;
   mbedtls_ssl_conf_rng(conf, cs_rng_fill, &px->rng);
+  /* TLS 1.2 at least, like every current browser and TLS library: a client
+   * offering only TLS 1.0/1.1 gets a protocol_version alert. */
+  mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_curves(conf, cs_upstream_curves());
   mbedtls_ssl_conf_ciphersuites(conf, cs_upstream_ciphersuites());
   mbedtls_ssl_conf_sni(conf, on_sni, c);
@@ -611,6 +626,70 @@ static int setup_client_tls(cs_conn_t *c) {
 
 static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
 
+/* A ClientHello over CS_TLS_HELLO_JOIN_MAX, or interrupted by another
+ * record: a fatal alert in the clear (handshake_failure), then close. */
+static void refuse_hello(cs_conn_t *c, int rc) {
+  static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40};
+  fprintf(stderr, "certskew: [%s:%d] client ClientHello refused: %s\n", c->target.host,
+          c->target.port,
+          rc == CS_ETOOBIG ? "larger than 16384 bytes (one record), which mbedTLS 2.28 cannot read"
+                           : "split by a record that is not a handshake record");
+  cs_endpoint_tls_free(&c->client);
+  if (cs_endpoint_write_copy(&c->client, alert, sizeof alert) != 0) {
+    conn_close(c);
+    return;
+  }
+  c->state = ST_FINAL;
+  c->client.on_shutdown = on_final_shutdown;
+  cs_endpoint_shutdown(&c->client);
+}
+
+/* Client bytes during its handshake. mbedTLS 2.28 reads a ClientHello from
+ * one record only: until the ClientHello is whole, the bytes are kept and
+ * joined into one record (certskew/tls/tls_hello_join.h); then they go
+ * straight to the BIO. Returns 1 when mbedTLS has new bytes, 0 when more are
+ * needed, -1 when the connection is being closed. */
+static int client_hs_push(cs_conn_t *c, const uint8_t *buf, size_t len) {
+  if (c->hello_done) {
+    if (cs_tls_bio_push(&c->client.bio, buf, len) == 0)
+      return 1;
+    conn_close(c);
+    return -1;
+  }
+  uint8_t *grown = realloc(c->hello, c->hello_len + len); /* owned by c */
+  if (grown == NULL) {
+    conn_close(c);
+    return -1;
+  }
+  memcpy(grown + c->hello_len, buf, len);
+  c->hello = grown;
+  c->hello_len += len;
+  uint8_t *joined = NULL;
+  size_t joined_len = 0;
+  int rc = cs_tls_hello_join(c->hello, c->hello_len, &joined, &joined_len);
+  if (rc == CS_HELLO_JOIN_NEED_MORE)
+    return 0;
+  if (rc < 0 && rc != CS_ENOMEM) {
+    refuse_hello(c, rc);
+    return -1;
+  }
+  if (rc == CS_HELLO_JOIN_JOINED)
+    logv(c, "client ClientHello joined from several records (%zu bytes)", joined_len);
+  int err = rc < 0 ? rc
+                   : cs_tls_bio_push(&c->client.bio, joined != NULL ? joined : c->hello,
+                                     joined != NULL ? joined_len : c->hello_len);
+  free(joined);
+  free(c->hello);
+  c->hello = NULL;
+  c->hello_len = 0;
+  c->hello_done = 1;
+  if (err != 0) {
+    conn_close(c);
+    return -1;
+  }
+  return 1;
+}
+
 static void start_client_tls(cs_conn_t *c) {
   static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
   if (cs_endpoint_write_copy(&c->client, ok, sizeof ok - 1) != 0 || setup_client_tls(c) != 0) {
@@ -619,19 +698,20 @@ static void start_client_tls(cs_conn_t *c) {
   }
   c->state = ST_CLIENT_HS;
   touch(c);
-  if (c->pending_len > 0 &&
-      cs_tls_bio_push(&c->client.bio, c->pending, c->pending_len) != 0) {
-    conn_close(c);
-    return;
-  }
-  free(c->pending);
+  uint8_t *p = c->pending;
+  size_t n = c->pending_len;
   c->pending = NULL;
   c->pending_len = 0;
+  int rc = n > 0 ? client_hs_push(c, p, n) : 0;
+  free(p);
+  if (rc < 0 || c->state != ST_CLIENT_HS)
+    return;
   if (cs_endpoint_read_start(&c->client) != 0) {
     conn_close(c);
     return;
   }
-  client_hs_step(c);
+  if (rc > 0 || n == 0)
+    client_hs_step(c);
 }
 
 /* ---- upstream ---- */
@@ -1007,6 +1087,7 @@ static void note_failure(cs_conn_t *c, const char *code, const char *msg) {
 }
 
 static void start_passthrough(cs_conn_t *c, int status);
+static void start_fallback(cs_conn_t *c);
 
 static void on_upstream_done(cs_upstream_t *u, int status) {
   cs_conn_t *c = u->data;
@@ -1019,6 +1100,10 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
   touch(c);
   if (c->pt != NULL) {
     start_passthrough(c, status);
+    return;
+  }
+  if (status != 0 && c->is_connect && cs_upstream_cannot_intercept(u)) {
+    start_fallback(c);
     return;
   }
   if (status != 0) {
@@ -1054,6 +1139,55 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
     return;
   }
   start_client_tls(c);
+}
+
+/* ---- fallback: relaying what cannot be intercepted ----
+ *
+ * The upstream answered in TLS, but mbedTLS 2.28 could not complete the
+ * handshake (cs_upstream_cannot_intercept: TLS 1.3 only, a handshake message
+ * split over records or larger than one, ...). A direct connection would
+ * work, so instead of a 502 the tunnel is relayed byte for byte as with
+ * --passthrough, on a fresh TCP connection: the browser sees the real
+ * server, and the passthrough observer's side connection (the capture
+ * probe) captures the chain, its report saying why it was relayed. */
+
+static void fallback_upstream_closed(cs_endpoint_t *ep) {
+  cs_conn_t *c = ep->owner;
+  if (c->state != ST_UPSTREAM) {
+    maybe_free(c);
+    return;
+  }
+  cs_upstream_free(&c->up);
+  cs_upstream_init(&c->up);
+  cs_endpoint_init(&c->upstream, c, "upstream");
+  c->upstream.on_closed = on_ep_closed;
+  c->upstream.on_write_error = on_write_error;
+  c->up.data = c;
+  unsigned char ip[16];
+  int is_ip = cs_x509_parse_ip(c->target.host, ip) > 0;
+  if (cs_upstream_start(&c->up, c->px->loop, &c->px->up, &c->upstream, c->target.host,
+                        c->target.port, is_ip ? NULL : c->target.host, 0, on_upstream_done) != 0)
+    send_simple(c, 502, "cannot start resolving the upstream host");
+}
+
+static void start_fallback(cs_conn_t *c) {
+  cs_proxy_ctx_t *px = c->px;
+  if (cs_passthrough_new(&c->pt, px, c->target.host, c->target.port) != 0) {
+    conn_close(c);
+    return;
+  }
+  cs_passthrough_set_relayed(c->pt, c->up.err_code, c->up.err_msg);
+  /* Always said, verbose or not: the tunnel is no longer intercepted. */
+  fprintf(stderr, "certskew: [%s:%d] relaying without interception: %s: %s\n", c->target.host,
+          c->target.port, c->up.err_code, c->up.err_msg);
+  cs_leaf_release(c->leaf);
+  c->leaf = NULL;
+  /* The failed attempt's handle closes before the relay's connection opens
+   * (a libuv handle is not reused before its close callback). */
+  c->upstream.on_closed = fallback_upstream_closed;
+  cs_endpoint_close(&c->upstream);
+  if (!c->upstream.open)
+    fallback_upstream_closed(&c->upstream); /* nothing to wait for */
 }
 
 /* A passthrough tunnel: 200, then bytes both ways untouched (passthrough.h). */
@@ -1242,15 +1376,15 @@ static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
     break;
   }
   case ST_CLIENT_HS:
+    if (client_hs_push(c, buf, len) > 0)
+      client_hs_step(c);
+    break;
   case ST_TLS_HEAD:
     if (cs_tls_bio_push(&ep->bio, buf, len) != 0) {
       conn_close(c);
       break;
     }
-    if (c->state == ST_CLIENT_HS)
-      client_hs_step(c);
-    else
-      tls_head_pump(c);
+    tls_head_pump(c);
     break;
   case ST_RELAY:
   case ST_FINAL:

@@ -22,6 +22,7 @@ typedef struct item {
   char addr[80];
   uint8_t *chain; /* owned */
   size_t chain_len;
+  int tls_version;                /* the capturing handshake's (cs_upstream_t.tls_version_id) */
   int want_issuer;
 } item_t;
 
@@ -99,6 +100,7 @@ static void on_enriched(cs_enrich_result_t *res, void *ud) {
   cs_enrich_queue_t *q = it->q;
   q->ninflight--;
   if (!q->stopping) {
+    res->capture_tls_version = it->tls_version;
     complete(q, it, res);
     q->done++;
     /* Later connections serving this chain are judged with it too. */
@@ -148,6 +150,7 @@ void cs_enrich_queue_on_new(void *ud, const cs_upstream_t *u, const char *captur
   snprintf(it->sni, sizeof it->sni, "%s", u->sni);
   snprintf(it->addr, sizeof it->addr, "%s", u->addr);
   it->port = u->port;
+  it->tls_version = u->tls_version_id;
   it->want_issuer = v != NULL && v->missing_intermediate;
   if (q->npending >= q->conf.max_pending) {
     q->dropped++;

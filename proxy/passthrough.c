@@ -40,7 +40,17 @@ struct cs_passthrough {
   size_t sct_list_len;
   int stapling_asked;           /* the handshake captured asked for a staple */
   const char *method;           /* CS_CAPTURE_METHOD_* */
+  char relayed_code[48];        /* "" unless interception fell back to this relay */
+  char relayed_msg[300];
 };
+
+static const cs_relay_reason_t *relay_reason(const cs_passthrough_t *pt, cs_relay_reason_t *r) {
+  if (pt->relayed_code[0] == '\0')
+    return NULL;
+  r->code = pt->relayed_code;
+  r->message = pt->relayed_msg;
+  return r;
+}
 
 static void logv(const cs_passthrough_t *pt, const char *fmt, ...) CS_PRINTF(2, 3);
 static void logv(const cs_passthrough_t *pt, const char *fmt, ...) {
@@ -83,9 +93,21 @@ static void maybe_free(cs_passthrough_t *pt) {
 }
 
 static void note_error(cs_passthrough_t *pt, const char *code, const char *msg) {
+  char full[800];
+  if (pt->relayed_code[0] != '\0') {
+    /* A fallback relay: the error also says why the tunnel was relayed. */
+    snprintf(full, sizeof(full), "%s (relayed because interception failed: %s: %s)", msg,
+             pt->relayed_code, pt->relayed_msg);
+    msg = full;
+  }
   logv(pt, "%s: %s", code, msg);
   if (pt->px->store != NULL)
     cs_capture_store_note_error(pt->px->store, pt->host, pt->port, code, msg, cs_fs_now_ms());
+}
+
+void cs_passthrough_set_relayed(cs_passthrough_t *pt, const char *code, const char *msg) {
+  snprintf(pt->relayed_code, sizeof(pt->relayed_code), "%s", code != NULL ? code : "");
+  snprintf(pt->relayed_msg, sizeof(pt->relayed_msg), "%s", msg != NULL ? msg : "");
 }
 
 /* ---- analysis (on the loop, off the data path) ---- */
@@ -106,10 +128,12 @@ static const char *cipher_name(uint16_t id, char *buf, size_t cap) {
 
 static void store(cs_passthrough_t *pt, const cs_tls_sniff_info_t *info, cs_analysis_t *a,
                   int64_t now_ms) {
+  cs_relay_reason_t why;
   char *report = cs_analysis_report_json(a, 1);
   char *decorated = NULL, *pem = cs_chain_to_pem(cs_analysis_chain(a));
   if (report == NULL || pem == NULL ||
-      cs_passthrough_decorate_report(report, info, pt->method, &decorated) != 0) {
+      cs_passthrough_decorate_report_ex(report, info, pt->method, relay_reason(pt, &why),
+                                        &decorated) != 0) {
     note_error(pt, "PASSTHROUGH_REPORT_FAILED", "out of memory while writing the report");
     goto out;
   }
@@ -213,7 +237,9 @@ static void analyze(cs_passthrough_t *pt) {
     note_error(pt, "PASSTHROUGH_CHAIN_UNREADABLE", eb.msg[0] ? eb.msg : cs_strerror(rc));
     return;
   }
-  if (cs_passthrough_add_finding(cs_analysis_findings(a), info) != 0)
+  cs_relay_reason_t why;
+  if (cs_passthrough_add_finding(cs_analysis_findings(a), info) != 0 ||
+      cs_passthrough_add_fallback_finding(cs_analysis_findings(a), relay_reason(pt, &why)) != 0)
     note_error(pt, "PASSTHROUGH_REPORT_FAILED", "out of memory while adding a finding");
   else
     store(pt, info, a, now_ms);
@@ -234,8 +260,10 @@ static void on_idle(uv_idle_t *h) {
 }
 
 static void schedule_analysis(cs_passthrough_t *pt) {
-  if (uv_idle_init(pt->px->loop, &pt->idle) != 0)
+  if (uv_idle_init(pt->px->loop, &pt->idle) != 0) {
+    note_error(pt, "PASSTHROUGH_REPORT_FAILED", "cannot schedule the analysis");
     return;
+  }
   pt->idle.data = pt;
   pt->idle_open = 1;
   uv_idle_start(&pt->idle, on_idle);
@@ -300,8 +328,12 @@ static void on_probe(int err, const cs_tls_probe_result_t *res, const char *deta
 
 static void start_side_connection(cs_passthrough_t *pt, const char *method) {
   const cs_tls_sniff_info_t *info = cs_tls_sniff_info(pt->sniff);
-  if (!pt->has_peer)
+  if (!pt->has_peer) {
+    note_error(pt, "PASSTHROUGH_NOT_OBSERVABLE",
+               "the tunnel's chain is encrypted and the upstream's address is unknown, so no "
+               "side connection could capture it");
     return;
+  }
   pt->method = method;
   cs_stapling_probe_opts_t o = {.addr = (const struct sockaddr *)&pt->peer,
                                 .sni = info->sni[0] != '\0' ? info->sni : NULL};
@@ -346,11 +378,16 @@ static void start_capture(cs_passthrough_t *pt) {
     if (info->client_hello_seen)
       note_error(pt, "PASSTHROUGH_FLIGHT_UNREADABLE", info->detail);
     else
-      logv(pt, "nothing captured: %s", info->detail);
+      note_error(pt, "PASSTHROUGH_NOT_TLS", info->detail[0] != '\0'
+                                                  ? info->detail
+                                                  : "the tunnel did not carry a TLS handshake");
     break;
   case CS_SNIFF_FLIGHT_PENDING:
   default:
-    logv(pt, "nothing captured: the tunnel ended before the server's flight");
+    note_error(pt, "PASSTHROUGH_NO_SERVER_FLIGHT",
+               info->client_hello_seen
+                   ? "the tunnel ended after the client's hello, before the server's flight"
+                   : "the tunnel ended before any TLS handshake");
     break;
   }
 }

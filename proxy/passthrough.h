@@ -44,6 +44,11 @@ int cs_passthrough_wanted(const cs_proxy_config_t *cfg, const char *host, int po
  * caller until cs_passthrough_release. CS_ENOMEM. */
 int cs_passthrough_new(cs_passthrough_t **out, struct cs_proxy_ctx *px, const char *host,
                        int port) CS_MUST_CHECK;
+/* The tunnel is relayed because interception failed (conn.c's fallback):
+ * code and msg (copied) go into the capture's report (the finding
+ * INTERCEPTION_FELL_BACK and capture.relayed_because) and into any error
+ * noted when the chain is not captured. */
+void cs_passthrough_set_relayed(cs_passthrough_t *pt, const char *code, const char *msg);
 /* The tunnel's upstream is connected: its peer address is where a side
  * connection goes; addr_text ("ip:port") is recorded in the capture. */
 void cs_passthrough_connected(cs_passthrough_t *pt, const uv_tcp_t *upstream,

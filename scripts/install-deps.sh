@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config clang          # toolchains (clang: libFuzzer, second compiler)
   libmbedtls-dev libuv1-dev libcjson-dev node-llhttp   # libraries (llhttp: C sources, compiled by us)
   openssl curl python3 ca-certificates            # real peers and helpers used by the tests
+  gnutls-bin                                      # gnutls-serv: a second TLS 1.3 server for the tests
   chromium chromium-driver python3-selenium       # the web UI tests (headless browser)
   libssl-dev                                      # the proxy benchmark's client and upstream
 )

@@ -191,6 +191,28 @@ static int prepare_revocation(cs_analysis_t *a, const cs_analysis_opts_t *opts) 
   return cs_revocation_add_checks(a->replay, a->stapled ? a->stapled : a->fetched, in->crl);
 }
 
+/* A server whose best protocol is TLS 1.1 or older: every current browser
+ * refuses the handshake before it sees a certificate (Chrome 84, Firefox
+ * 78, Safari 14 and Edge 84 removed TLS 1.0/1.1; OpenSSL 3's default
+ * security level 1 refuses them too). */
+static int diagnose_protocol(cs_analysis_t *a, int version) {
+  if (version == 0 || version >= 0x0303)
+    return 0;
+  char summary[160];
+  snprintf(summary, sizeof(summary), "the server's best protocol is %s: browsers refuse it",
+           version <= 0x0300 ? "SSL 3.0" : version == 0x0301 ? "TLS 1.0" : "TLS 1.1");
+  int err = cs_findings_add(
+      a->findings, "PROTOCOL_TOO_OLD", CS_SEV_ERROR, 0, -1, -1, summary,
+      "Offered TLS 1.2 or 1.3, the server chose an older version, so it speaks nothing newer. "
+      "Browsers require TLS 1.2 (Chrome and Edge since 84, Firefox since 78, Safari since 14) "
+      "and abort the handshake with protocol_version before looking at the certificate, "
+      "whatever its validity; only old clients (e.g. OpenSSL 1.0.2's default) connect.",
+      "Enable TLS 1.2 (and TLS 1.3) on the server.", NULL);
+  if (err != 0)
+    return err;
+  return cs_findings_evidence(a->findings, "negotiated_version", "0x%04x", (unsigned)version);
+}
+
 /* A served precertificate: every client rejects the critical poison
  * extension (RFC 6962 §3.1 says it must never be served). */
 static int diagnose_precert(cs_analysis_t *a) {
@@ -310,6 +332,7 @@ static int judge_clients(cs_analysis_t *a, const cs_analysis_opts_t *opts) {
                           .rev = a->has_revocation ? &a->rev : NULL,
                           .findings = a->findings,
                           .at_ms = a->judged_ms,
+                          .server_tls_version = opts->server_tls_version,
                           .issued_ms = issued};
   for (size_t i = 0; i < a->nclients; i++) {
     int err = cs_client_judge(&a->clients[i], &in, &a->verdicts[i]);
@@ -376,7 +399,9 @@ int cs_analyze(cs_analysis_t **out, const uint8_t *buf, size_t len, const cs_ana
     cs_errbuf_set(eb, err, "revocation diagnosis failed: %s", cs_strerror(err));
     goto fail;
   }
-  if ((err = diagnose_precert(a)) != 0 || (err = judge_clients(a, opts)) != 0) {
+  if ((err = diagnose_precert(a)) != 0 ||
+      (err = diagnose_protocol(a, opts->server_tls_version)) != 0 ||
+      (err = judge_clients(a, opts)) != 0) {
     cs_errbuf_set(eb, err, "client judgement failed: %s", cs_strerror(err));
     goto fail;
   }

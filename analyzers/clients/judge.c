@@ -472,8 +472,17 @@ int cs_client_judge(const cs_client_t *cl, const cs_client_input_t *in, cs_clien
   ivset_t pass = {.n = 1, .iv = {ALWAYS}};
   int static_fail = 0;
 
-  /* Static conditions, in the order a client meets them. */
-  if (leaf->is_precert && pr->rejects_unknown_critical) {
+  /* Static conditions, in the order a client meets them: the protocol
+   * version first (no certificate is seen without a handshake). */
+  int min_tls = cs_client_min_tls_version(pr);
+  if (in->server_tls_version != 0 && min_tls != 0 && in->server_tls_version < min_tls) {
+    static_fail = 1;
+    set_cause(out, in->findings, "PROTOCOL_TOO_OLD", NULL,
+              "Enable TLS 1.2 (and TLS 1.3) on the server.",
+              "the server's best protocol is TLS 1.%d; this client requires TLS %s or newer",
+              in->server_tls_version - 0x0301, pr->min_tls);
+  }
+  if (leaf->is_precert && pr->rejects_unknown_critical && !static_fail) {
     static_fail = 1;
     set_cause(out, in->findings, "PRECERT_SERVED", NULL,
               "Serve the final certificate the CA issued after logging, not the precertificate "

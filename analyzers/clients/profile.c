@@ -251,3 +251,10 @@ int cs_client_parse(cs_client_t *out, const char *text, cs_errbuf_t *eb) {
   snprintf(out->sct_clock.name, sizeof(out->sct_clock.name), "%s,%s", colon + 1, p->sct_clock);
   return 0;
 }
+
+int cs_client_min_tls_version(const cs_client_profile_t *p) {
+  const char *v = p != NULL ? p->min_tls : NULL;
+  if (v == NULL || v[0] != '1' || v[1] != '.' || v[2] < '0' || v[2] > '3' || v[3] != '\0')
+    return 0;
+  return 0x0301 + (v[2] - '0');
+}

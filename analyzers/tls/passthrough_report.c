@@ -212,8 +212,35 @@ cJSON *cs_passthrough_capture_json(const cs_tls_sniff_info_t *info, const char *
   return o;
 }
 
+int cs_passthrough_add_fallback_finding(cs_findings_t *f, const cs_relay_reason_t *why) {
+  if (why == NULL || why->code == NULL)
+    return 0;
+  char summary[200];
+  snprintf(summary, sizeof(summary),
+           "interception fell back to relaying the tunnel unchanged (%s)", why->code);
+  if (cs_findings_add(f, "INTERCEPTION_FELL_BACK", CS_SEV_INFO, 0, -1, -1, summary,
+                      "certskew's upstream TLS client (mbedTLS 2.28) could not complete the "
+                      "handshake with this server although the server answered in TLS (it "
+                      "speaks only TLS 1.3, splits a handshake message over records or sends "
+                      "one larger than a record, or asks for something else mbedTLS 2.28 "
+                      "lacks). Rather than answer the browser with an error a direct "
+                      "connection would not give, the tunnel was relayed byte for byte: the "
+                      "browser validated the real server itself, and this chain was captured "
+                      "beside the tunnel.",
+                      NULL, NULL) != 0)
+    return CS_ENOMEM;
+  return cs_findings_evidence(f, "upstream_error", "%s: %s", why->code,
+                              why->message != NULL ? why->message : "");
+}
+
 int cs_passthrough_decorate_report(const char *report_json, const cs_tls_sniff_info_t *info,
                                    const char *method, char **out) {
+  return cs_passthrough_decorate_report_ex(report_json, info, method, NULL, out);
+}
+
+int cs_passthrough_decorate_report_ex(const char *report_json, const cs_tls_sniff_info_t *info,
+                                      const char *method, const cs_relay_reason_t *why,
+                                      char **out) {
   *out = NULL;
   cJSON *root = cJSON_Parse(report_json);
   if (root == NULL || !cJSON_IsObject(root)) {
@@ -224,6 +251,16 @@ int cs_passthrough_decorate_report(const char *report_json, const cs_tls_sniff_i
   if (cap == NULL) {
     cJSON_Delete(root);
     return CS_ENOMEM;
+  }
+  if (why != NULL && why->code != NULL) {
+    cJSON *r = cJSON_AddObjectToObject(cap, "relayed_because");
+    if (r == NULL || cJSON_AddStringToObject(r, "code", why->code) == NULL ||
+        cJSON_AddStringToObject(r, "message", why->message != NULL ? why->message : "") ==
+            NULL) {
+      cJSON_Delete(cap);
+      cJSON_Delete(root);
+      return CS_ENOMEM;
+    }
   }
   cJSON_DeleteItemFromObjectCaseSensitive(root, "capture");
   if (!cJSON_AddItemToObject(root, "capture", cap)) {

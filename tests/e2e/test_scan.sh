@@ -59,7 +59,7 @@ EXPECT="$FRESH localhost|pass|-
 $PM localhost|fail|SCT_SIGNATURE_INVALID_ALL
 127.0.0.1:$EXPIRED localhost|fail|EXPIRED
 127.0.0.1:$UNTRUSTED localhost|fail|MISSING_INTERMEDIATE
-127.0.0.1:$TLS13 localhost|error|UPSTREAM_TLS13_ONLY
+127.0.0.1:$TLS13 localhost|pass|-
 127.0.0.1:$REFUSED localhost|error|UPSTREAM_REFUSED
 127.0.0.1:$HANG localhost|error|UPSTREAM_TIMEOUT
 not a host line at all|error|SCAN_BAD_LINE"
@@ -107,10 +107,11 @@ while IFS='|' read -r key verdict cause; do
 done <<< "$EXPECT"
 px_check "SNI names that the leaf does not carry fail" test \
   "$(grep -c "name[0-9]*\.test|fail|" "$T/all.sum")" = 24
-px_check "TLS 1.3-only: capture_method null, stapling not observable" python3 -c '
+px_check "TLS 1.3-only: judged from the TLS 1.3 capture probe's chain" python3 -c '
 import json, sys
-d = [json.loads(l) for l in open(sys.argv[1]) if "UPSTREAM_TLS13_ONLY" in l][0]
-assert d["capture_method"] is None and d["stapling_observable"] is False, d' "$T/all.jsonl"
+d = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["key"] == sys.argv[2]][0]
+assert d["capture_method"] == "TLS 1.3 capture probe" and d["verdict"] == "pass", d' \
+  "$T/all.jsonl" "127.0.0.1:$TLS13 localhost"
 px_check "valid host: capture method, leaf expiry, OCSP fetched, per-client verdicts" python3 -c '
 import json, sys
 d = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["key"] == sys.argv[2]][0]

@@ -68,6 +68,11 @@ typedef struct cs_analysis_opts {
    * (cs_client_default_set). At most CS_ANALYSIS_MAX_CLIENTS. */
   const cs_client_t *clients;
   size_t nclients;
+  /* The TLS version the server negotiated when offered up to TLS 1.2 or
+   * 1.3 (0x0301 TLS 1.0 ... 0x0304 TLS 1.3), i.e. the best it speaks; 0:
+   * unknown (a chain from a file). Below TLS 1.2: PROTOCOL_TOO_OLD, and
+   * every client whose profile's min_tls is above it fails. */
+  int server_tls_version;
 } cs_analysis_opts_t;
 
 #define CS_ANALYSIS_MAX_CLIENTS 16

@@ -87,6 +87,9 @@ const cs_client_profile_t *cs_client_profile_find(const char *name);
 /* The profiles judged when none is asked (chrome, safari, firefox, openssl,
  * openssl-1.0.2): fills up to max pointers, returns how many. */
 size_t cs_client_default_set(const cs_client_profile_t **out, size_t max);
+/* The profile's min_tls as a protocol version (0x0301 for "1.0" ... 0x0304
+ * for "1.3"); 0 when unset or unreadable. */
+int cs_client_min_tls_version(const cs_client_profile_t *p);
 /* The profile of the client that sent this User-Agent, or NULL when it
  * names none we know (Chrome/Chromium/Edge, Safari, Firefox, curl). */
 const cs_client_profile_t *cs_client_from_user_agent(const char *ua);
@@ -121,6 +124,8 @@ typedef struct cs_client_input {
   const cs_revocation_input_t *rev;   /* NULL without revocation material */
   cs_findings_t *findings;            /* every analyzer's findings (read only; sorted on demand) */
   int64_t at_ms;                      /* the instant judged */
+  int server_tls_version;             /* best version the server speaks (0x0301 TLS 1.0 ...),
+                                         0: unknown (not judged) */
   int64_t issued_ms;                  /* failure windows start here at the earliest (the
                                          certificate does not exist before); CS_TIME_NEG_INF
                                          for no clipping */

@@ -44,11 +44,17 @@ typedef struct cs_diagnose_result {
   char err_msg[300];
   char addr[80];
   char tls_version[32];
+  const char *capture_method;   /* static; NULL: the upstream TLS 1.2 handshake, else
+                                   CS_DIAGNOSE_CAPTURE_TLS13_PROBE (a TLS 1.3-only server) */
   char cipher[100];
   size_t ncerts;
   cs_verdict_t verdict;     /* report_json set when connected */
   cs_enrich_result_t *enrich; /* owned; NULL when no enrichment ran */
 } cs_diagnose_result_t;
+
+/* A TLS 1.3-only server's chain, taken from the capture probe (mbedTLS 2.28
+ * cannot negotiate TLS 1.3; the probe verifies the CertificateVerify). */
+#define CS_DIAGNOSE_CAPTURE_TLS13_PROBE "TLS 1.3 capture probe"
 
 /* The diagnosis is over: res (the caller's, passed to cs_diagnose_start)
  * holds a result as described for cs_diagnose_run; rc is 0 or the CS_E*

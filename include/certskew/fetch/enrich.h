@@ -54,6 +54,9 @@ typedef struct cs_enrich_result {
   int stapling_observable;         /* 1 once the probe read the server's flight
                                       (TLS 1.2 plaintext, or TLS 1.3 decrypted) */
   uint16_t tls_version;            /* negotiated by the probe */
+  int capture_tls_version;         /* negotiated by the handshake that captured the chain
+                                      (set by the caller; 0: unknown): judged by
+                                      cs_enrich_apply as opts.server_tls_version */
   int cert_verified;               /* TLS 1.3: CertificateVerify verified with the leaf's key */
   int status_request_acked;
   size_t probe_ncerts;

@@ -109,11 +109,13 @@ struct cs_upstream {
   char addr[80];                /* "ip:port" connected */
   char err_code[48];
   char err_msg[300];
+  int tls_ret;                  /* the mbedTLS error of a failed handshake, else 0 */
   /* Results after a TLS handshake. */
   uint8_t *chain_der;           /* owned: the served certificates, DER, concatenated */
   size_t chain_der_len;
   size_t ncerts;
   char tls_version[32];
+  int tls_version_id;           /* 0x0301 (TLS 1.0) ... 0x0303 (TLS 1.2) negotiated */
   char cipher[100];
   char alpn_chosen[32];
   int resumed;                  /* the handshake resumed a cached session */
@@ -144,5 +146,17 @@ void cs_upstream_keep_session(cs_upstream_t *u);
 void cs_upstream_forget_session(cs_upstream_t *u);
 /* Frees results. Safe twice. */
 void cs_upstream_free(cs_upstream_t *u);
+
+/* After a failed TLS start (cb's status != 0): 1 when the server answered
+ * in TLS and only this build's mbedTLS 2.28 client refused the handshake,
+ * so a real client may well succeed: UPSTREAM_TLS13_ONLY, or
+ * UPSTREAM_TLS_FAILED once the server's first bytes were a TLS handshake
+ * or alert record (a handshake message split over records or beyond one
+ * record, a certificate mbedTLS cannot parse, no cipher suite or group in
+ * common, a fatal alert to our hello...). 0 for failures a real client
+ * meets too: DNS, refused, unreachable, reset or close before any TLS
+ * record, a non-TLS answer, the proxy's own address, timeouts. The proxy
+ * relays the former (proxy/README.md, "fallback"). */
+int cs_upstream_cannot_intercept(const cs_upstream_t *u);
 
 #endif

@@ -11,6 +11,11 @@
  *                           server's flight without application data (TLS 1.3:
  *                           its alert, if any, is encrypted)
  *   CLIENT_ACCEPTED_CHAIN   info: the client went on to application data
+ *   INTERCEPTION_FELL_BACK  info: the proxy meant to intercept, the upstream
+ *                           handshake failed in a way only its mbedTLS 2.28
+ *                           client meets (TLS 1.3 only, a fragmented or
+ *                           oversized handshake message...), so the tunnel was
+ *                           relayed; the upstream error is its evidence
  */
 #ifndef CERTSKEW_TLS_PASSTHROUGH_REPORT_H
 #define CERTSKEW_TLS_PASSTHROUGH_REPORT_H
@@ -43,5 +48,23 @@ cJSON *cs_passthrough_capture_json(const cs_tls_sniff_info_t *info, const char *
  * report_json is not a JSON object, CS_ENOMEM. */
 int cs_passthrough_decorate_report(const char *report_json, const cs_tls_sniff_info_t *info,
                                    const char *method, char **out) CS_MUST_CHECK;
+
+/* Why an intercepting proxy relayed a tunnel instead (code and message of
+ * the upstream failure, borrowed); NULL code when it did not. */
+typedef struct cs_relay_reason {
+  const char *code;
+  const char *message;
+} cs_relay_reason_t;
+
+/* Adds INTERCEPTION_FELL_BACK for why (nothing when why or why->code is
+ * NULL). Returns 0 or CS_ENOMEM. */
+int cs_passthrough_add_fallback_finding(cs_findings_t *f, const cs_relay_reason_t *why)
+    CS_MUST_CHECK;
+
+/* cs_passthrough_decorate_report, and with why (may be NULL) the capture
+ * object also says "relayed_because": {"code", "message"}. */
+int cs_passthrough_decorate_report_ex(const char *report_json, const cs_tls_sniff_info_t *info,
+                                      const char *method, const cs_relay_reason_t *why,
+                                      char **out) CS_MUST_CHECK;
 
 #endif
