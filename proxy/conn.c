@@ -349,11 +349,11 @@ static void send_error_page(cs_conn_t *c) {
                    "<p><strong>Root cause:</strong> <code>%s</code></p>"
                    "%s%s%s%s"
                    "<p>%s</p>"
-                   "<details><summary>Every failing client</summary><pre>%s</pre></details>"
+                   "<details><summary>%s</summary><pre>%s</pre></details>"
                    "</body></html>\n",
                    host, c->target.port, host, c->target.port, head, ecause,
                    efix[0] ? "<p><strong>Fix:</strong> " : "", efix, efix[0] ? "</p>" : "", link,
-                   hint, why);
+                   hint, judged ? "Every failing client" : "Details", why);
   free(why);
   free(host);
   free(ecause);

@@ -212,6 +212,8 @@ const intro = $('view').cloneNode(true);
 let replayBlob = null; // object URL of the shown replay's JSON, revoked on the next view
 
 function show(id, report, replayed) {
+  // The sections the reader opened stay open across a replay and a rewrite.
+  const open = new Set([...$('view').querySelectorAll('details.fold[open]')].map((d) => d.dataset.section));
   const view = clear($('view'));
   let banner = null;
   if (replayBlob) URL.revokeObjectURL(replayBlob);
@@ -236,6 +238,7 @@ function show(id, report, replayed) {
     replayForm: current.form.el,
   });
   view.append(el);
+  for (const d of view.querySelectorAll('details.fold')) if (open.has(d.dataset.section)) d.open = true;
   view.dataset.captureId = id;
   view.dataset.replayed = replayed ? 'true' : 'false';
   if (replayed) $('report-heading').focus();
@@ -299,11 +302,9 @@ async function refreshView() {
   try {
     const [report, meta] = await Promise.all([getReport(id), getCapture(id)]);
     if (!current || current.id !== id || $('view').dataset.replayed === 'true') return;
-    const open = new Set([...$('view').querySelectorAll('details.fold[open]')].map((d) => d.dataset.section));
     current.report = report;
     current.meta = meta;
     show(id, report, null);
-    for (const d of $('view').querySelectorAll('details.fold')) if (open.has(d.dataset.section)) d.open = true;
   } catch (e) {
     // The next poll tries again.
   }
