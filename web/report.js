@@ -269,7 +269,7 @@ export function connectionsTable(list, withHost) {
       h('td', {}, x.profile),
       h('td', {}, verdictBadge(x.verdict)),
       h('td', {}, x.action),
-      h('td', {class: 'small wrap'}, x.user_agent ? (x.user_agent.length > 60 ? `${x.user_agent.slice(0, 59)}…` : x.user_agent) : '—')))))));
+      h('td', {class: 'small', title: x.user_agent || null}, x.user_agent ? (x.user_agent.length > 40 ? `${x.user_agent.slice(0, 39)}…` : x.user_agent) : '—'))))));
 }
 
 /**
