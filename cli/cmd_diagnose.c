@@ -85,13 +85,90 @@ static void print_enrichment(const cs_enrich_result_t *e) {
   print_step("aia", &e->aia);
 }
 
+static const char *jstr(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const char *jtime(const cJSON *t) {
+  const char *s = jstr(t, "rfc3339");
+  return s != NULL ? s : "unbounded";
+}
+
+/* The report's per-client table, failure windows, causes and fixes: the
+ * text `certskew replay` prints first (replay_print.c), read from the
+ * report JSON the judgement wrote. Returns 0 when printed. */
+static int print_clients_json(const char *report_json) {
+  cJSON *r = report_json != NULL ? cJSON_Parse(report_json) : NULL;
+  const cJSON *clients = cJSON_GetObjectItemCaseSensitive(r, "clients");
+  if (!cJSON_IsArray(clients) || cJSON_GetArraySize(clients) == 0) {
+    cJSON_Delete(r);
+    return -1;
+  }
+  const cJSON *c0 = cJSON_GetArrayItem(clients, 0);
+  printf("clients at %s:\n", jtime(cJSON_GetObjectItemCaseSensitive(c0, "judged_at")));
+  const cJSON *c;
+  cJSON_ArrayForEach(c, clients) {
+    const char *cause = jstr(c, "root_cause"), *cons = jstr(c, "consequence");
+    const char *verdict = jstr(c, "verdict_at_instant");
+    printf("  %-16s %s  ", jstr(c, "name") ? jstr(c, "name") : "?",
+           verdict != NULL && strcmp(verdict, "fail") == 0 ? "FAIL" : "pass");
+    if (cause != NULL)
+      printf("%s%s%s  ", cause, cons ? " -> " : "", cons ? cons : "");
+    printf("fails ");
+    const cJSON *ws = cJSON_GetObjectItemCaseSensitive(c, "fails_for_true_times"), *w;
+    int k = 0;
+    cJSON_ArrayForEach(w, ws) {
+      const cJSON *from = cJSON_GetObjectItemCaseSensitive(w, "from");
+      const cJSON *to = cJSON_GetObjectItemCaseSensitive(w, "to");
+      if (k++ == 3) {
+        printf("; +%d more", cJSON_GetArraySize(ws) - 3);
+        break;
+      }
+      if (k > 1)
+        printf("; ");
+      if (cJSON_IsNull(from) && cJSON_IsNull(to))
+        printf("always");
+      else if (cJSON_IsNull(from))
+        printf("until %s", jtime(to));
+      else if (cJSON_IsNull(to))
+        printf("from %s on", jtime(from));
+      else
+        printf("from %s until %s", jtime(from), jtime(to));
+    }
+    if (k == 0)
+      printf("never");
+    printf("\n");
+  }
+  const cJSON *causes = cJSON_GetObjectItemCaseSensitive(r, "causes");
+  int nc = cJSON_GetArraySize(causes);
+  if (nc == 0)
+    printf("every client passes at this instant\n");
+  for (int k = 0; k < nc && k < 2; k++) {
+    const cJSON *x = cJSON_GetArrayItem(causes, k);
+    const char *cons = jstr(x, "consequence"), *detail = jstr(x, "detail"), *fix = jstr(x, "fix");
+    printf("%s cause: %s (fails %s)%s%s\n", k == 0 ? "top" : "next", jstr(x, "code"),
+           jstr(x, "clients") ? jstr(x, "clients") : "?", cons ? ", reported as " : "",
+           cons ? cons : "");
+    if (detail != NULL)
+      printf("  %s\n", detail);
+    if (fix != NULL && fix[0] != '\0')
+      printf("  fix: %s\n", fix);
+  }
+  if (nc > 2)
+    printf("(%d more causes: see --json)\n", nc - 2);
+  cJSON_Delete(r);
+  return 0;
+}
+
 static void print_text(const cs_diagnose_result_t *res, const char *target) {
   const cs_verdict_t *v = &res->verdict;
   printf("%s (%s): %s %s, %zu certificate%s served\n", target, res->addr, res->tls_version,
          res->cipher, res->ncerts, res->ncerts == 1 ? "" : "s");
-  if (v->invalid || v->failing[0] != '\0')
+  int table = print_clients_json(v->report_json) == 0;
+  if (!table && (v->invalid || v->failing[0] != '\0'))
     printf("FAILS at the real clock for some client:\n%s", v->reasons);
-  else
+  else if (!table)
     printf("valid at the real clock%s\n", v->worst == 1 ? " (warnings: see --json)" : "");
   print_enrichment(res->enrich);
   if (v->capture_id[0] != '\0')

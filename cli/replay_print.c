@@ -1,6 +1,7 @@
 /* Terminal rendering of an analysis (see replay_print.h). */
 #include "replay_print.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "certskew/core/time.h"
@@ -90,6 +91,63 @@ static void print_clocks(FILE *out, const cs_replay_t *r, int color) {
   }
 }
 
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* --sweep: per clock, [from, to) split wherever a check's verdict changes
+ * (the JSON's "sweep" segments), each with its verdict and failing checks. */
+static void print_sweep(FILE *out, const cs_replay_t *r, int color) {
+  const cs_replay_opts_t *o = cs_replay_opts(r);
+  if (!o->has_sweep)
+    return;
+  size_t nk = cs_replay_nchecks(r);
+  int64_t *cuts = malloc((2 * nk + 2) * sizeof *cuts); /* freed below */
+  if (cuts == NULL)
+    return;
+  char a[CS_TIME_STRLEN], b[CS_TIME_STRLEN];
+  cs_time_format(o->sweep_from_ms, a);
+  cs_time_format(o->sweep_to_ms, b);
+  fprintf(out, "\nsweep from %s until %s:\n", a, b);
+  for (size_t c = 0; c < cs_replay_nclocks(r); c++) {
+    size_t n = 0;
+    cuts[n++] = o->sweep_from_ms;
+    for (size_t k = 0; k < nk; k++) {
+      cs_interval_t w = cs_replay_window(r, k, c);
+      if (cs_interval_empty(w))
+        continue;
+      if (w.from_ms > o->sweep_from_ms && w.from_ms < o->sweep_to_ms)
+        cuts[n++] = w.from_ms;
+      if (w.to_ms > o->sweep_from_ms && w.to_ms < o->sweep_to_ms)
+        cuts[n++] = w.to_ms;
+    }
+    qsort(cuts, n, sizeof *cuts, cmp_i64);
+    fprintf(out, "  %s\n", cs_replay_clock(r, c)->name);
+    for (size_t i = 0; i < n; i++) {
+      if (i > 0 && cuts[i] == cuts[i - 1])
+        continue;
+      size_t j = i + 1;
+      while (j < n && cuts[j] == cuts[i])
+        j++;
+      int64_t end = j < n ? cuts[j] : o->sweep_to_ms;
+      size_t nfail = 0;
+      for (size_t k = 0; k < nk; k++)
+        nfail += (size_t)cs_interval_contains(cs_replay_window(r, k, c), cuts[i]);
+      cs_time_format(cuts[i], a);
+      cs_time_format(end, b);
+      fprintf(out, "    %s .. %s  %s", a, b,
+              nfail ? (color ? "\033[1;31mFAIL\033[0m" : "FAIL") : "pass");
+      for (size_t k = 0; k < nk; k++)
+        if (cs_interval_contains(cs_replay_window(r, k, c), cuts[i]))
+          fprintf(out, "  %s (%s)", cs_check_failure_code(cs_replay_check(r, k)->kind),
+                  cs_replay_check(r, k)->label);
+      fprintf(out, "\n");
+    }
+  }
+  free(cuts);
+}
+
 /* Failure windows, at most three, then how many more. */
 static void print_windows(FILE *out, const cs_client_verdict_t *v) {
   if (v->nwindows == 0) {
@@ -147,6 +205,7 @@ void cs_replay_print(FILE *out, cs_analysis_t *a, int color) {
   fprintf(out, "\n");
   print_chain(out, cs_analysis_chain(a));
   print_clocks(out, r, color);
+  print_sweep(out, r, color);
   fprintf(out, "\nfindings (%zu):\n", cs_findings_count(fs));
   for (size_t i = 0; i < cs_findings_count(fs); i++) {
     const cs_finding_t *f = cs_findings_get(fs, i);

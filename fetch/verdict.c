@@ -9,6 +9,7 @@
 #include <mbedtls/x509.h>
 
 #include "certskew/analysis/analysis.h"
+#include "certskew/clients/profile.h"
 #include "certskew/core/chain.h"
 #include "certskew/core/findings.h"
 
@@ -25,6 +26,56 @@ int cs_verdict_client_fails(const cs_verdict_t *v, const char *profile) {
   char key[64];
   snprintf(key, sizeof key, ",%s,", profile);
   return strstr(v->failing, key) != NULL;
+}
+
+void cs_verdict_key(const cs_analysis_t *a, const char *extra, char *out, size_t cap) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < cs_analysis_nclients(a) && used < cap; i++) {
+    const cs_client_verdict_t *cv = cs_analysis_client(a, i);
+    int n = cv->fails_at ? snprintf(out + used, cap - used, ",%s:fail:%s>%s", cv->name,
+                                    cv->cause ? cv->cause : "FAILS",
+                                    cv->consequence ? cv->consequence : "")
+                         : snprintf(out + used, cap - used, ",%s:pass", cv->name);
+    if (n < 0)
+      break;
+    used += (size_t)n;
+  }
+  if (used < cap)
+    snprintf(out + used, cap - used, "|%s", extra != NULL ? extra : "");
+}
+
+int cs_verdict_key_fails(const char *key, const char *profile) {
+  char want[64];
+  snprintf(want, sizeof want, ",%s:fail", profile);
+  return strstr(key, want) != NULL;
+}
+
+const char *cs_judge_profile_for(const cs_judge_t *j, const char *ua, int *from_ua) {
+  const cs_client_profile_t *p = ua != NULL && ua[0] != '\0' ? cs_client_from_user_agent(ua) : NULL;
+  if (from_ua != NULL)
+    *from_ua = p != NULL;
+  return p != NULL ? p->name : j->browser;
+}
+
+void cs_judge_sighting(cs_judge_t *j, const cs_verdict_t *v, int64_t at_ms,
+                       const char *client_addr, const char *ua, const char *mode,
+                       const char *action) {
+  if (j->store == NULL || v->capture_id[0] == '\0')
+    return;
+  const char *profile = cs_judge_profile_for(j, ua, NULL);
+  int fails = cs_verdict_client_fails(v, profile) || (v->invalid && v->failing[0] == '\0');
+  cs_sighting_t sg = {.at_ms = at_ms,
+                      .client_addr = client_addr,
+                      .user_agent = ua != NULL ? ua : "",
+                      .mode = mode,
+                      .profile = profile,
+                      .verdict = fails ? "fail" : "pass",
+                      .action = action};
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  if (cs_capture_store_add_sighting(j->store, v->capture_id, &sg, &eb) != 0 && eb.msg[0] != '\0')
+    fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
 }
 
 void cs_judge_free(cs_judge_t *j) {
@@ -122,6 +173,8 @@ static void client_verdicts(const cs_judge_t *j, const cs_analysis_t *a, cs_verd
       snprintf(v->reasons + used, sizeof v->reasons - used, "%s: %s%s%s: %s\n", cv->name,
                cv->cause ? cv->cause : "FAILS", cv->consequence ? " -> " : "",
                cv->consequence ? cv->consequence : "", cv->detail);
+      used = strlen(v->fixes);
+      snprintf(v->fixes + used, sizeof v->fixes - used, "%s: %s\n", cv->profile->name, cv->fix);
     }
   }
 }
@@ -156,6 +209,25 @@ static int store_put(cs_judge_t *j, const cs_upstream_t *u, const uint8_t fp[32]
   return is_new;
 }
 
+/* A chain seen before, judged again: its stored report is rewritten when
+ * the clients' verdicts or causes changed since it was written (or are not
+ * known since the store opened, e.g. after a restart with other --trust). */
+static void rejudge(cs_judge_t *j, const cs_verdict_t *v, int64_t now_ms) {
+  if (j->store == NULL || v->capture_id[0] == '\0' || v->report_json == NULL)
+    return;
+  const char *was = cs_capture_store_verdict_key(j->store, v->capture_id);
+  if (was == NULL || strcmp(was, v->key) == 0)
+    return;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  if (cs_capture_store_update_report(j->store, v->capture_id, v->report_json, v->worst, now_ms,
+                                     &eb) != 0) {
+    fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
+    return;
+  }
+  cs_capture_store_set_verdict_key(j->store, v->capture_id, v->key);
+}
+
 /* Runs cs_analyze and fills v: reasons, worst, the report (with the
  * enrichment section when extra is given) and the chain's PEM. */
 static int analyze(cs_judge_t *j, const char *source, const char *hostname, const uint8_t *chain,
@@ -187,6 +259,8 @@ static int analyze(cs_judge_t *j, const char *source, const char *hostname, cons
   v->worst = cs_findings_worst(f);
   v->missing_intermediate = cs_findings_has(f, "MISSING_INTERMEDIATE");
   client_verdicts(j, a, v);
+  cs_verdict_key(a, NULL, v->key, sizeof v->key);
+  v->judged_ms = at_ms;
   char *report = cs_analysis_report_json(a, 1); /* owned here until moved to v */
   v->chain_pem = cs_chain_to_pem(cs_analysis_chain(a));
   v->report_json = report != NULL && extra != NULL ? cs_enrich_report_merge(report, extra) : report;
@@ -210,7 +284,9 @@ void cs_judge_record(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, cs_v
     return;
   uint8_t fp[32];
   mbedtls_sha256_ret(u->chain_der, u->chain_der_len, fp, 0);
-  (void)store_put(j, u, fp, v->chain_pem, v->report_json, now_ms, v->worst, v->capture_id);
+  if (store_put(j, u, fp, v->chain_pem, v->report_json, now_ms, v->worst, v->capture_id) > 0 &&
+      v->key[0] != '\0')
+    cs_capture_store_set_verdict_key(j->store, v->capture_id, v->key);
 }
 
 int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int want_report,
@@ -225,6 +301,8 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
     v->invalid = hit->invalid;
     memcpy(v->failing, hit->failing, sizeof v->failing);
     memcpy(v->reasons, hit->reasons, sizeof v->reasons);
+    memcpy(v->fixes, hit->fixes, sizeof v->fixes);
+    v->judged_ms = hit->at_ms;
     if (store_put(j, u, fp, NULL, NULL, now_ms, hit->worst, v->capture_id) != CS_EINVAL)
       return 0;
     /* Evicted since it was judged: judge it again and store it whole. */
@@ -241,6 +319,10 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
     return rc;
   }
   int is_new = store_put(j, u, fp, v->chain_pem, v->report_json, now_ms, v->worst, v->capture_id);
+  if (is_new > 0)
+    cs_capture_store_set_verdict_key(j->store, v->capture_id, v->key);
+  else if (is_new == 0)
+    rejudge(j, v, now_ms);
   if (is_new > 0 && j->on_new != NULL)
     j->on_new(j->on_new_ud, u, v->capture_id, v);
   cs_judge_cache_entry_t *e = &j->cache[j->cache_next];
@@ -254,6 +336,7 @@ int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int wa
   memcpy(e->failing, v->failing, sizeof e->failing);
   memcpy(e->capture_id, v->capture_id, sizeof e->capture_id);
   memcpy(e->reasons, v->reasons, sizeof e->reasons);
+  memcpy(e->fixes, v->fixes, sizeof e->fixes);
   if (!want_report) {
     free(v->report_json);
     v->report_json = NULL;

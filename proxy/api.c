@@ -211,6 +211,76 @@ static int serve_capture_file(const cs_api_ctx_t *ctx, const char *id, const cha
   return 0;
 }
 
+/* meta.json with the capture's sightings, newest first. */
+static int serve_capture_with_sightings(const cs_api_ctx_t *ctx, const char *id,
+                                        cs_http_response_t *r) {
+  if (ctx->store == NULL)
+    return cs_http_response_json_error(r, 503, "the capture store is not available");
+  char *text = NULL;
+  size_t len = 0;
+  int rc = cs_capture_store_read(ctx->store, id, "meta.json", &text, &len);
+  if (rc == CS_ENOMEM)
+    return rc;
+  if (rc != 0)
+    return cs_http_response_json_error(r, 404, "no such capture");
+  cJSON *meta = cJSON_ParseWithLength(text, len);
+  free(text);
+  char *sj = cs_capture_store_sightings_json(ctx->store, id, CS_SIGHTINGS_KEEP);
+  cJSON *sg = sj != NULL ? cJSON_Parse(sj) : NULL;
+  free(sj);
+  cJSON *arr = sg != NULL ? cJSON_DetachItemFromObjectCaseSensitive(sg, "sightings") : NULL;
+  cJSON_Delete(sg);
+  if (meta == NULL || arr == NULL) {
+    cJSON_Delete(meta);
+    cJSON_Delete(arr);
+    return cs_http_response_json_error(r, 500, "the stored metadata of this capture is corrupt");
+  }
+  cJSON_AddItemToObject(meta, "sightings", arr);
+  char *out = cJSON_PrintUnformatted(meta); /* handed to the response */
+  cJSON_Delete(meta);
+  if (out == NULL)
+    return CS_ENOMEM;
+  cs_http_response_adopt(r, 200, "application/json", out, strlen(out));
+  return 0;
+}
+
+/* GET /api/sightings?limit=N (1..1000, default 200). */
+static int handle_sightings(const cs_api_ctx_t *ctx, const char *path, cs_http_response_t *r) {
+  if (ctx->store == NULL)
+    return cs_http_response_json_error(r, 503, "the capture store is not available");
+  long limit = 200;
+  const char *q = strstr(path, "?limit=");
+  if (q == NULL)
+    q = strstr(path, "&limit=");
+  if (q != NULL) {
+    char *end = NULL;
+    limit = strtol(q + 7, &end, 10);
+    if (end == q + 7 || limit < 1 || limit > 1000)
+      return cs_http_response_json_error(r, 400, "limit must be an integer in 1..1000");
+  }
+  char *out = cs_capture_store_sightings_json(ctx->store, NULL, (size_t)limit);
+  if (out == NULL)
+    return CS_ENOMEM;
+  cs_http_response_adopt(r, 200, "application/json", out, strlen(out));
+  return 0;
+}
+
+/* DELETE /api/captures: only with X-Certskew-Confirm: clear. */
+static int handle_clear(const cs_api_ctx_t *ctx, cs_http_response_t *r) {
+  if (ctx->store == NULL)
+    return cs_http_response_json_error(r, 503, "the capture store is not available");
+  if (ctx->confirm == NULL || strcmp(ctx->confirm, "clear") != 0)
+    return cs_http_response_json_error(r, 403, "clearing the store needs the header X-Certskew-Confirm: clear");
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  size_t n = cs_capture_store_count(ctx->store);
+  if (cs_capture_store_clear(ctx->store, &eb) != 0)
+    return cs_http_response_json_error(r, 500, eb.msg);
+  char body[64];
+  int len = snprintf(body, sizeof body, "{\"deleted\":%zu}", n);
+  return cs_http_response_set(r, 200, "application/json", body, (size_t)len);
+}
+
 static int handle_captures(const cs_api_ctx_t *ctx, const char *rest, cs_http_response_t *r) {
   if (rest[0] == '\0') {
     if (ctx->store == NULL)
@@ -229,8 +299,10 @@ static int handle_captures(const cs_api_ctx_t *ctx, const char *rest, cs_http_re
     return serve_capture_file(ctx, id, "report.json", "application/json", r);
   if (strcmp(file, "chain.pem") == 0)
     return serve_capture_file(ctx, id, "chain.pem", "application/x-pem-file", r);
-  if (file[0] == '\0' || strcmp(file, "meta") == 0)
+  if (strcmp(file, "meta") == 0)
     return serve_capture_file(ctx, id, "meta.json", "application/json", r);
+  if (file[0] == '\0')
+    return serve_capture_with_sightings(ctx, id, r);
   return cs_http_response_json_error(r, 404, "unknown capture resource");
 }
 
@@ -306,10 +378,17 @@ int cs_api_handle(const cs_api_ctx_t *ctx, const char *method, const char *path,
   }
   if (strncmp(clean, caps, sizeof caps - 1) == 0 &&
       (clean[sizeof caps - 1] == '\0' || clean[sizeof caps - 1] == '/')) {
+    const char *rest = clean + sizeof caps - 1;
+    if (strcmp(method, "DELETE") == 0 && rest[0] == '\0')
+      return handle_clear(ctx, r);
     if (!is_get)
       return cs_http_response_json_error(r, 405, "use GET");
-    const char *rest = clean + sizeof caps - 1;
     return handle_captures(ctx, rest[0] == '/' ? rest + 1 : rest, r);
+  }
+  if (strcmp(clean, "/api/sightings") == 0) {
+    if (!is_get)
+      return cs_http_response_json_error(r, 405, "use GET");
+    return handle_sightings(ctx, path, r);
   }
   if (strcmp(clean, "/api/ca.pem") == 0) {
     if (ctx->ca_pem == NULL)

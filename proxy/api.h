@@ -29,6 +29,9 @@ typedef struct cs_api_ctx {
   const char *origin;
   const char *self_text;
   int self_port;
+  const char *confirm;       /* the X-Certskew-Confirm header, or NULL: DELETE
+                                /api/captures needs "clear" (a cross-site form
+                                cannot send a custom header) */
   cs_judge_t *judge;         /* borrowed, may be NULL: the proxy's trust stores, log list
                                 and kept enrichment, for POST /api/replay */
 } cs_api_ctx_t;
@@ -40,7 +43,9 @@ int cs_api_check_origin(const cs_api_ctx_t *ctx, const char **why);
 
 /* Routes one request (after cs_api_check_origin, which it calls itself):
  *   GET  /api/captures                  list (JSON)
- *   GET  /api/captures/{id}             metadata (JSON)
+ *   GET  /api/captures/{id}             metadata with its "sightings" (JSON)
+ *   DELETE /api/captures                clears the store (X-Certskew-Confirm: clear)
+ *   GET  /api/sightings?limit=N         latest connections across captures (JSON)
  *   GET  /api/captures/{id}/report      report (JSON)
  *   GET  /api/captures/{id}/chain.pem   served chain (PEM)
  *   POST /api/replay                    {"capture":id,"clocks":[...],"at":"RFC3339"}

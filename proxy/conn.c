@@ -84,6 +84,9 @@ typedef struct cs_conn {
   size_t held_len;
   char fail_code[48];
   char fail_msg[CS_VERDICT_REASONS];
+  char judged_for[40];      /* the profile the 502 page was decided for, "" if none */
+  int judged_by_ua;         /* 1: from the User-Agent, 0: --browser */
+  int sighted;              /* this connection's sighting is recorded */
   uint64_t last_activity;
   uint64_t accepted_at;     /* loop time of accept: the handshake deadline counts from it */
   /* Plain HTTP (absolute-form), one request at a time (see "plain HTTP"). */
@@ -149,9 +152,12 @@ static void on_timer_closed(uv_handle_t *h) {
   maybe_free(c);
 }
 
+static void note_sighting(cs_conn_t *c, const char *ua, const char *action);
+
 static void conn_close(cs_conn_t *c) {
   if (c->state == ST_CLOSING)
     return;
+  note_sighting(c, NULL, c->state == ST_CLIENT_HS ? "client TLS handshake failed" : "closed before a request");
   c->state = ST_CLOSING;
   cs_upstream_cancel(&c->up);
   cs_endpoint_close(&c->client);
@@ -211,39 +217,153 @@ static void send_simple(cs_conn_t *c, int status, const char *msg) {
   send_final(c, &r, 0);
 }
 
-/* The 502 page: why, and a link to the report. */
+/* ---- sightings: one per intercepted connection that was judged ---- */
+
+static void peer_text(uv_tcp_t *tcp, char *out, size_t cap) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  char ip[64] = "";
+  out[0] = '\0';
+  if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
+    return;
+  if (ss.ss_family == AF_INET) {
+    uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+    snprintf(out, cap, "%s:%d", ip, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+  } else if (ss.ss_family == AF_INET6) {
+    uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+    snprintf(out, cap, "[%s]:%d", ip, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+  }
+}
+
+/* Records what this connection's client was given (once; intercepted
+ * CONNECTs whose chain was judged and stored). ua: the first request's
+ * User-Agent, or NULL. */
+static void note_sighting(cs_conn_t *c, const char *ua, const char *action) {
+  if (c->sighted || c->pt != NULL || !c->is_connect || c->verdict.capture_id[0] == '\0')
+    return;
+  c->sighted = 1;
+  char addr[80];
+  peer_text(&c->client.tcp, addr, sizeof addr);
+  cs_judge_sighting(&c->px->judge, &c->verdict, c->verdict.judged_ms, addr, ua, "intercept",
+                    action);
+}
+
+/* The User-Agent of a request head at the start of buf, or "". */
+static void sniff_user_agent(const unsigned char *buf, size_t n, char *out, size_t cap) {
+  static const char name[] = "\nuser-agent:";
+  out[0] = '\0';
+  for (size_t i = 0; i + sizeof name - 1 < n; i++) {
+    if (strncasecmp((const char *)buf + i, name, sizeof name - 1) != 0)
+      continue;
+    size_t j = i + sizeof name - 1, k = 0;
+    while (j < n && buf[j] == ' ')
+      j++;
+    while (j < n && buf[j] != '\r' && buf[j] != '\n' && k + 1 < cap)
+      out[k++] = (char)buf[j++];
+    out[k] = '\0';
+    return;
+  }
+}
+
+/* The line of text (reasons or fixes, "name: ...\n" each) for profile. */
+static void line_for(const char *text, const char *profile, char *out, size_t cap) {
+  size_t plen = strlen(profile);
+  out[0] = '\0';
+  for (const char *p = text; p != NULL && *p != '\0';) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+    if (len > plen + 1 && strncmp(p, profile, plen) == 0 && (p[plen] == ':' || p[plen] == '/')) {
+      const char *v = memchr(p, ':', len);
+      v = v != NULL ? v + 1 : p;
+      while (*v == ' ')
+        v++;
+      snprintf(out, cap, "%.*s", (int)(len - (size_t)(v - p)), v);
+      return;
+    }
+    p = nl != NULL ? nl + 1 : NULL;
+  }
+}
+
+/* What to try for an upstream that could not be reached: --forward-invalid
+ * cannot help when there is no server to forward to. */
+static const char *upstream_hint(const char *code) {
+  if (strcmp(code, "UPSTREAM_DNS_FAILED") == 0)
+    return "The host name does not resolve from this machine: check its spelling and this "
+           "machine's DNS resolver.";
+  if (strcmp(code, "UPSTREAM_REFUSED") == 0 || strcmp(code, "UPSTREAM_UNREACHABLE") == 0)
+    return "Nothing accepts connections at that address and port: is the server running, "
+           "and reachable from this machine (firewall, routes)?";
+  if (strcmp(code, "UPSTREAM_TLS_FAILED") == 0)
+    return "The server's TLS handshake failed before it sent a chain: check that it speaks "
+           "TLS 1.2 or later on this port.";
+  if (strcmp(code, "UPSTREAM_LOOP") == 0)
+    return "The target is this proxy itself.";
+  return "The proxy could not get a chain from the server, so there is nothing to judge or "
+         "forward; retry, or check the server.";
+}
+
+/* The 502 page: the profile judged for, the root cause and its fix, and a
+ * link to the report in the web page; for an upstream that could not be
+ * reached, what would help instead. */
 static void send_error_page(cs_conn_t *c) {
   cs_proxy_ctx_t *px = c->px;
+  note_sighting(c, NULL, "502 page");
+  int judged = c->judged_for[0] != '\0';
+  char cause[CS_VERDICT_REASONS] = "", fix[CS_VERDICT_REASONS] = "";
+  if (judged) {
+    line_for(c->verdict.reasons, c->judged_for, cause, sizeof cause);
+    line_for(c->verdict.fixes, c->judged_for, fix, sizeof fix);
+  }
   char *why = cs_html_escape(c->fail_msg);
   char *host = cs_html_escape(c->target.host);
+  char *ecause = cs_html_escape(cause[0] ? cause : c->fail_code);
+  char *efix = cs_html_escape(fix);
   char link[2400] = "";
   if (c->verdict.capture_id[0] != '\0')
     snprintf(link, sizeof link,
-             "<p>Full report: <a href=\"http://%s/api/captures/%s/report\">"
-             "http://%s/api/captures/%s/report</a> &middot; served chain: "
+             "<p><a href=\"http://%s/#/capture/%s\">Open the report in the certskew page</a> "
+             "(every client, when each fails, the trust paths) &middot; served chain: "
              "<a href=\"http://%s/api/captures/%s/chain.pem\">chain.pem</a></p>",
-             px->self_text, c->verdict.capture_id, px->self_text, c->verdict.capture_id,
-             px->self_text, c->verdict.capture_id);
-  size_t cap = 4096 + (why ? strlen(why) : 0) + strlen(link);
+             px->self_text, c->verdict.capture_id, px->self_text, c->verdict.capture_id);
+  size_t cap = 6144 + (why ? strlen(why) : 0) + (ecause ? strlen(ecause) : 0) +
+               (efix ? strlen(efix) : 0) + strlen(link);
   char *page = malloc(cap); /* handed to the response */
-  if (why == NULL || host == NULL || page == NULL) {
+  if (why == NULL || host == NULL || ecause == NULL || efix == NULL || page == NULL) {
     free(why);
     free(host);
+    free(ecause);
+    free(efix);
     free(page);
     conn_close(c);
     return;
   }
+  char head[400];
+  if (judged)
+    snprintf(head, sizeof head, "<p>Judged for <strong>%s</strong> (from %s) at the proxy's clock: "
+             "this client rejects the chain.</p>", c->judged_for,
+             c->judged_by_ua ? "the browser's User-Agent" : "<code>--browser</code>");
+  else
+    snprintf(head, sizeof head, "<p>The server could not be reached: <code>%s</code>.</p>",
+             c->fail_code);
+  const char *hint = judged ? "To let this client through while the server is fixed, start the "
+                              "proxy with <code>--forward-invalid</code>."
+                            : upstream_hint(c->fail_code);
   int n = snprintf(page, cap,
-                   "<!doctype html><html><head><meta charset=\"utf-8\">"
+                   "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                    "<title>certskew: %s:%d rejected</title></head><body>"
-                   "<h1>certskew blocked %s:%d</h1>"
-                   "<p><strong>%s</strong></p><pre>%s</pre>%s"
-                   "<p>certskew does not hide an invalid upstream. Start the proxy with "
-                   "<code>--forward-invalid</code> to pass such traffic through anyway.</p>"
+                   "<h1>certskew blocked %s:%d</h1>%s"
+                   "<p><strong>Root cause:</strong> <code>%s</code></p>"
+                   "%s%s%s%s"
+                   "<p>%s</p>"
+                   "<details><summary>%s</summary><pre>%s</pre></details>"
                    "</body></html>\n",
-                   host, c->target.port, host, c->target.port, c->fail_code, why, link);
+                   host, c->target.port, host, c->target.port, head, ecause,
+                   efix[0] ? "<p><strong>Fix:</strong> " : "", efix, efix[0] ? "</p>" : "", link,
+                   hint, judged ? "Every failing client" : "Details", why);
   free(why);
   free(host);
+  free(ecause);
+  free(efix);
   cs_http_response_t r;
   cs_http_response_init(&r);
   cs_http_response_adopt(&r, 502, "text/html; charset=utf-8", page,
@@ -264,6 +384,7 @@ static void api_respond(cs_conn_t *c) {
                        .now_ms = cs_fs_now_ms(),
                        .host = cs_http_head_header(c->head, "Host"),
                        .origin = cs_http_head_header(c->head, "Origin"),
+                       .confirm = cs_http_head_header(c->head, "X-Certskew-Confirm"),
                        .self_text = px->self_text,
                        .self_port = px->self_port,
                        .judge = &px->judge};
@@ -369,6 +490,11 @@ static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
       break;
     }
     int n = mbedtls_ssl_read(&from->ssl, buf, sizeof buf);
+    if (n > 0 && !c->sighted && from == &c->client) {
+      char ua[256];
+      sniff_user_agent(buf, (size_t)n, ua, sizeof ua);
+      note_sighting(c, ua, "relayed");
+    }
     if (n > 0) {
       if (cs_endpoint_send_nf(to, buf, (size_t)n) != 0 ||
           (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0)) {
@@ -511,6 +637,9 @@ static void decide_by_user_agent(cs_conn_t *c, int rc) {
   const char *who = p != NULL ? p->name : c->px->judge.browser;
   c->ua_pending = 0;
   if (cs_verdict_client_fails(&c->verdict, who) || (c->verdict.invalid && c->verdict.failing[0] == '\0')) {
+    snprintf(c->judged_for, sizeof c->judged_for, "%s", who);
+    c->judged_by_ua = p != NULL;
+    note_sighting(c, ua, "502 page");
     char msg[CS_VERDICT_REASONS + 128];
     snprintf(msg, sizeof msg, "judged as %s (%s):\n%s", who, p != NULL ? "User-Agent" : "--browser",
              c->verdict.reasons);
@@ -521,6 +650,7 @@ static void decide_by_user_agent(cs_conn_t *c, int rc) {
     return;
   }
   logv(c, "judged as %s: passes (other clients' failures are in the report)", who);
+  note_sighting(c, ua, "relayed");
   int err = cs_endpoint_send(&c->upstream, c->held, c->held_len);
   free(c->held);
   c->held = NULL;
@@ -1205,6 +1335,9 @@ static void start_passthrough(cs_conn_t *c, int status) {
     return;
   }
   cs_passthrough_connected(c->pt, &c->upstream.tcp, c->up.addr);
+  char client[80];
+  peer_text(&c->client.tcp, client, sizeof client);
+  cs_passthrough_set_client(c->pt, client);
   if (cs_endpoint_write_copy(&c->client, ok, sizeof ok - 1) != 0 ||
       (c->pending_len > 0 &&
        cs_endpoint_write_copy(&c->upstream, c->pending, c->pending_len) != 0)) {

@@ -42,6 +42,7 @@ struct cs_passthrough {
   const char *method;           /* CS_CAPTURE_METHOD_* */
   char relayed_code[48];        /* "" unless interception fell back to this relay */
   char relayed_msg[300];
+  char client[80];              /* the client's "ip:port", for its sighting */
 };
 
 static const cs_relay_reason_t *relay_reason(const cs_passthrough_t *pt, cs_relay_reason_t *r) {
@@ -50,6 +51,44 @@ static const cs_relay_reason_t *relay_reason(const cs_passthrough_t *pt, cs_rela
   r->code = pt->relayed_code;
   r->message = pt->relayed_msg;
   return r;
+}
+
+void cs_passthrough_set_client(cs_passthrough_t *pt, const char *addr) {
+  snprintf(pt->client, sizeof pt->client, "%s", addr);
+}
+
+/* What the client did with the real chain, for its sighting. */
+static const char *reaction_action(const cs_tls_sniff_info_t *info, char *buf, size_t cap) {
+  switch (info->reaction) {
+  case CS_SNIFF_CLIENT_ACCEPTED:
+    return "loaded";
+  case CS_SNIFF_CLIENT_ALERT:
+    snprintf(buf, cap, "rejected (alert %s)", cs_tls_alert_name(info->alert));
+    return buf;
+  case CS_SNIFF_CLIENT_LIKELY_REJECTED:
+    return "rejected (closed after the chain)";
+  case CS_SNIFF_CLIENT_UNKNOWN:
+  default:
+    return "unknown";
+  }
+}
+
+/* Records the connection; the verdict is the judge's browser profile's in
+ * the key the capture's report was last written for. */
+static void sighting(cs_passthrough_t *pt, const char *id, const char *key, int64_t now_ms) {
+  const cs_tls_sniff_info_t *info = cs_tls_sniff_info(pt->sniff);
+  char buf[80];
+  cs_sighting_t sg = {.at_ms = now_ms,
+                      .client_addr = pt->client,
+                      .user_agent = "",
+                      .mode = "passthrough",
+                      .profile = pt->px->judge.browser,
+                      .verdict = cs_verdict_key_fails(key, pt->px->judge.browser) ? "fail" : "pass",
+                      .action = reaction_action(info, buf, sizeof buf)};
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  if (cs_capture_store_add_sighting(pt->px->store, id, &sg, &eb) != 0 && eb.msg[0] != '\0')
+    fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
 }
 
 static void logv(const cs_passthrough_t *pt, const char *fmt, ...) CS_PRINTF(2, 3);
@@ -150,9 +189,24 @@ static void store(cs_passthrough_t *pt, const cs_tls_sniff_info_t *info, cs_anal
   char id[CS_CAPTURE_ID_MAX] = "";
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
-  if (pt->px->store != NULL &&
-      cs_capture_store_put(pt->px->store, &meta, fp, pem, decorated, now_ms, id, NULL, &eb) != 0)
+  int is_new = 0;
+  char key[CS_CAPTURE_KEY_MAX];
+  cs_verdict_key(a, cs_sniff_reaction_name(info->reaction), key, sizeof key);
+  cs_capture_store_t *st = pt->px->store;
+  if (st != NULL && cs_capture_store_put(st, &meta, fp, pem, decorated, now_ms, id, &is_new, &eb) != 0)
     fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
+  /* Seen before with other verdicts or another reaction: the report is
+   * rewritten with this judgement. */
+  const char *was = st != NULL && id[0] != '\0' ? cs_capture_store_verdict_key(st, id) : NULL;
+  if (was != NULL && strcmp(was, key) != 0) {
+    if (!is_new &&
+        cs_capture_store_update_report(st, id, decorated, meta.worst, now_ms, &eb) != 0)
+      fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
+    else
+      cs_capture_store_set_verdict_key(st, id, key);
+  }
+  if (was != NULL)
+    sighting(pt, id, key, now_ms);
   logv(pt, "captured %s by %s; the client: %s (%s)", id, pt->method,
        cs_sniff_reaction_name(info->reaction), info->detail);
 out:
@@ -183,6 +237,13 @@ static int seen_before(cs_passthrough_t *pt, int64_t now_ms) {
     return 0;
   free(meta);
   const cs_tls_sniff_info_t *info = cs_tls_sniff_info(pt->sniff);
+  /* Judged again when its report's judgement is not known since the store
+   * opened (a restart, maybe with other --trust) or the client reacted
+   * otherwise than then (rejected once, loaded since). */
+  const char *key = cs_capture_store_verdict_key(st, id);
+  const char *bar = key != NULL ? strrchr(key, '|') : NULL;
+  if (bar == NULL || strcmp(bar + 1, cs_sniff_reaction_name(info->reaction)) != 0)
+    return 0;
   char suite[16];
   cs_capture_meta_t m = {.host = pt->host,
                          .port = pt->port,
@@ -195,6 +256,7 @@ static int seen_before(cs_passthrough_t *pt, int64_t now_ms) {
   cs_errbuf_init(&eb);
   if (cs_capture_store_put(st, &m, fp, "", NULL, now_ms, id, NULL, &eb) != 0)
     fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
+  sighting(pt, id, key, now_ms);
   logv(pt, "seen %s again; the client: %s", id, cs_sniff_reaction_name(info->reaction));
   return 1;
 }

@@ -42,6 +42,9 @@ int cs_passthrough_wanted(const cs_proxy_config_t *cfg, const char *host, int po
 
 /* A new observer for a tunnel to host:port (copied). *out owned by the
  * caller until cs_passthrough_release. CS_ENOMEM. */
+/* The client's "ip:port", recorded with the connection's sighting (copied). */
+void cs_passthrough_set_client(cs_passthrough_t *pt, const char *addr);
+
 int cs_passthrough_new(cs_passthrough_t **out, struct cs_proxy_ctx *px, const char *host,
                        int port) CS_MUST_CHECK;
 /* The tunnel is relayed because interception failed (conn.c's fallback):

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ typedef struct entry {
   uint64_t seen_count;
   int dirty;
   int64_t flushed_ms;
+  int64_t report_ms;       /* when report.json was last written */
+  long nsightings;         /* lines in sightings.jsonl, -1 until counted */
+  char verdict_key[CS_CAPTURE_KEY_MAX]; /* what the report was judged to (memory only) */
 } entry_t;
 
 typedef struct upstream_error {
@@ -117,6 +121,7 @@ static cJSON *entry_json(const entry_t *e) {
   cJSON_AddNumberToObject(o, "first_seen_ms", (double)e->first_seen_ms);
   cJSON_AddNumberToObject(o, "last_seen_ms", (double)e->last_seen_ms);
   cJSON_AddNumberToObject(o, "seen_count", (double)e->seen_count);
+  cJSON_AddNumberToObject(o, "report_ms", (double)e->report_ms);
   return o;
 }
 
@@ -277,6 +282,9 @@ static const char *meta_from_json(entry_t *e, const char *name, const cJSON *o) 
     return "chain_sha256 is not 64 lower-case hex digits";
   e->port = (int)port;
   e->seen_count = (uint64_t)seen;
+  if (parse_time_field(o, "report_ms", &e->report_ms) != 0)
+    e->report_ms = e->first_seen_ms; /* written before report_ms was kept */
+  e->nsightings = -1;
   const char *worst = str_field(o, "worst");
   e->worst = strcmp(worst, "error") == 0     ? 2
              : strcmp(worst, "warning") == 0 ? 1
@@ -478,8 +486,9 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
   copy_field(e->fp_hex, sizeof e->fp_hex, fp_hex);
   e->port = meta->port;
   e->worst = meta->worst;
-  e->first_seen_ms = e->last_seen_ms = now_ms;
+  e->first_seen_ms = e->last_seen_ms = e->report_ms = now_ms;
   e->seen_count = 1;
+  e->nsightings = 0;
   int rc = write_new(s, e, chain_pem, report_json, now_ms, eb);
   if (rc != 0) {
     char path[4400];
@@ -510,8 +519,9 @@ int cs_capture_store_update_report(cs_capture_store_t *s, const char *id,
   int rc = entry_path(s, e, "report.json", path, sizeof path);
   if (rc == 0)
     rc = cs_fs_write_atomic(path, report_json, strlen(report_json), 0644, eb);
-  if (rc == 0 && e->worst != worst) {
+  if (rc == 0) {
     e->worst = worst;
+    e->report_ms = now_ms;
     rc = write_meta(s, e, now_ms, eb);
   }
   if (rc != 0)
@@ -615,3 +625,214 @@ int cs_capture_store_read(cs_capture_store_t *s, const char *id, const char *fil
 }
 
 size_t cs_capture_store_count(const cs_capture_store_t *s) { return s->n; }
+
+/* ---- sightings ---- */
+
+const char *cs_capture_store_verdict_key(cs_capture_store_t *s, const char *id) {
+  entry_t *e = find(s, id);
+  return e != NULL ? e->verdict_key : NULL;
+}
+
+void cs_capture_store_set_verdict_key(cs_capture_store_t *s, const char *id, const char *key) {
+  entry_t *e = find(s, id);
+  if (e != NULL)
+    copy_field(e->verdict_key, sizeof e->verdict_key, key);
+}
+
+static long count_lines(const char *text, size_t len) {
+  long n = 0;
+  for (size_t i = 0; i < len; i++)
+    n += text[i] == '\n';
+  return n;
+}
+
+/* Keeps the last CS_SIGHTINGS_KEEP lines of path (atomically). */
+static int trim_sightings(entry_t *e, const char *path, cs_errbuf_t *eb) {
+  char *text = NULL;
+  size_t len = 0;
+  int rc = cs_fs_read_file(path, FILE_MAX, &text, &len);
+  if (rc != 0)
+    return rc;
+  long n = count_lines(text, len);
+  size_t from = 0;
+  for (long skip = n - CS_SIGHTINGS_KEEP; skip > 0 && from < len; from++)
+    if (text[from] == '\n')
+      skip--;
+  rc = cs_fs_write_atomic(path, text + from, len - from, 0644, eb);
+  if (rc == 0)
+    e->nsightings = count_lines(text + from, len - from);
+  free(text);
+  return rc;
+}
+
+static cJSON *sighting_json(const cs_sighting_t *sg) {
+  cJSON *o = cJSON_CreateObject();
+  if (o == NULL)
+    return NULL;
+  cJSON_AddNumberToObject(o, "at_ms", (double)sg->at_ms);
+  cJSON_AddStringToObject(o, "client_addr", sg->client_addr != NULL ? sg->client_addr : "");
+  cJSON_AddStringToObject(o, "user_agent", sg->user_agent != NULL ? sg->user_agent : "");
+  cJSON_AddStringToObject(o, "mode", sg->mode != NULL ? sg->mode : "");
+  cJSON_AddStringToObject(o, "profile", sg->profile != NULL ? sg->profile : "");
+  cJSON_AddStringToObject(o, "verdict", sg->verdict != NULL ? sg->verdict : "");
+  cJSON_AddStringToObject(o, "action", sg->action != NULL ? sg->action : "");
+  return o;
+}
+
+int cs_capture_store_add_sighting(cs_capture_store_t *s, const char *id, const cs_sighting_t *sg,
+                                  cs_errbuf_t *eb) {
+  entry_t *e = find(s, id);
+  if (e == NULL)
+    return cs_errbuf_set(eb, CS_ENOTFOUND, "capture %.200s is no longer stored", id);
+  char path[4400];
+  if (entry_path(s, e, "sightings.jsonl", path, sizeof path) != 0)
+    return CS_EINVAL;
+  cJSON *o = sighting_json(sg);
+  char *line = o != NULL ? cJSON_PrintUnformatted(o) : NULL; /* owned here */
+  cJSON_Delete(o);
+  if (line == NULL)
+    return CS_ENOMEM;
+  int rc = 0;
+  /* O_NOFOLLOW: a symlink planted in the store is never written through. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+  size_t len = strlen(line);
+  line[len] = '\n'; /* replaces the NUL: written with its length below */
+  if (fd < 0 || write(fd, line, len + 1) != (ssize_t)(len + 1))
+    rc = cs_errbuf_set(eb, errno == ENOSPC ? CS_ENOSPACE : CS_EIO, "cannot append to %s: %s", path,
+                       strerror(errno));
+  if (fd >= 0)
+    close(fd);
+  free(line);
+  if (rc != 0) {
+    remember_error(s, eb, rc);
+    return rc;
+  }
+  if (e->nsightings < 0) {
+    char *text = NULL;
+    size_t tlen = 0;
+    if (cs_fs_read_file(path, FILE_MAX, &text, &tlen) == 0)
+      e->nsightings = count_lines(text, tlen);
+    free(text);
+  } else {
+    e->nsightings++;
+  }
+  /* Trimmed in batches: one rewrite per CS_SIGHTINGS_SLACK appends. */
+  if (e->nsightings > CS_SIGHTINGS_KEEP + CS_SIGHTINGS_SLACK)
+    rc = trim_sightings(e, path, eb);
+  return rc;
+}
+
+/* Appends e's sightings (newest first) to arr, each with its capture. */
+static void add_sightings_of(cs_capture_store_t *s, const entry_t *e, cJSON *arr) {
+  char path[4400], *text = NULL;
+  size_t len = 0;
+  if (entry_path(s, e, "sightings.jsonl", path, sizeof path) != 0 ||
+      cs_fs_read_file(path, FILE_MAX, &text, &len) != 0)
+    return;
+  /* Lines are appended in time order: walk them backwards. */
+  size_t end = len;
+  while (end > 0) {
+    size_t start = end - 1;
+    while (start > 0 && text[start - 1] != '\n')
+      start--;
+    cJSON *o = cJSON_ParseWithLength(text + start, end - start);
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "at_ms");
+    if (o != NULL && cJSON_IsNumber(at) && at->valuedouble >= 0 && at->valuedouble <= (double)TIME_MAX_MS) {
+      char rfc[CS_TIME_STRLEN];
+      cs_time_format((int64_t)at->valuedouble, rfc);
+      cJSON_AddStringToObject(o, "at", rfc);
+      cJSON_AddStringToObject(o, "capture", e->id);
+      cJSON_AddStringToObject(o, "host", e->host);
+      cJSON_AddNumberToObject(o, "port", e->port);
+      cJSON_AddItemToArray(arr, o);
+    } else {
+      cJSON_Delete(o); /* a torn or damaged line: skipped */
+    }
+    end = start;
+  }
+  free(text);
+}
+
+static int by_last_seen_desc(const void *a, const void *b) {
+  const entry_t *x = *(const entry_t *const *)a, *y = *(const entry_t *const *)b;
+  return (x->last_seen_ms < y->last_seen_ms) - (x->last_seen_ms > y->last_seen_ms);
+}
+
+static int by_at_desc(const void *a, const void *b) {
+  const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+  double p = cJSON_GetObjectItemCaseSensitive(x, "at_ms")->valuedouble;
+  double q = cJSON_GetObjectItemCaseSensitive(y, "at_ms")->valuedouble;
+  return (p < q) - (p > q);
+}
+
+char *cs_capture_store_sightings_json(cs_capture_store_t *s, const char *id, size_t limit) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON *all = cJSON_CreateArray();
+  const entry_t **order = malloc((s->n ? s->n : 1) * sizeof *order);
+  if (root == NULL || all == NULL || order == NULL) {
+    cJSON_Delete(root);
+    cJSON_Delete(all);
+    free(order);
+    return NULL;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (id == NULL || strcmp(s->entries[i].id, id) == 0)
+      order[n++] = &s->entries[i];
+  qsort(order, n, sizeof *order, by_last_seen_desc);
+  /* Most recently seen captures first; stop once `limit` sightings are in
+   * hand that are all newer than the next capture's last sighting. */
+  for (size_t i = 0; i < n; i++) {
+    int have = cJSON_GetArraySize(all);
+    if ((size_t)have >= limit) {
+      double oldest = 0;
+      int first = 1;
+      for (const cJSON *x = all->child; x != NULL; x = x->next) {
+        double v = cJSON_GetObjectItemCaseSensitive(x, "at_ms")->valuedouble;
+        if (first || v < oldest)
+          oldest = v;
+        first = 0;
+      }
+      if ((double)order[i]->last_seen_ms < oldest)
+        break;
+    }
+    add_sightings_of(s, order[i], all);
+  }
+  free(order);
+  size_t total = (size_t)cJSON_GetArraySize(all);
+  cJSON **items = malloc((total ? total : 1) * sizeof *items);
+  cJSON *out = cJSON_AddArrayToObject(root, "sightings");
+  if (items == NULL || out == NULL) {
+    free(items);
+    cJSON_Delete(all);
+    cJSON_Delete(root);
+    return NULL;
+  }
+  size_t k = 0;
+  while (all->child != NULL)
+    items[k++] = cJSON_DetachItemViaPointer(all, all->child);
+  cJSON_Delete(all);
+  qsort(items, k, sizeof *items, by_at_desc);
+  for (size_t i = 0; i < k; i++) {
+    if (i < limit)
+      cJSON_AddItemToArray(out, items[i]);
+    else
+      cJSON_Delete(items[i]);
+  }
+  free(items);
+  char *text = cJSON_PrintUnformatted(root); /* owned by the caller */
+  cJSON_Delete(root);
+  return text;
+}
+
+int cs_capture_store_clear(cs_capture_store_t *s, cs_errbuf_t *eb) {
+  int rc = 0;
+  while (s->n > 0) {
+    char path[4400];
+    entry_t *e = &s->entries[s->n - 1];
+    if (entry_path(s, e, NULL, path, sizeof path) == 0 && cs_fs_remove_dir(path) != 0 && rc == 0)
+      rc = cs_errbuf_set(eb, CS_EIO, "cannot delete capture %.200s", e->id);
+    s->n--;
+  }
+  return rc;
+}

@@ -43,3 +43,18 @@ export async function replay(capture, clocks, at) {
     body: JSON.stringify(body),
   }));
 }
+
+/** The capture's metadata with its sightings (newest first). */
+export async function getCapture(id) {
+  return parse(await fetch(`/api/captures/${encodeURIComponent(id)}`, {cache: 'no-store'}));
+}
+
+/** The latest connections across captures, newest first. */
+export async function listSightings(limit) {
+  return parse(await fetch(`/api/sightings?limit=${limit}`, {cache: 'no-store'}));
+}
+
+/** Deletes every capture. The header is what a cross-site form cannot send. */
+export async function clearStore() {
+  return parse(await fetch('/api/captures', {method: 'DELETE', headers: {'X-Certskew-Confirm': 'clear'}}));
+}

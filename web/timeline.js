@@ -12,7 +12,7 @@ const PLOT_X0 = LABEL_W + 10;
 const PLOT_X1 = W - 14;
 const PLOT_W = PLOT_X1 - PLOT_X0;
 const ROW_H = 18;
-const TOP = 30;            // room for marker labels
+const TOP = 48;            // room for the top axis and the marker labels
 const AXIS_H = 40;
 const MIN_SPAN = 4 * MS;
 const MAX_SPAN = 400 * 365 * DAY;
@@ -30,8 +30,15 @@ const PRESETS = [
   ['1 minute', MIN], ['10 s', 10 * SEC], ['1 s', SEC], ['100 ms', 100], ['10 ms', 10],
 ];
 
+// Widest tick label for a step, in viewBox units (10.5px monospace):
+// ticks are spaced so that labels never touch.
+function labelWidth(step) {
+  const chars = step < SEC ? 12 : step < MIN ? 8 : step < DAY ? 5 : 10;
+  return chars * 6.4 + 12;
+}
+
 function tickStep(span) {
-  for (const st of STEPS) if (span / st <= 8) return st;
+  for (const st of STEPS) if (span / st <= 8 && PLOT_W / Math.max(span / st, 1) >= labelWidth(st)) return st;
   return STEPS[STEPS.length - 1];
 }
 
@@ -42,29 +49,53 @@ function edgeAttr(t, lower) {
   return typeof t === 'object' && typeof t.ms === 'string' ? t.ms : String(v);
 }
 
-/** The rows to draw, from the report. */
-function rowsOf(report) {
+const REVOCATION = /^(ocsp|crl)_/;
+
+/**
+ * The rows to draw, from the report: one per client profile (its failure
+ * windows, from clients[]), then with checks on: one per check and clock,
+ * the certificate's checks first and the OCSP/CRL validity apart. Rows
+ * without a failure window are left out unless all is set.
+ */
+function rowsOf(report, withChecks, all) {
   const rows = [];
-  const clocks = report.clocks || [];
-  for (const c of clocks) {
-    const iv = c.passes_for_true_times;
-    // Failing = everything outside the passing interval (all of time if it is empty).
-    const wins = [];
-    if (iv === null) wins.push({from: null, to: null});
-    else {
-      if (iv.from !== null) wins.push({from: null, to: iv.from});
-      if (iv.to !== null) wins.push({from: iv.to, to: null});
-    }
-    rows.push({type: 'chain', label: `all checks · ${c.clock}`, clock: c.clock, windows: wins,
-      failsAt: c.verdict_at === 'fail'});
+  const clients = report.clients || [];
+  for (const c of clients) {
+    const wins = c.fails_for_true_times || [];
+    if (!all && wins.length === 0 && c.verdict_at_instant !== 'fail') continue;
+    rows.push({type: 'client', label: `${c.name} · ${c.verdict_at_instant === 'fail' ? 'FAIL' : 'pass'} at the instant`,
+      clock: c.name, windows: wins, failsAt: c.verdict_at_instant === 'fail'});
   }
-  for (const ck of report.checks || []) {
-    rows.push({type: 'check', label: ck.label, check: ck});
-    for (const pc of ck.per_clock || []) {
-      rows.push({type: 'clock', label: pc.clock, clock: pc.clock, check: ck,
-        windows: pc.fails_for_true_times ? [pc.fails_for_true_times] : [], failsAt: pc.fails_at});
+  // Reports without client profiles (schema v1): one row per clock.
+  if (clients.length === 0) {
+    for (const c of report.clocks || []) {
+      const iv = c.passes_for_true_times;
+      const wins = [];
+      if (iv === null) wins.push({from: null, to: null});
+      else {
+        if (iv.from !== null) wins.push({from: null, to: iv.from});
+        if (iv.to !== null) wins.push({from: iv.to, to: null});
+      }
+      if (!all && wins.length === 0) continue;
+      rows.push({type: 'chain', label: `all checks · ${c.clock}`, clock: c.clock, windows: wins,
+        failsAt: c.verdict_at === 'fail'});
     }
   }
+  if (!withChecks) return rows;
+  const checks = report.checks || [];
+  const groups = [checks.filter((c) => !REVOCATION.test(c.kind)), checks.filter((c) => REVOCATION.test(c.kind))];
+  groups.forEach((group, gi) => {
+    const shown = [];
+    for (const ck of group) {
+      const sub = (ck.per_clock || []).filter((pc) => all || pc.fails_for_true_times)
+        .map((pc) => ({type: 'clock', label: pc.clock, clock: pc.clock, check: ck, revocation: gi === 1,
+          windows: pc.fails_for_true_times ? [pc.fails_for_true_times] : [], failsAt: pc.fails_at}));
+      if (sub.length === 0) continue;
+      shown.push({type: 'check', label: ck.label, check: ck}, ...sub);
+    }
+    if (shown.length === 0) return;
+    rows.push({type: 'group', label: gi === 0 ? 'Certificate checks' : 'OCSP / CRL validity (not the certificate’s)'}, ...shown);
+  });
   return rows;
 }
 
@@ -81,7 +112,9 @@ function instantsOf(report) {
 export class Timeline {
   constructor(report) {
     this.report = report;
-    this.rows = rowsOf(report);
+    this.withChecks = false;
+    this.all = false;
+    this.rows = rowsOf(report, this.withChecks, this.all);
     this.issuance = tms(report.issuance && report.issuance.estimate);
     this.at = tms(report.input && report.input.at);
     const center = this.issuance ?? this.at ?? Date.now();
@@ -157,6 +190,11 @@ export class Timeline {
       h('span', {class: 'group-label', 'aria-hidden': 'true'}, 'Span:'),
       PRESETS.map(([label, span]) => btn(label, () => this.centerOn((this.from + this.to) / 2, span),
         {'data-span-ms': span, 'aria-label': `Show ${label} around the center`})));
+    this.checksBtn = btn('Show checks', () => this.toggle('withChecks'), {'aria-pressed': 'false', id: 'tl-checks'});
+    this.allBtn = btn('Show all rows', () => this.toggle('all'), {'aria-pressed': 'false', id: 'tl-all'});
+    this.hiddenNote = h('span', {class: 'muted small'});
+    const rowBar = h('div', {class: 'toolbar', role: 'group', 'aria-label': 'Rows'},
+      h('span', {class: 'group-label', 'aria-hidden': 'true'}, 'Rows:'), this.checksBtn, this.allBtn, this.hiddenNote);
     const goId = nextId('tl-go');
     this.goInput = h('input', {id: goId, type: 'text', size: 28, spellcheck: 'false',
       placeholder: '2026-11-23T21:03:03.157Z', autocomplete: 'off'});
@@ -202,9 +240,19 @@ export class Timeline {
     this.svg.addEventListener('pointercancel', end);
 
     this.table = h('div', {class: 'tl-table'});
-    return h('div', {class: 'timeline-wrap'}, zoomBar, spanBar, goForm, help, this.caption,
+    return h('div', {class: 'timeline-wrap'}, rowBar, zoomBar, spanBar, goForm, help, this.caption,
       h('div', {class: 'svg-box'}, this.svg),
       h('details', {}, h('summary', {}, 'The same failure windows as a table'), this.table));
+  }
+
+  toggle(which) {
+    this[which] = !this[which];
+    this.checksBtn.setAttribute('aria-pressed', String(this.withChecks));
+    this.checksBtn.textContent = this.withChecks ? 'Hide checks' : 'Show checks';
+    this.allBtn.setAttribute('aria-pressed', String(this.all));
+    this.allBtn.textContent = this.all ? 'Only rows that fail' : 'Show all rows';
+    this.rows = rowsOf(this.report, this.withChecks, this.all);
+    this.draw();
   }
 
   timeAtClientX(cx) {
@@ -230,7 +278,7 @@ export class Timeline {
   draw() {
     if (!this.layer) return;
     const g = clear(this.layer);
-    const rows = this.rows;
+    const rows = this.rows.length ? this.rows : [{type: 'empty', label: 'no failure in any row'}];
     const plotH = rows.length * ROW_H;
     const H = TOP + plotH + AXIS_H;
     this.svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
@@ -247,8 +295,11 @@ export class Timeline {
     for (let t = first, n = 0; t <= this.to && n < 20; t += step, n++) {
       const x = this.x(t);
       ticks.append(s('line', {class: 'grid', x1: x, x2: x, y1: TOP, y2: TOP + plotH}));
-      ticks.append(s('text', {class: 'tick', x, y: TOP + plotH + 14, 'text-anchor': 'middle',
-        'data-ms': t}, tickLabel(t, step)));
+      // The axis at the bottom and again at the top: a tall plot shows
+      // its times wherever it is scrolled.
+      for (const [y, where] of [[TOP + plotH + 14, 'bottom'], [12, 'top']])
+        ticks.append(s('text', {class: `tick tick-${where}`, x, y, 'text-anchor': 'middle', 'data-ms': t},
+          tickLabel(t, step)));
     }
     ticks.append(s('text', {class: 'axis-note', x: PLOT_X0, y: TOP + plotH + 32},
       `UTC from ${iso(Math.round(this.from))} · span ${duration(Math.round(span))} · tick ${duration(step)}`));
@@ -260,6 +311,11 @@ export class Timeline {
       const rg = s('g', {class: `row row-${row.type}`});
       if (i % 2 === 1) rg.append(s('rect', {class: 'stripe', x: 0, y, width: W, height: ROW_H}));
       const indent = row.type === 'clock' ? 18 : 4;
+      if (row.type === 'group' || row.type === 'empty') {
+        rg.append(s('text', {class: 'row-label row-group', x: 4, y: y + ROW_H - 5}, row.label));
+        g.append(rg);
+        return;
+      }
       const label = row.label.length > 34 ? `${row.label.slice(0, 33)}…` : row.label;
       rg.append(s('text', {class: 'row-label', x: indent, y: y + ROW_H - 5}, label,
         s('title', {}, row.label)));
@@ -277,10 +333,10 @@ export class Timeline {
         const x1 = clampX(t === null ? Infinity : this.x(t));
         const width = Math.max(x1 - x0, 0);
         const attrs = {
-          class: `fail ${row.type === 'chain' ? 'fail-chain' : ''}${width === 0 ? ' offscreen' : ''}`,
+          class: `fail ${row.type === 'chain' || row.type === 'client' ? 'fail-chain' : ''}${row.revocation ? ' fail-rev' : ''}${width === 0 ? ' offscreen' : ''}`,
           x: x0, y: y + 2, width, height: ROW_H - 4,
           'data-clock': row.clock, 'data-from-ms': edgeAttr(w.from, true), 'data-to-ms': edgeAttr(w.to, false),
-          'data-kind': row.type === 'chain' ? 'chain' : 'check',
+          'data-kind': row.type === 'chain' || row.type === 'client' ? row.type : 'check',
         };
         if (row.check) {
           attrs['data-check-id'] = row.check.id;
@@ -288,29 +344,37 @@ export class Timeline {
           attrs['data-failure-code'] = row.check.failure_code;
         }
         const what = row.check ? `${row.check.label} (${row.check.failure_code})` : 'some check';
-        rg.append(s('rect', attrs, s('title', {}, `${what} fails for clock ${row.clock} at true times ${intervalText(w)}`)));
+        const title = row.type === 'client' ? `client ${row.clock} fails at true times ${intervalText(w)}` :
+          `${what} fails for clock ${row.clock} at true times ${intervalText(w)}`;
+        rg.append(s('rect', attrs, s('title', {}, title)));
       }
       g.append(rg);
     });
     g.append(s('line', {class: 'plot-edge', x1: PLOT_X0, x2: PLOT_X0, y1: TOP, y2: TOP + plotH}));
 
-    // Markers across every row.
-    const marker = (t, cls, text) => {
-      if (t === null || t < this.from || t > this.to) return;
+    // Markers across every row; labels side by side when close, never on
+    // top of each other.
+    const marks = [[this.issuance, 'issuance', 'issued'], [this.at, 'at', 'judged at']]
+      .filter(([t]) => t !== null && t >= this.from && t <= this.to).sort((a, b) => a[0] - b[0]);
+    const close = marks.length === 2 && this.x(marks[1][0]) - this.x(marks[0][0]) < 80;
+    marks.forEach(([t, cls, text], i) => {
       const x = this.x(t);
+      let anchor = x > PLOT_X1 - 80 ? 'end' : x < PLOT_X0 + 40 ? 'start' : 'middle';
+      let tx = x;
+      if (close) { anchor = i === 0 ? 'end' : 'start'; tx = i === 0 ? x - 3 : x + 3; }
       g.append(s('g', {class: `marker ${cls}`, 'data-ms': t},
         s('line', {x1: x, x2: x, y1: TOP - 12, y2: TOP + plotH}),
-        s('text', {x, y: TOP - 16, 'text-anchor': x > PLOT_X1 - 80 ? 'end' : 'middle'}, text),
+        s('text', {x: tx, y: TOP - 16, 'text-anchor': anchor}, text),
         s('title', {}, `${text}: ${iso(t)}`)));
-    };
-    marker(this.issuance, 'issuance', 'issued');
-    marker(this.at, 'at', 'judged at');
+    });
+    const hidden = rowsOf(this.report, this.withChecks, true).length - this.rows.length;
+    this.hiddenNote.textContent = hidden > 0 && !this.all ? `${hidden} row${hidden === 1 ? '' : 's'} without a failure hidden` : '';
 
-    const nFail = rows.filter((r) => r.type === 'clock' && r.windows.length).length;
+    const nFail = rows.filter((r) => r.windows && r.windows.length).length;
     this.svgDesc.textContent =
       `True time from ${iso(Math.round(this.from))} to ${iso(Math.round(this.to))}. ` +
       `${rows.filter((r) => r.type === 'check').length} checks, ${(this.report.clocks || []).length} clock models, ` +
-      `${nFail} check and clock pairs with a failure window. ` +
+      `${nFail} rows with a failure window. ` +
       (this.issuance !== null ? `Issuance estimated at ${iso(this.issuance)}. ` : '') +
       (this.at !== null ? `Judged at ${iso(this.at)}.` : '');
     this.caption.textContent = `Showing ${duration(Math.round(span))} from ${iso(Math.round(this.from))}.`;

@@ -185,5 +185,67 @@ static void test_atomic_write(void) {
   rm_rf(root);
 }
 
-CS_TEST_MAIN(CS_TEST(test_put_and_dedup), CS_TEST(test_retention),
+/* Sightings: appended per capture, bounded (trimmed to the last
+ * CS_SIGHTINGS_KEEP once past the slack), listed newest first across
+ * captures; the verdict key is memory only; clearing deletes everything. */
+static void test_sightings(void) {
+  make_root();
+  cs_capture_store_t *s = NULL;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  CS_REQUIRE(cs_capture_store_open(&s, root, 10, &eb) == 0);
+  uint8_t fp1[32], fp2[32];
+  fp_of(1, fp1);
+  fp_of(2, fp2);
+  char id1[CS_CAPTURE_ID_MAX], id2[CS_CAPTURE_ID_MAX];
+  CS_REQUIRE(cs_capture_store_put(s, &META, fp1, "PEM1", "{}", 1000, id1, NULL, &eb) == 0);
+  CS_REQUIRE(cs_capture_store_put(s, &META, fp2, "PEM2", "{}", 1500, id2, NULL, &eb) == 0);
+  const int total = CS_SIGHTINGS_KEEP + CS_SIGHTINGS_SLACK + 1;
+  for (int i = 0; i < total; i++) {
+    cs_sighting_t sg = {.at_ms = 1000 + 2 * i, .client_addr = "127.0.0.1:5", .user_agent = "UA \"q\"",
+                        .mode = "intercept", .profile = "safari",
+                        .verdict = i == 0 ? "fail" : "pass", .action = "relayed"};
+    CS_CHECK_EQ_I64(cs_capture_store_add_sighting(s, id1, &sg, &eb), 0);
+  }
+  cs_sighting_t other = {.at_ms = 1001, .mode = "passthrough", .profile = "chrome", .verdict = "fail",
+                         .action = "rejected"};
+  CS_CHECK_EQ_I64(cs_capture_store_add_sighting(s, id2, &other, &eb), 0);
+  CS_CHECK_EQ_I64(cs_capture_store_add_sighting(s, "nope", &other, &eb), CS_ENOTFOUND);
+  char path[600], *text = NULL;
+  size_t len = 0;
+  snprintf(path, sizeof path, "%s/%s/sightings.jsonl", root, id1);
+  CS_REQUIRE(cs_fs_read_file(path, 1 << 20, &text, &len) == 0);
+  long lines = 0;
+  for (size_t i = 0; i < len; i++)
+    lines += text[i] == '\n';
+  CS_CHECK_EQ_I64(lines, CS_SIGHTINGS_KEEP);
+  /* The oldest were dropped: the first line left is sighting total - KEEP. */
+  char want[64];
+  snprintf(want, sizeof want, "{\"at_ms\":%d,", 1000 + 2 * (total - CS_SIGHTINGS_KEEP));
+  CS_CHECK(strncmp(text, want, strlen(want)) == 0);
+  free(text);
+  char *all = cs_capture_store_sightings_json(s, NULL, 3);
+  CS_REQUIRE(all != NULL);
+  snprintf(want, sizeof want, "\"at_ms\":%d,", 1000 + 2 * (total - 1));
+  CS_CHECK(strstr(all, want) != NULL && strstr(all, "\"capture\":\"example.com_443_01") != NULL);
+  CS_CHECK(strstr(all, "UA \\\"q\\\"") != NULL);
+  CS_CHECK(strstr(all, "passthrough") == NULL); /* only the newest 3 */
+  free(all);
+  char *one = cs_capture_store_sightings_json(s, id2, 10);
+  CS_CHECK(one != NULL && strstr(one, "\"action\":\"rejected\"") != NULL && strstr(one, "relayed") == NULL);
+  free(one);
+  CS_CHECK_EQ_STR(cs_capture_store_verdict_key(s, id1), "");
+  cs_capture_store_set_verdict_key(s, id1, ",safari:pass|");
+  CS_CHECK_EQ_STR(cs_capture_store_verdict_key(s, id1), ",safari:pass|");
+  CS_CHECK(cs_capture_store_verdict_key(s, "nope") == NULL);
+  CS_CHECK_EQ_I64(cs_capture_store_clear(s, &eb), 0);
+  CS_CHECK_EQ_I64(cs_capture_store_count(s), 0);
+  snprintf(path, sizeof path, "%s/%s", root, id1);
+  struct stat st;
+  CS_CHECK(lstat(path, &st) != 0);
+  cs_capture_store_free(s);
+  rm_rf(root);
+}
+
+CS_TEST_MAIN(CS_TEST(test_put_and_dedup), CS_TEST(test_sightings), CS_TEST(test_retention),
              CS_TEST(test_symlink_and_failures), CS_TEST(test_atomic_write))

@@ -41,6 +41,9 @@ typedef struct cs_verdict {
   char capture_id[CS_CAPTURE_ID_MAX]; /* "" if not stored */
   char reasons[CS_VERDICT_REASONS];   /* "client: CAUSE: detail\n" per failing client, the
                                          browser's first */
+  char fixes[CS_VERDICT_REASONS];     /* "profile: fix\n" per failing client, same order */
+  char key[CS_CAPTURE_KEY_MAX];       /* cs_verdict_key of the analysis ("" from the cache) */
+  int64_t judged_ms;                  /* the instant judged */
   char *report_json;                  /* owned, only when asked for */
   char *chain_pem;                    /* owned, with report_json from cs_judge_enriched */
 } cs_verdict_t;
@@ -54,6 +57,7 @@ typedef struct cs_judge_cache_entry {
   char failing[CS_VERDICT_FAILING];
   char capture_id[CS_CAPTURE_ID_MAX];
   char reasons[CS_VERDICT_REASONS];
+  char fixes[CS_VERDICT_REASONS];
 } cs_judge_cache_entry_t;
 
 /* What an enrichment found about one chain served by host:port. */
@@ -85,6 +89,15 @@ typedef struct cs_judge {
   uint64_t analyses;         /* cs_analyze calls (cache misses) */
 } cs_judge_t;
 
+/* The verdict key of an analysis: every client's verdict and root cause at
+ * the instant (",name:fail:CAUSE>CONSEQUENCE" or ",name:pass" each), then
+ * "|" and extra (NULL for none; the passthrough adds the client's
+ * reaction). A stored report is rewritten when a later sighting's key
+ * differs. Truncated to cap. */
+void cs_verdict_key(const cs_analysis_t *a, const char *extra, char *out, size_t cap);
+/* 1 if key (from cs_verdict_key) says profile fails. */
+int cs_verdict_key_fails(const char *key, const char *profile);
+
 /* 1 if the profile named (a cs_client_profile_t name) fails in v. */
 int cs_verdict_client_fails(const cs_verdict_t *v, const char *profile);
 
@@ -105,7 +118,11 @@ const cs_enrich_result_t *cs_judge_kept_enrichment(cs_judge_t *j, const char *ho
                                                    const uint8_t fp[32], int64_t now_ms);
 /* Judges u's served chain at now_ms. want_report: fill v->report_json
  * (bypasses the cache). Store write errors are logged to stderr, never
- * fatal. Calls on_new when the chain was stored for the first time.
+ * fatal. Calls on_new when the chain was stored for the first time. A
+ * chain seen before is re-judged (at most once a second, the cache): when
+ * the clients' verdicts or causes differ from those its stored report was
+ * written for (or are not known since the store opened), report.json is
+ * rewritten with this judgement.
  * Returns 0, or CS_ENOMEM. */
 int cs_judge_chain(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, int want_report,
                    cs_verdict_t *v) CS_MUST_CHECK;
@@ -122,6 +139,18 @@ int cs_judge_enriched(cs_judge_t *j, const char *source, const char *hostname,
  * v->report_json) as u's capture, filling v->capture_id; store errors are
  * logged, never fatal. No-op without a store. */
 void cs_judge_record(cs_judge_t *j, const cs_upstream_t *u, int64_t now_ms, cs_verdict_t *v);
+/* Records one connection that was given (or refused) v's capture: the
+ * profile is the User-Agent's (ua non-empty and recognised), else the
+ * judge's browser; its verdict comes from v. mode "intercept" or
+ * "passthrough"; action what the client did or was given. Store errors are
+ * logged, never fatal; no-op without a store or capture id. */
+void cs_judge_sighting(cs_judge_t *j, const cs_verdict_t *v, int64_t at_ms,
+                       const char *client_addr, const char *ua, const char *mode,
+                       const char *action);
+/* The profile a connection is judged for: the User-Agent's, else the
+ * judge's browser. *from_ua (optional) says which. */
+const char *cs_judge_profile_for(const cs_judge_t *j, const char *ua, int *from_ua);
+
 /* Safe twice. */
 void cs_verdict_free(cs_verdict_t *v);
 

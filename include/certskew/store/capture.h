@@ -6,9 +6,12 @@
  *   chain.pem    the served chain exactly as sent, in order
  *   report.json  the certskew report made when it was first captured
  *   meta.json    host, port, SNI, upstream address, TLS version, cipher,
- *                first/last seen, seen count, worst severity
+ *                first/last seen, seen count, worst severity, report_ms (when
+ *                report.json was last written)
+ *   sightings.jsonl  each connection that served the chain (see below)
  * Writes are atomic (temp + rename); symlinks are never followed or created.
  * An identical chain from the same host:port is stored once; later sightings
+ * are appended to sightings.jsonl, may rewrite its report (re-judged), and
  * raise its seen count (meta.json is rewritten at most every few seconds and
  * on cs_capture_store_flush). Retention is bounded: beyond max_captures the
  * least recently seen capture is deleted. Write failures (full disk,
@@ -76,8 +79,9 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
                          int64_t now_ms, char id_out[CS_CAPTURE_ID_MAX], int *is_new,
                          cs_errbuf_t *eb) CS_MUST_CHECK;
 
-/* Replaces capture id's report.json (atomically) and its worst severity,
- * e.g. once the capture has been enriched (stapling probe, OCSP, CRL).
+/* Replaces capture id's report.json (atomically), its worst severity and
+ * report_ms, e.g. once the capture has been enriched (stapling probe, OCSP,
+ * CRL) or re-judged with another verdict.
  * CS_ENOTFOUND if id is not (or no longer) indexed; write errors as for
  * cs_capture_store_put. */
 int cs_capture_store_update_report(cs_capture_store_t *s, const char *id,
@@ -102,6 +106,48 @@ char *cs_capture_store_list_json(cs_capture_store_t *s);
  * unchecked). */
 int cs_capture_store_read(cs_capture_store_t *s, const char *id, const char *file, char **out,
                           size_t *len) CS_MUST_CHECK;
+
+/* ---- Sightings: each connection that served a capture's chain ----
+ * Kept per capture in "sightings.jsonl" (one JSON object a line, appended;
+ * beyond CS_SIGHTINGS_KEEP + CS_SIGHTINGS_SLACK lines it is rewritten
+ * atomically to its last CS_SIGHTINGS_KEEP). */
+#define CS_SIGHTINGS_KEEP 200
+#define CS_SIGHTINGS_SLACK 50
+#define CS_CAPTURE_KEY_MAX 512
+
+typedef struct cs_sighting {
+  int64_t at_ms;           /* when the chain was judged for this connection */
+  const char *client_addr; /* "ip:port" of the client, or "" */
+  const char *user_agent;  /* the first request's User-Agent (intercepting only), or "" */
+  const char *mode;        /* "intercept" or "passthrough" */
+  const char *profile;     /* the client profile judged for (cs_client_profile_t name) */
+  const char *verdict;     /* "pass" or "fail": that profile at at_ms */
+  const char *action;      /* what the client did: "loaded", "rejected", "502", ... */
+} cs_sighting_t;
+
+/* Appends one sighting to capture id (all strings borrowed). CS_ENOTFOUND
+ * for an unknown id; write errors CS_EIO / CS_ENOSPACE (remembered like a
+ * capture's). */
+int cs_capture_store_add_sighting(cs_capture_store_t *s, const char *id, const cs_sighting_t *sg,
+                                  cs_errbuf_t *eb) CS_MUST_CHECK;
+
+/* JSON {"sightings":[{at_ms, at, capture, host, port, client_addr,
+ * user_agent, mode, profile, verdict, action}]}: the newest `limit`
+ * sightings of capture id (NULL: across every capture), newest first.
+ * Newly allocated (caller frees), NULL on allocation failure. */
+char *cs_capture_store_sightings_json(cs_capture_store_t *s, const char *id, size_t limit);
+
+/* The verdict key capture id's report was last written for ("" when not
+ * known since the store opened), or NULL for an unknown id. The judge
+ * rewrites a report when a sighting's key differs (verdict.h). Memory only:
+ * after a restart the first sighting of each capture rewrites its report. */
+const char *cs_capture_store_verdict_key(cs_capture_store_t *s, const char *id);
+/* Sets it (key copied, truncated to CS_CAPTURE_KEY_MAX - 1); no-op for an unknown id. */
+void cs_capture_store_set_verdict_key(cs_capture_store_t *s, const char *id, const char *key);
+
+/* Deletes every capture (directories and index). Returns 0 or CS_EIO (the
+ * first directory that could not be removed; the index is emptied anyway). */
+int cs_capture_store_clear(cs_capture_store_t *s, cs_errbuf_t *eb) CS_MUST_CHECK;
 
 /* Number of captures indexed. */
 size_t cs_capture_store_count(const cs_capture_store_t *s);
