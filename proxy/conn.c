@@ -1212,7 +1212,10 @@ static void plain_start(cs_conn_t *c) {
 static void note_failure(cs_conn_t *c, const char *code, const char *msg) {
   c->failed = 1;
   snprintf(c->fail_code, sizeof c->fail_code, "%s", code);
-  snprintf(c->fail_msg, sizeof c->fail_msg, "%s", msg);
+  /* A longer message (reasons of a long chain) is cut: the page shows its start. */
+  size_t n = strnlen(msg, sizeof c->fail_msg - 1);
+  memcpy(c->fail_msg, msg, n);
+  c->fail_msg[n] = '\0';
   logv(c, "%s: %s", code, msg);
 }
 

@@ -292,7 +292,7 @@ static int two_shards(const cs_crl_shard_t *shards, size_t n, cs_findings_t *f) 
       for (size_t j = i + 1; j < n; j++) {
         if (cs_crl_list_find(shards[j].crl, s->p, s->len) < 0)
           continue;
-        char hex[HEX_MAX], sum[700];
+        char hex[HEX_MAX], sum[2048];
         cs_crl_hex(s->p, s->len, hex, sizeof(hex));
         snprintf(sum, sizeof(sum), "Serial %s is listed in two shards: %s and %s.", hex,
                  shard_name(&shards[i]), shard_name(&shards[j]));
@@ -338,7 +338,7 @@ static int cert_shard(const cs_crl_shard_t *shards, size_t n, const cs_crl_cert_
   }
   if (listed == NULL || listed_in_named)
     return 0;
-  char hex[HEX_MAX], sum[900];
+  char hex[HEX_MAX], sum[2048];
   cs_crl_hex(sn->p, sn->len, hex, sizeof(hex));
   snprintf(sum, sizeof(sum), "%s (serial %s) is revoked in shard %s, but its CRL distribution "
            "point names %s%s.", cert->label ? cert->label : "The certificate", hex,
@@ -404,7 +404,7 @@ int cs_crl_shards_drift(const cs_crl_shard_t *before, size_t nbefore, const cs_c
           still = 1;
       if (still)
         continue;
-      char hex[HEX_MAX], sum[900];
+      char hex[HEX_MAX], sum[2048];
       cs_crl_hex(s->p, s->len, hex, sizeof(hex));
       snprintf(sum, sizeof(sum), "Serial %s moved from shard %s to shard %s.", hex, was,
                shard_name(now));
