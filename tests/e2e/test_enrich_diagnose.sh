@@ -117,7 +117,7 @@ px_check "--no-fetch: a silent responder costs nothing (${SECS} ms)" test "$SECS
 RC=$?
 px_check "text: exit 1 for a revoked leaf (got $RC)" test "$RC" = 1
 px_check "text: names REVOKED and the enrichment steps" bash -c \
-  "grep -q '^firefox: REVOKED' '$T/text.out' && grep -q 'ocsp   ok http://127.0.0.1:$OCSP_PORT/' '$T/text.out'"
+  "grep -qE '^  firefox +FAIL +REVOKED' '$T/text.out' && grep -q 'ocsp   ok http://127.0.0.1:$OCSP_PORT/' '$T/text.out'"
 diag good "$T/host.json" --host other.test
 px_check "--host: the name is checked (HOSTNAME_MISMATCH, exit $RC)" \
   bash -c "[ $RC = 1 ] && en_codes '$T/host.json' | grep -qx HOSTNAME_MISMATCH"
