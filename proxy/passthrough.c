@@ -242,7 +242,11 @@ static int seen_before(cs_passthrough_t *pt, int64_t now_ms) {
    * otherwise than then (rejected once, loaded since). */
   const char *key = cs_capture_store_verdict_key(st, id);
   const char *bar = key != NULL ? strrchr(key, '|') : NULL;
-  if (bar == NULL || strcmp(bar + 1, cs_sniff_reaction_name(info->reaction)) != 0)
+  /* A client whose reaction this connection does not show (a resumed
+   * session never carries the chain) leaves the report's as it is. */
+  int reaction_seen = info->reaction != CS_SNIFF_CLIENT_UNKNOWN;
+  if (bar == NULL ||
+      (reaction_seen && strcmp(bar + 1, cs_sniff_reaction_name(info->reaction)) != 0))
     return 0;
   char suite[16];
   cs_capture_meta_t m = {.host = pt->host,
