@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "certskew/core/chain.h"
 #include "certskew/core/time.h"
 #include "certskew/store/fs.h"
 
@@ -27,6 +28,9 @@
 #define FIELD 256
 /* An incomplete capture directory older than this has no writer left. */
 #define STALE_DIR_S 60
+/* Chains of one host:port kept whatever their age: the current one and the
+ * two it replaced, so a rotation and what came before it stay visible. */
+#define KEEP_PER_HOST 3
 
 typedef struct entry {
   char id[CS_CAPTURE_ID_MAX];
@@ -41,6 +45,7 @@ typedef struct entry {
   int64_t first_seen_ms;
   int64_t last_seen_ms;
   uint64_t seen_count;
+  int64_t leaf_not_after_ms; /* the served leaf's notAfter; CS_TIME_POS_INF: unknown */
   int dirty;
   int64_t flushed_ms;
   int64_t report_ms;       /* when report.json was last written */
@@ -122,6 +127,8 @@ static cJSON *entry_json(const entry_t *e) {
   cJSON_AddNumberToObject(o, "last_seen_ms", (double)e->last_seen_ms);
   cJSON_AddNumberToObject(o, "seen_count", (double)e->seen_count);
   cJSON_AddNumberToObject(o, "report_ms", (double)e->report_ms);
+  if (e->leaf_not_after_ms != CS_TIME_POS_INF)
+    cJSON_AddNumberToObject(o, "leaf_not_after_ms", (double)e->leaf_not_after_ms);
   return o;
 }
 
@@ -284,6 +291,8 @@ static const char *meta_from_json(entry_t *e, const char *name, const cJSON *o) 
   e->seen_count = (uint64_t)seen;
   if (parse_time_field(o, "report_ms", &e->report_ms) != 0)
     e->report_ms = e->first_seen_ms; /* written before report_ms was kept */
+  if (parse_time_field(o, "leaf_not_after_ms", &e->leaf_not_after_ms) != 0)
+    e->leaf_not_after_ms = CS_TIME_POS_INF; /* unknown (older store): never expired */
   e->nsightings = -1;
   const char *worst = str_field(o, "worst");
   e->worst = strcmp(worst, "error") == 0     ? 2
@@ -399,16 +408,22 @@ static entry_t *find(cs_capture_store_t *s, const char *id) {
   return NULL;
 }
 
-static void evict_oldest(cs_capture_store_t *s, const entry_t *keep) {
-  size_t victim = SIZE_MAX;
-  for (size_t i = 0; i < s->n; i++) {
-    if (&s->entries[i] == keep)
-      continue;
-    if (victim == SIZE_MAX || s->entries[i].last_seen_ms < s->entries[victim].last_seen_ms)
-      victim = i;
-  }
-  if (victim == SIZE_MAX)
-    return;
+static int same_host(const entry_t *a, const entry_t *b) {
+  return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+/* How many chains of e's host:port were first seen after e (0: e is the
+ * chain the host serves now). */
+static size_t newer_chains(const cs_capture_store_t *s, const entry_t *e) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (&s->entries[i] != e && same_host(&s->entries[i], e) &&
+        s->entries[i].first_seen_ms > e->first_seen_ms)
+      n++;
+  return n;
+}
+
+static void remove_entry(cs_capture_store_t *s, size_t victim) {
   char path[4400];
   if (entry_path(s, &s->entries[victim], NULL, path, sizeof path) == 0 &&
       cs_fs_remove_dir(path) != 0)
@@ -416,6 +431,56 @@ static void evict_oldest(cs_capture_store_t *s, const entry_t *keep) {
              s->entries[victim].id);
   s->entries[victim] = s->entries[s->n - 1];
   s->n--;
+}
+
+/* Per host:port, beyond its KEEP_PER_HOST newest chains, a superseded chain
+ * is deleted once its leaf has expired (until then a client may still be
+ * served it). */
+static void retire_superseded(cs_capture_store_t *s, const entry_t *current, int64_t now_ms) {
+  for (size_t i = 0; i < s->n;) {
+    entry_t *e = &s->entries[i];
+    if (e != current && same_host(e, current) && e->leaf_not_after_ms < now_ms &&
+        newer_chains(s, e) >= KEEP_PER_HOST) {
+      remove_entry(s, i);
+      continue; /* the last entry moved into slot i */
+    }
+    i++;
+  }
+}
+
+/* Over --max-captures: the first victim is a superseded chain whose leaf
+ * has expired, else any superseded chain, else any capture; the least
+ * recently seen within the first class that has one. keep is never chosen. */
+static void evict_one(cs_capture_store_t *s, const entry_t *keep, int64_t now_ms) {
+  size_t victim = SIZE_MAX;
+  int victim_class = 3;
+  for (size_t i = 0; i < s->n; i++) {
+    const entry_t *e = &s->entries[i];
+    if (e == keep)
+      continue;
+    int superseded = newer_chains(s, e) > 0;
+    int cls = superseded && e->leaf_not_after_ms < now_ms ? 0 : superseded ? 1 : 2;
+    if (cls < victim_class ||
+        (cls == victim_class && e->last_seen_ms < s->entries[victim].last_seen_ms)) {
+      victim = i;
+      victim_class = cls;
+    }
+  }
+  if (victim != SIZE_MAX)
+    remove_entry(s, victim);
+}
+
+/* The served leaf's notAfter, from the chain as stored; CS_TIME_POS_INF
+ * when it cannot be read (then the chain never counts as expired). */
+static int64_t leaf_not_after(const char *chain_pem) {
+  cs_chain_t *chain = NULL;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  if (cs_chain_load(&chain, (const uint8_t *)chain_pem, strlen(chain_pem), &eb) != 0)
+    return CS_TIME_POS_INF;
+  int64_t t = cs_chain_count(chain) > 0 ? cs_chain_cert(chain, 0)->not_after_ms : CS_TIME_POS_INF;
+  cs_chain_free(chain);
+  return t;
 }
 
 static int write_new(cs_capture_store_t *s, entry_t *e, const char *chain_pem,
@@ -489,6 +554,7 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
   e->first_seen_ms = e->last_seen_ms = e->report_ms = now_ms;
   e->seen_count = 1;
   e->nsightings = 0;
+  e->leaf_not_after_ms = leaf_not_after(chain_pem);
   int rc = write_new(s, e, chain_pem, report_json, now_ms, eb);
   if (rc != 0) {
     char path[4400];
@@ -504,8 +570,9 @@ int cs_capture_store_put(cs_capture_store_t *s, const cs_capture_meta_t *meta,
   s->store_error_now = 0;
   if (is_new != NULL)
     *is_new = 1;
+  retire_superseded(s, find(s, id), now_ms);
   while (s->n > s->max)
-    evict_oldest(s, find(s, id));
+    evict_one(s, find(s, id), now_ms);
   return 0;
 }
 

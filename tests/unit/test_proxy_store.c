@@ -9,6 +9,7 @@
 #include "certskew/store/capture.h"
 #include "cs_test.h"
 #include "certskew/store/fs.h"
+#include "fixture.h"
 
 static char root[256];
 
@@ -247,5 +248,87 @@ static void test_sightings(void) {
   rm_rf(root);
 }
 
+/* A chain made by real openssl whose leaf expires at not_after_ms, as PEM
+ * (caller frees). */
+static char *chain_expiring(const char *dir, int64_t not_after_ms) {
+  char na[24], nb[24], path[600];
+  char na_kv[40], nb_kv[40];
+  snprintf(na_kv, sizeof na_kv, "LEAF_NA=%s", cs_fx_gentime(not_after_ms, na));
+  snprintf(nb_kv, sizeof nb_kv, "LEAF_NB=%s", cs_fx_gentime(not_after_ms - 86400000, nb));
+  const char *settings[] = {na_kv, nb_kv, "ROOT_NB=20000101000000Z", "INT_NB=20000101000000Z",
+                            NULL};
+  if (cs_fx_mkchain(dir, settings) != 0)
+    return NULL;
+  snprintf(path, sizeof path, "%s/chain.pem", dir);
+  char *pem = NULL;
+  size_t len = 0;
+  return cs_fs_read_file(path, 1 << 20, &pem, &len) == 0 ? pem : NULL;
+}
+
+/* Per host:port the three newest chains stay; an older, superseded chain is
+ * deleted once its leaf has expired, never before; other hosts are left
+ * alone; over --max-captures an expired superseded chain goes first. */
+static void test_retention_per_host(void) {
+  make_root();
+  char tmp[256];
+  CS_REQUIRE(cs_fx_tempdir(tmp, sizeof tmp) == 0);
+  const int64_t now = INT64_C(1795467783000); /* 2026-11-23 */
+  const int64_t day = 86400000;
+  /* Host A served c0 (expired), c1 (valid), c2, c3, c4 in turn; host B one
+   * expired chain. */
+  const int64_t expiry[5] = {now - 10 * day, now + 10 * day, now + 20 * day, now + 30 * day,
+                             now + 40 * day};
+  char *pem[6] = {NULL};
+  for (int i = 0; i < 6; i++) {
+    char d[400];
+    snprintf(d, sizeof d, "%s/c%d", tmp, i);
+    pem[i] = chain_expiring(d, i < 5 ? expiry[i] : now - day);
+    CS_REQUIRE(pem[i] != NULL);
+  }
+  cs_capture_store_t *s = NULL;
+  cs_errbuf_t eb;
+  cs_errbuf_init(&eb);
+  CS_REQUIRE(cs_capture_store_open(&s, root, 100, &eb) == 0);
+  cs_capture_meta_t b = META;
+  b.host = "b.example";
+  uint8_t fp[32];
+  char ids[6][CS_CAPTURE_ID_MAX];
+  fp_of(60, fp);
+  CS_REQUIRE(cs_capture_store_put(s, &b, fp, pem[5], "{}", now, ids[5], NULL, &eb) == 0);
+  for (int i = 0; i < 5; i++) {
+    fp_of(i + 1, fp);
+    CS_REQUIRE(cs_capture_store_put(s, &META, fp, pem[i], "{}", now + i, ids[i], NULL, &eb) == 0);
+  }
+  /* c0: expired with 4 newer chains: gone. c1: 3 newer but still valid:
+   * kept. c2..c4 (the newest three) and host B's only chain: kept. */
+  const int want[6] = {0, 1, 1, 1, 1, 1};
+  char path[2400];
+  for (int i = 0; i < 6; i++) {
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", root, ids[i]);
+    CS_CHECK_EQ_I64(lstat(path, &st) == 0, want[i]);
+  }
+  CS_CHECK_EQ_I64(cs_capture_store_count(s), 5);
+  cs_capture_store_free(s);
+  /* Reopened (notAfter read back from meta.json) with room for 4: one more
+   * capture of B evicts B's expired, superseded chain before anything of A. */
+  CS_REQUIRE(cs_capture_store_open(&s, root, 5, &eb) == 0);
+  fp_of(61, fp);
+  char idb2[CS_CAPTURE_ID_MAX];
+  CS_REQUIRE(cs_capture_store_put(s, &b, fp, pem[4], "{}", now + 10, idb2, NULL, &eb) == 0);
+  CS_CHECK_EQ_I64(cs_capture_store_count(s), 5);
+  for (int i = 1; i < 6; i++) {
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", root, ids[i]);
+    CS_CHECK_EQ_I64(lstat(path, &st) == 0, i != 5);
+  }
+  cs_capture_store_free(s);
+  for (int i = 0; i < 6; i++)
+    free(pem[i]);
+  cs_fx_rmdir(tmp);
+  rm_rf(root);
+}
+
 CS_TEST_MAIN(CS_TEST(test_put_and_dedup), CS_TEST(test_sightings), CS_TEST(test_retention),
+             CS_TEST(test_retention_per_host),
              CS_TEST(test_symlink_and_failures), CS_TEST(test_atomic_write))

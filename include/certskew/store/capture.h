@@ -13,8 +13,12 @@
  * An identical chain from the same host:port is stored once; later sightings
  * are appended to sightings.jsonl, may rewrite its report (re-judged), and
  * raise its seen count (meta.json is rewritten at most every few seconds and
- * on cs_capture_store_flush). Retention is bounded: beyond max_captures the
- * least recently seen capture is deleted. Write failures (full disk,
+ * on cs_capture_store_flush). Retention: each host:port keeps its three
+ * newest chains; an older, superseded chain is deleted once its leaf has
+ * expired (never before: clients may still be served it). Beyond
+ * max_captures a capture is deleted: first a superseded chain whose leaf
+ * has expired, else a superseded one, else any, least recently seen first.
+ * meta.json records the leaf's notAfter for this. Write failures (full disk,
  * unwritable directory) are returned and remembered (see the list JSON's
  * "store_error", "store_last_error", "store_failed_writes") so the proxy
  * keeps serving without a store.
