@@ -1607,25 +1607,26 @@ static void on_refused_closed(uv_handle_t *h) { free(h); }
 
 /* Whether a new client must be refused with 503 (busy.h): at --max-conns,
  * or with few file descriptors left. The lowest free descriptor, probed
- * with F_DUPFD, says how many are left below the soft limit. */
+ * with open("/dev/null"), says how many are left below the soft limit. */
 static int refuse_busy(cs_proxy_ctx_t *px, uv_stream_t *server) {
   char why[160];
-  size_t open = atomic_load(&px->sh->nconns); /* every worker's: the cap is the proxy's */
-  if (open >= px->cfg->max_conns) {
-    snprintf(why, sizeof why, "%zu connections open, the --max-conns limit", open);
+  size_t nopen = atomic_load(&px->sh->nconns); /* every worker's: the cap is the proxy's */
+  if (nopen >= px->cfg->max_conns) {
+    snprintf(why, sizeof why, "%zu connections open, the --max-conns limit", nopen);
     cs_busy_accept_refuse(px, server, "PROXY_BUSY", why);
     return 1;
   }
-  uv_os_fd_t lfd;
-  if (uv_fileno((uv_handle_t *)server, &lfd) != 0)
-    return 0;
-  int probe = fcntl(lfd, F_DUPFD_CLOEXEC, 0);
+  /* A fresh descriptor, not a dup of the listener: another worker's thread
+   * may have closed this number just before, and ThreadSanitizer treats
+   * dup/F_DUPFD as a write to a descriptor it still thinks is that one's
+   * (a false race); open() starts a new one for it. */
+  int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int low = probe < 0 || cs_busy_fd_low(probe);
   if (probe >= 0)
     close(probe);
   if (!low)
     return 0;
-  snprintf(why, sizeof why, "near the file descriptor limit (%zu connections open)", open);
+  snprintf(why, sizeof why, "near the file descriptor limit (%zu connections open)", nopen);
   cs_busy_accept_refuse(px, server, "PROXY_FD_LIMIT", why);
   return 1;
 }
