@@ -168,6 +168,25 @@ static const char *cipher_name(uint16_t id, char *buf, size_t cap) {
   return buf;
 }
 
+/* How much a verdict key's client reaction (after its last '|') says. */
+static int conclusiveness(const char *key) {
+  const char *bar = strrchr(key, '|');
+  const char *r = bar != NULL ? bar + 1 : "";
+  if (strcmp(r, "alert") == 0 || strcmp(r, "accepted") == 0)
+    return 2;
+  return strcmp(r, "likely_rejected") == 0 ? 1 : 0;
+}
+
+/* A browser opens several connections to one server at once (a preconnect
+ * closed unused beside the one that alerted or loaded the page), and with
+ * several workers their analyses finish in any order: a report written from
+ * what the client was seen to do is not rewritten from a connection that
+ * shows less ("unknown" after "alert"). A different conclusive reaction
+ * (loaded since it alerted) still rewrites it. */
+static int less_conclusive(const char *key, const char *was) {
+  return conclusiveness(key) < conclusiveness(was);
+}
+
 static void store(cs_passthrough_t *pt, const cs_tls_sniff_info_t *info, cs_analysis_t *a,
                   int64_t now_ms) {
   cs_relay_reason_t why;
@@ -202,7 +221,7 @@ static void store(cs_passthrough_t *pt, const cs_tls_sniff_info_t *info, cs_anal
   /* Seen before with other verdicts or another reaction: the report is
    * rewritten with this judgement. */
   const char *was = st != NULL && id[0] != '\0' ? cs_capture_store_verdict_key(st, id) : NULL;
-  if (was != NULL && strcmp(was, key) != 0) {
+  if (was != NULL && strcmp(was, key) != 0 && !less_conclusive(key, was)) {
     if (!is_new &&
         cs_capture_store_update_report(st, id, decorated, meta.worst, now_ms, &eb) != 0)
       fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
