@@ -607,6 +607,10 @@ static void on_write_error(cs_endpoint_t *ep, int status) {
 static void start_relay(cs_conn_t *c) {
   c->state = ST_RELAY;
   touch(c);
+  /* A relaying tunnel never parses a head again: its ~20 KB parser goes
+   * (issue #21: memory per idle tunnel). */
+  free(c->head);
+  c->head = NULL;
   c->client.on_read = on_relay_read;
   c->upstream.on_read = on_relay_read;
   c->client.on_drain = on_relay_drain;
