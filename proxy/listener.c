@@ -268,7 +268,7 @@ static int listen_on(uv_loop_t *loop, uv_tcp_t *server, cs_proxy_ctx_t *px,
   if (!shared) {
     e = uv_tcp_bind(server, (const struct sockaddr *)ss, 0);
   } else {
-    uv_os_sock_t fd;
+    uv_os_sock_t fd = -1;
     e = reuseport_socket(ss, &fd);
     if (e == 0 && (e = uv_tcp_open(server, fd)) != 0)
       close(fd);
