@@ -23,7 +23,8 @@ if [ "${1:-}" = "--tsan" ]; then
   args+=(-DCERTSKEW_TSAN=ON)
   export CC=${CC:-clang}
   # Every race is a failure; the proxy runs 2 event loops on 2 threads.
-  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:second_deadlock_stack=1}
+  # tests/tsan.supp: descriptor-reuse reports that are no data race.
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp}
   export CERTSKEW_WORKERS=2
   filter=(-R "proxy|passthrough|reliability|security|lab|web")
 fi
