@@ -239,6 +239,7 @@ static int mint_get(cs_mint_t *m, const char *host, int64_t now_ms, cs_leaf_t **
   if (rc != 0)
     return rc;
   leaf_unref(m->cache[victim]);
+  leaf->mint = m; /* set once, before any other thread can see the leaf */
   leaf->refs++; /* one for the cache, one for the caller */
   leaf->last_used = ++m->tick;
   m->cache[victim] = leaf;
@@ -253,8 +254,6 @@ int cs_mint_get(cs_mint_t *m, const char *host, int64_t now_ms, cs_leaf_t **out,
     return cs_errbuf_set(eb, CS_EINVAL, "cannot mint a leaf for this host name");
   uv_mutex_lock(&m->lock);
   int rc = mint_get(m, host, now_ms, out, eb);
-  if (rc == 0)
-    (*out)->mint = m;
   uv_mutex_unlock(&m->lock);
   return rc;
 }
