@@ -15,7 +15,8 @@
 #   env: DURATION (s per phase, default 3), CONC (default 1,16,64),
 #        UPSTREAM_RESUME (default 1; 0: the upstream refuses resumption, so
 #        every proxy-to-server handshake is full: the first-visit case),
-#        BULK_MB (default 256), OUT (default bench/results/proxy-<time>.json)
+#        BULK_MB (default 256), OUT (default bench/results/proxy-<time>.json),
+#        WORKERS (certskew --workers; default: the proxy's default, the CPU count)
 # Results go to bench/results/ (gitignored: they describe one machine);
 # the file is also printed. Use a release build (-O2) of certskew.
 # Needs: openssl, python3, mitmdump (Debian package mitmproxy; the
@@ -27,6 +28,7 @@ DURATION=${DURATION:-3}
 CONC=${CONC:-1,16,64}
 BULK_MB=${BULK_MB:-256}
 UPSTREAM_RESUME=${UPSTREAM_RESUME:-1}
+export WORKERS=${WORKERS:-$(nproc)}
 BIN=$BUILD/certskew
 CLIENT=$BUILD/bench/bench_proxy_client
 SERVER=$BUILD/bench/bench_proxy_server
@@ -74,7 +76,7 @@ PIDS+=($SPID)
 SPORT=$(wait_file "$T/s.port") || { echo '{"error": "upstream did not start"}'; exit 1; }
 
 CERTSKEW_HOME="$T/home" "$BIN" proxy --port 0 --port-file "$T/cs.port" --trust root.pem \
-  > cs.log 2>&1 &
+  --workers "$WORKERS" > cs.log 2>&1 &
 CSPID=$!
 PIDS+=($CSPID)
 CSPORT=$(wait_file "$T/cs.port") || { echo '{"error": "certskew did not start"}'; exit 1; }
@@ -251,7 +253,8 @@ out = {
                        "every phase runs for the three targets back to back (interleaved) so background load "
                        "hits them alike; see machine.loadavg_*" % os.cpu_count(),
     "mitmproxy_options": "mitmdump -q --set stream_large_bodies=1m --set ssl_verify_upstream_trusted_ca=<bench root>",
-    "certskew_options": "certskew proxy --port 0 --trust <bench root> (default clocks, captures on)"},
+    "certskew_options": "certskew proxy --port 0 --trust <bench root> --workers %s (default clocks, captures on)" % os.environ.get("WORKERS", "?"),
+    "certskew_workers": int(os.environ.get("WORKERS", "0") or 0)},
   "results": [d, c, m],
   "figures": figures,
   "proxy_cpu_cost": cost,

@@ -47,6 +47,8 @@ static void usage(FILE *out) {
           "                         deleted first, then the least recently seen)\n"
           "  --web DIR              static files served at / (default: the web/ directory)\n"
           "  --max-conns N          client connections at once (default 1024)\n"
+          "  --workers N            event loops on N threads (default $CERTSKEW_WORKERS,\n"
+          "                         else the number of CPUs; 1: a single loop)\n"
           "  --handshake-timeout D  connect + handshakes deadline (default 10s)\n"
           "  --idle-timeout D       close a tunnel idle this long (default 120s)\n"
           "  --verbose              log each connection's events to stderr\n"
@@ -167,6 +169,11 @@ int cs_cmd_proxy(int argc, char **argv) {
       if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
           cs_cmd_clock(cmd, v, clocks, &nclocks) != 0)
         return 2;
+    } else if (strcmp(a, "--workers") == 0) {
+      if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
+          cs_cmd_uint(cmd, a, v, 1, CS_PROXY_MAX_WORKERS, &n) != 0)
+        return 2;
+      cfg.workers = (int)n;
     } else if (strcmp(a, "--max-conns") == 0) {
       if ((v = cs_cmd_value(argc, argv, &i, cmd)) == NULL ||
           cs_cmd_uint(cmd, a, v, 1, 100000, &n) != 0)

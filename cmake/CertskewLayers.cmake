@@ -21,5 +21,5 @@ set(CS_LAYERS
   "fetch|certskew_fetch|net|certskew::llhttp"
   "lab|certskew_lab|net|"
   "repro|certskew_repro|lab|"
-  "proxy|certskew_proxy|fetch|certskew::llhttp"
+  "proxy|certskew_proxy|fetch|certskew::llhttp Threads::Threads"
   "cli|certskew_cli|proxy lab repro|")

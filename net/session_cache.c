@@ -1,9 +1,16 @@
-/* Upstream TLS session cache (see session_cache.h). */
+/* Upstream TLS session cache (see session_cache.h).
+ *
+ * Threads: the proxy's workers share one cache, so a connection resumes the
+ * session another worker's full handshake saved (the kernel spreads clients
+ * over the workers). One mutex, held for a scan of the entries and a copy
+ * of one session: short next to the handshake it saves. */
 #include "certskew/net/session_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <uv.h>
 
 #define KEY_MAX 600
 
@@ -22,6 +29,7 @@ struct cs_session_cache {
   size_t max, count;
   int64_t max_age_ms;
   uint64_t tick;
+  uv_mutex_t lock;   /* everything above */
 };
 
 int cs_session_cache_new(cs_session_cache_t **out, size_t max_entries, int64_t max_age_ms) {
@@ -32,7 +40,8 @@ int cs_session_cache_new(cs_session_cache_t **out, size_t max_entries, int64_t m
   if (c == NULL)
     return CS_ENOMEM;
   c->e = calloc(max_entries, sizeof *c->e);
-  if (c->e == NULL) {
+  if (c->e == NULL || uv_mutex_init(&c->lock) != 0) {
+    free(c->e);
     free(c);
     return CS_ENOMEM;
   }
@@ -61,6 +70,7 @@ void cs_session_cache_free(cs_session_cache_t *c) {
   for (size_t i = 0; i < c->max; i++)
     drop(c, &c->e[i]);
   free(c->e);
+  uv_mutex_destroy(&c->lock);
   free(c);
 }
 
@@ -71,6 +81,11 @@ static entry_t *find(cs_session_cache_t *c, const char *key) {
   return NULL;
 }
 
+static int offer(cs_session_cache_t *c, const char *key, mbedtls_ssl_context *ssl,
+                 int64_t now_ms, uint8_t **chain_der, size_t *chain_len, size_t *ncerts);
+static int save(cs_session_cache_t *c, const char *key, const mbedtls_ssl_context *ssl,
+                uint8_t *chain, size_t chain_len, size_t ncerts, int64_t now_ms);
+
 int cs_session_cache_offer(cs_session_cache_t *c, const char *key, mbedtls_ssl_context *ssl,
                            int64_t now_ms, uint8_t **chain_der, size_t *chain_len,
                            size_t *ncerts) {
@@ -78,6 +93,14 @@ int cs_session_cache_offer(cs_session_cache_t *c, const char *key, mbedtls_ssl_c
   *chain_len = *ncerts = 0;
   if (c == NULL)
     return 0;
+  uv_mutex_lock(&c->lock);
+  int rc = offer(c, key, ssl, now_ms, chain_der, chain_len, ncerts);
+  uv_mutex_unlock(&c->lock);
+  return rc;
+}
+
+static int offer(cs_session_cache_t *c, const char *key, mbedtls_ssl_context *ssl,
+                 int64_t now_ms, uint8_t **chain_der, size_t *chain_len, size_t *ncerts) {
   entry_t *e = find(c, key);
   if (e == NULL)
     return 0;
@@ -113,6 +136,14 @@ int cs_session_cache_save(cs_session_cache_t *c, const char *key, const mbedtls_
   if (chain == NULL)
     return CS_ENOMEM;
   memcpy(chain, chain_der, chain_len);
+  uv_mutex_lock(&c->lock);
+  int rc = save(c, key, ssl, chain, chain_len, ncerts, now_ms);
+  uv_mutex_unlock(&c->lock);
+  return rc;
+}
+
+static int save(cs_session_cache_t *c, const char *key, const mbedtls_ssl_context *ssl,
+                uint8_t *chain, size_t chain_len, size_t ncerts, int64_t now_ms) {
   entry_t *e = find(c, key);
   if (e == NULL) {
     /* A free slot, else the oldest save. */
@@ -146,9 +177,19 @@ int cs_session_cache_save(cs_session_cache_t *c, const char *key, const mbedtls_
 void cs_session_cache_forget(cs_session_cache_t *c, const char *key) {
   if (c == NULL)
     return;
+  uv_mutex_lock(&c->lock);
   entry_t *e = find(c, key);
   if (e != NULL)
     drop(c, e);
+  uv_mutex_unlock(&c->lock);
 }
 
-size_t cs_session_cache_count(const cs_session_cache_t *c) { return c != NULL ? c->count : 0; }
+size_t cs_session_cache_count(const cs_session_cache_t *c) {
+  if (c == NULL)
+    return 0;
+  uv_mutex_t *lock = (uv_mutex_t *)&c->lock; /* the count is read, never changed */
+  uv_mutex_lock(lock);
+  size_t n = c->count;
+  uv_mutex_unlock(lock);
+  return n;
+}

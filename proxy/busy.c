@@ -1,6 +1,7 @@
 /* Refusing clients with 503 when the proxy is full (see busy.h). */
 #include "busy.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,10 @@ typedef struct refusal {
   int open;                 /* handles still to close: 2, then 1, then 0 */
 } refusal_t;
 
-static size_t inflight;
-static uint64_t log_last_ms, log_skipped;
+/* Refusals being answered, every worker's: the cap protects the process's
+ * descriptor reserve, so it is one atomic counter, not one per worker. The
+ * log's rate limit is per worker (px->busy_log_*). */
+static atomic_size_t inflight;
 
 int cs_busy_fd_low(int fd) {
   struct rlimit rl;
@@ -32,17 +35,17 @@ int cs_busy_fd_low(int fd) {
 
 static void log_refusal(cs_proxy_ctx_t *px, const char *why) {
   uint64_t now = uv_now(px->loop);
-  if (log_last_ms != 0 && now - log_last_ms < 1000) {
-    log_skipped++;
+  if (px->busy_log_last_ms != 0 && now - px->busy_log_last_ms < 1000) {
+    px->busy_log_skipped++;
     return;
   }
-  if (log_skipped > 0)
+  if (px->busy_log_skipped > 0)
     fprintf(stderr, "certskew: refusing a client with 503: %s (and %llu more in the last second)\n",
-            why, (unsigned long long)log_skipped);
+            why, (unsigned long long)px->busy_log_skipped);
   else
     fprintf(stderr, "certskew: refusing a client with 503: %s\n", why);
-  log_last_ms = now;
-  log_skipped = 0;
+  px->busy_log_last_ms = now;
+  px->busy_log_skipped = 0;
 }
 
 static void on_free_handle(uv_handle_t *h) { free(h); }
@@ -55,7 +58,7 @@ static void on_part_closed(uv_handle_t *h) {
   }
   if (--r->open > 0)
     return;
-  inflight--;
+  atomic_fetch_sub(&inflight, 1);
   free(r);
 }
 
@@ -68,7 +71,7 @@ static void finish(refusal_t *r) {
 
 static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *b) {
   (void)size;
-  static char sink[4096]; /* what the client sent is discarded */
+  static _Thread_local char sink[4096]; /* what the client sent is discarded (per thread) */
   (void)h;
   *b = uv_buf_init(sink, sizeof sink);
 }
@@ -97,12 +100,14 @@ void cs_busy_refuse(cs_proxy_ctx_t *px, uv_tcp_t *t, const char *code, const cha
   log_refusal(px, why);
   /* Near the descriptor limit, answering holds a descriptor of the reserve. */
   size_t cap = strcmp(code, "PROXY_FD_LIMIT") == 0 ? CS_BUSY_FD_RESERVE / 2 : CS_BUSY_INFLIGHT_MAX;
-  refusal_t *r = inflight < cap ? calloc(1, sizeof *r) : NULL; /* freed in on_part_closed */
+  refusal_t *r = NULL;
+  if (atomic_fetch_add(&inflight, 1) < cap)
+    r = calloc(1, sizeof *r); /* freed in on_part_closed */
   if (r == NULL) {
+    atomic_fetch_sub(&inflight, 1);
     uv_close((uv_handle_t *)t, on_free_handle);
     return;
   }
-  inflight++;
   r->px = px;
   r->tcp = t;
   r->open = 2;

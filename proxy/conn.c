@@ -101,6 +101,16 @@ typedef struct cs_conn {
 static void conn_close(cs_conn_t *c);
 static void relay_from(cs_conn_t *c, cs_endpoint_t *from);
 
+/* The API's error list (the capture store, shared by the workers). */
+static void note_store_error(cs_proxy_ctx_t *px, const char *host, int port, const char *code,
+                             const char *msg, int64_t now_ms) {
+  if (px->store == NULL)
+    return;
+  cs_proxy_lock(px);
+  cs_capture_store_note_error(px->store, host, port, code, msg, now_ms);
+  cs_proxy_unlock(px);
+}
+
 static void touch(cs_conn_t *c) { c->last_activity = uv_now(c->px->loop); }
 
 static void logv(const cs_conn_t *c, const char *fmt, ...) CS_PRINTF(2, 3);
@@ -130,6 +140,8 @@ static void maybe_free(cs_conn_t *c) {
     c->next->prev = c->prev;
   px->nconns--;
   px->closed_total++;
+  atomic_fetch_sub(&px->sh->nconns, 1);
+  atomic_fetch_add(&px->sh->closed_total, 1);
   cs_upstream_free(&c->up);
   cs_verdict_free(&c->verdict);
   free(c->held);
@@ -244,8 +256,10 @@ static void note_sighting(cs_conn_t *c, const char *ua, const char *action) {
   c->sighted = 1;
   char addr[80];
   peer_text(&c->client.tcp, addr, sizeof addr);
-  cs_judge_sighting(&c->px->judge, &c->verdict, c->verdict.judged_ms, addr, ua, "intercept",
+  cs_proxy_lock(c->px);
+  cs_judge_sighting(c->px->judge, &c->verdict, c->verdict.judged_ms, addr, ua, "intercept",
                     action);
+  cs_proxy_unlock(c->px);
 }
 
 /* The User-Agent of a request head at the start of buf, or "". */
@@ -387,13 +401,16 @@ static void api_respond(cs_conn_t *c) {
                        .confirm = cs_http_head_header(c->head, "X-Certskew-Confirm"),
                        .self_text = px->self_text,
                        .self_port = px->self_port,
-                       .judge = &px->judge};
+                       .judge = px->judge};
   cs_http_response_t r;
   cs_http_response_init(&r);
   const char *path = c->target.kind == CS_TARGET_ORIGIN ? c->url : c->target.path;
   if (path[0] != '/')
     path = "/";
-  if (cs_api_handle(&actx, c->method, path, c->body, c->body_len, &r) != 0) {
+  cs_proxy_lock(px); /* the API reads and changes the store and the judge */
+  int arc = cs_api_handle(&actx, c->method, path, c->body, c->body_len, &r);
+  cs_proxy_unlock(px);
+  if (arc != 0) {
     cs_http_response_free(&r);
     send_simple(c, 500, "out of memory");
     return;
@@ -590,6 +607,10 @@ static void on_write_error(cs_endpoint_t *ep, int status) {
 static void start_relay(cs_conn_t *c) {
   c->state = ST_RELAY;
   touch(c);
+  /* A relaying tunnel never parses a head again: its ~20 KB parser goes
+   * (issue #21: memory per idle tunnel). */
+  free(c->head);
+  c->head = NULL;
   c->client.on_read = on_relay_read;
   c->upstream.on_read = on_relay_read;
   c->client.on_drain = on_relay_drain;
@@ -623,7 +644,7 @@ static int on_sni(void *arg, mbedtls_ssl_context *ssl, const unsigned char *name
   /* A different name than CONNECT's: present a leaf for the name asked. */
   if (cs_mint_get(c->px->mint, host, cs_fs_now_ms(), &c->sni_leaf, &eb) != 0)
     return 0;
-  return mbedtls_ssl_set_hs_own_cert(ssl, cs_leaf_chain(c->sni_leaf), cs_mint_key(c->px->mint));
+  return mbedtls_ssl_set_hs_own_cert(ssl, cs_leaf_chain(c->sni_leaf), &c->px->leaf_key);
 }
 
 static void note_failure(cs_conn_t *c, const char *code, const char *msg);
@@ -634,7 +655,7 @@ static void note_failure(cs_conn_t *c, const char *code, const char *msg);
 static void decide_by_user_agent(cs_conn_t *c, int rc) {
   const char *ua = rc == 1 ? cs_http_head_header(c->head, "User-Agent") : NULL;
   const cs_client_profile_t *p = cs_client_from_user_agent(ua);
-  const char *who = p != NULL ? p->name : c->px->judge.browser;
+  const char *who = p != NULL ? p->name : c->px->judge->browser;
   c->ua_pending = 0;
   if (cs_verdict_client_fails(&c->verdict, who) || (c->verdict.invalid && c->verdict.failing[0] == '\0')) {
     snprintf(c->judged_for, sizeof c->judged_for, "%s", who);
@@ -737,7 +758,7 @@ static int setup_client_tls(cs_conn_t *c) {
   static const char *alpn[] = {"http/1.1", NULL};
   if (mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
                                   MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
-      mbedtls_ssl_conf_own_cert(conf, cs_leaf_chain(c->leaf), cs_mint_key(px->mint)) != 0 ||
+      mbedtls_ssl_conf_own_cert(conf, cs_leaf_chain(c->leaf), &px->leaf_key) != 0 ||
       mbedtls_ssl_conf_alpn_protocols(conf, alpn) != 0)
     return CS_ECRYPTO;
   mbedtls_ssl_conf_rng(conf, cs_rng_fill, &px->rng);
@@ -750,7 +771,7 @@ static int setup_client_tls(cs_conn_t *c) {
   /* Clients resume with a ticket, as with the real server: no key
    * exchange and no signature for the proxy on their next connections. */
   mbedtls_ssl_conf_session_tickets_cb(conf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
-                                      &px->up.tickets);
+                                      px->sh->tickets);
   return cs_endpoint_tls_setup(&c->client, conf);
 }
 
@@ -1242,15 +1263,16 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
   if (status != 0) {
     note_failure(c, u->err_code, u->err_msg);
     cs_endpoint_close(&c->upstream);
-    if (px->store != NULL)
-      cs_capture_store_note_error(px->store, c->target.host, c->target.port, u->err_code,
-                                  u->err_msg, now_ms);
+    note_store_error(px, c->target.host, c->target.port, u->err_code, u->err_msg, now_ms);
     if (!c->is_connect) {
       send_error_page(c);
       return;
     }
   } else if (c->is_connect) {
-    if (cs_judge_chain(&px->judge, u, now_ms, 0, &c->verdict) != 0) {
+    cs_proxy_lock(px);
+    int jrc = cs_judge_chain(px->judge, u, now_ms, 0, &c->verdict);
+    cs_proxy_unlock(px);
+    if (jrc != 0) {
       conn_close(c);
       return;
     }
@@ -1331,9 +1353,8 @@ static void start_passthrough(cs_conn_t *c, int status) {
     snprintf(msg, sizeof msg, "%s: %s", c->up.err_code, c->up.err_msg);
     note_failure(c, c->up.err_code, c->up.err_msg);
     cs_endpoint_close(&c->upstream);
-    if (c->px->store != NULL)
-      cs_capture_store_note_error(c->px->store, c->target.host, c->target.port, c->up.err_code,
-                                  c->up.err_msg, cs_fs_now_ms());
+    note_store_error(c->px, c->target.host, c->target.port, c->up.err_code, c->up.err_msg,
+                     cs_fs_now_ms());
     send_simple(c, 502, msg);
     return;
   }
@@ -1560,9 +1581,8 @@ static void on_timer(uv_timer_t *t) {
     char msg[300];
     snprintf(msg, sizeof msg, "no answer from %s:%d within %lld ms", c->target.host,
              c->target.port, (long long)cfg->handshake_timeout_ms);
-    if (c->px->store != NULL)
-      cs_capture_store_note_error(c->px->store, c->target.host, c->target.port,
-                                  "UPSTREAM_TIMEOUT", msg, cs_fs_now_ms());
+    note_store_error(c->px, c->target.host, c->target.port, "UPSTREAM_TIMEOUT", msg,
+                     cs_fs_now_ms());
     cs_upstream_cancel(&c->up);
     cs_endpoint_close(&c->upstream);
     send_simple(c, 504, msg);
@@ -1591,24 +1611,26 @@ static void on_refused_closed(uv_handle_t *h) { free(h); }
 
 /* Whether a new client must be refused with 503 (busy.h): at --max-conns,
  * or with few file descriptors left. The lowest free descriptor, probed
- * with F_DUPFD, says how many are left below the soft limit. */
+ * with open("/dev/null"), says how many are left below the soft limit. */
 static int refuse_busy(cs_proxy_ctx_t *px, uv_stream_t *server) {
   char why[160];
-  if (px->nconns >= px->cfg->max_conns) {
-    snprintf(why, sizeof why, "%zu connections open, the --max-conns limit", px->nconns);
+  size_t nopen = atomic_load(&px->sh->nconns); /* every worker's: the cap is the proxy's */
+  if (nopen >= px->cfg->max_conns) {
+    snprintf(why, sizeof why, "%zu connections open, the --max-conns limit", nopen);
     cs_busy_accept_refuse(px, server, "PROXY_BUSY", why);
     return 1;
   }
-  uv_os_fd_t lfd;
-  if (uv_fileno((uv_handle_t *)server, &lfd) != 0)
-    return 0;
-  int probe = fcntl(lfd, F_DUPFD_CLOEXEC, 0);
+  /* A fresh descriptor, not a dup of the listener: another worker's thread
+   * may have closed this number just before, and ThreadSanitizer treats
+   * dup/F_DUPFD as a write to a descriptor it still thinks is that one's
+   * (a false race); open() starts a new one for it. */
+  int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int low = probe < 0 || cs_busy_fd_low(probe);
   if (probe >= 0)
     close(probe);
   if (!low)
     return 0;
-  snprintf(why, sizeof why, "near the file descriptor limit (%zu connections open)", px->nconns);
+  snprintf(why, sizeof why, "near the file descriptor limit (%zu connections open)", nopen);
   cs_busy_accept_refuse(px, server, "PROXY_FD_LIMIT", why);
   return 1;
 }
@@ -1642,6 +1664,7 @@ void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
     px->conns->prev = c;
   px->conns = c;
   px->nconns++;
+  atomic_fetch_add(&px->sh->nconns, 1);
   px->accepted++;
   touch(c);
   c->accepted_at = c->last_activity;

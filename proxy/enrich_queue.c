@@ -1,7 +1,15 @@
 /*
  * The proxy's enrichment queue (proxy/enrich_queue.h): a FIFO of captures
  * waiting, a count in flight, and the completion that judges again and
- * rewrites the report. Runs on the proxy's loop only.
+ * rewrites the report.
+ *
+ * Threads: the queue belongs to one loop (the proxy's worker 0), where its
+ * enrichments run. Every field is guarded by conf.lock, the proxy's state
+ * lock, which its callers already hold: cs_enrich_queue_on_new is called by
+ * the judge, under that lock, from any worker. From another worker's thread
+ * it only queues and wakes the owning loop (a uv_async); the owner pumps
+ * under the lock. Completions run on the owner and take the lock around the
+ * judge and the store.
  */
 #include "enrich_queue.h"
 
@@ -28,11 +36,33 @@ typedef struct item {
 
 struct cs_enrich_queue {
   cs_enrich_queue_conf_t conf;
+  uv_thread_t owner;   /* the thread running conf.loop */
+  uv_async_t wake;     /* another worker queued something */
+  int wake_open;
   item_t *head, *tail; /* waiting, oldest first */
   size_t npending, ninflight;
   int stopping;
   uint64_t done, dropped;
 };
+
+static void lock(cs_enrich_queue_t *q) {
+  if (q->conf.lock != NULL)
+    uv_mutex_lock(q->conf.lock);
+}
+
+static void unlock(cs_enrich_queue_t *q) {
+  if (q->conf.lock != NULL)
+    uv_mutex_unlock(q->conf.lock);
+}
+
+static void pump(cs_enrich_queue_t *q);
+
+static void on_wake(uv_async_t *a) {
+  cs_enrich_queue_t *q = a->data;
+  lock(q);
+  pump(q);
+  unlock(q);
+}
 
 int cs_enrich_queue_new(cs_enrich_queue_t **out, const cs_enrich_queue_conf_t *conf) {
   *out = NULL;
@@ -42,6 +72,14 @@ int cs_enrich_queue_new(cs_enrich_queue_t **out, const cs_enrich_queue_conf_t *c
   if (q == NULL)
     return CS_ENOMEM;
   q->conf = *conf;
+  q->owner = uv_thread_self();
+  if (uv_async_init(conf->loop, &q->wake, on_wake) != 0) {
+    free(q);
+    return CS_ENOMEM;
+  }
+  q->wake.data = q;
+  q->wake_open = 1;
+  uv_unref((uv_handle_t *)&q->wake); /* waiting items never keep the loop alive */
   if (q->conf.max_inflight == 0)
     q->conf.max_inflight = CS_ENRICH_QUEUE_DEFAULT_INFLIGHT;
   if (q->conf.max_pending == 0)
@@ -62,8 +100,6 @@ static void note(cs_enrich_queue_t *q, const item_t *it, const char *code, const
   if (q->conf.verbose)
     fprintf(stderr, "certskew: enrich %s: %s: %s\n", it->id, code, msg);
 }
-
-static void pump(cs_enrich_queue_t *q);
 
 /* Judges the capture again with what the enrichment found and rewrites its
  * report; every failed step goes to the API's error list too. */
@@ -98,6 +134,7 @@ static void complete(cs_enrich_queue_t *q, item_t *it, const cs_enrich_result_t 
 static void on_enriched(cs_enrich_result_t *res, void *ud) {
   item_t *it = ud;
   cs_enrich_queue_t *q = it->q;
+  lock(q);
   q->ninflight--;
   if (!q->stopping) {
     res->capture_tls_version = it->tls_version;
@@ -108,9 +145,10 @@ static void on_enriched(cs_enrich_result_t *res, void *ud) {
                              cs_fs_now_ms(), res);
     res = NULL;
   }
+  pump(q);
+  unlock(q);
   cs_enrich_result_free(res);
   item_free(it);
-  pump(q);
 }
 
 static void pump(cs_enrich_queue_t *q) {
@@ -172,12 +210,16 @@ void cs_enrich_queue_on_new(void *ud, const cs_upstream_t *u, const char *captur
     q->head = it;
   q->tail = it;
   q->npending++;
-  pump(q);
+  if (uv_thread_equal(&q->owner, &(uv_thread_t){uv_thread_self()}))
+    pump(q);
+  else
+    uv_async_send(&q->wake);
 }
 
 void cs_enrich_queue_stop(cs_enrich_queue_t *q) {
   if (q == NULL)
     return;
+  lock(q);
   q->stopping = 1;
   while (q->head != NULL) {
     item_t *it = q->head;
@@ -186,6 +228,17 @@ void cs_enrich_queue_stop(cs_enrich_queue_t *q) {
   }
   q->tail = NULL;
   q->npending = 0;
+  unlock(q);
+}
+
+static void on_wake_closed(uv_handle_t *h) {
+  cs_enrich_queue_t *q = h->data;
+  q->wake_open = 0;
+}
+
+void cs_enrich_queue_close(cs_enrich_queue_t *q) {
+  if (q != NULL && q->wake_open && !uv_is_closing((uv_handle_t *)&q->wake))
+    uv_close((uv_handle_t *)&q->wake, on_wake_closed);
 }
 
 size_t cs_enrich_queue_inflight(const cs_enrich_queue_t *q) { return q != NULL ? q->ninflight : 0; }
@@ -196,6 +249,8 @@ int cs_enrich_queue_free(cs_enrich_queue_t *q) {
   if (q->ninflight > 0)
     return CS_ESTATE;
   cs_enrich_queue_stop(q);
+  if (q->wake_open && !uv_is_closing((uv_handle_t *)&q->wake))
+    return CS_ESTATE; /* cs_enrich_queue_close first, and run the loop */
   free(q);
   return 0;
 }

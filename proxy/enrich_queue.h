@@ -33,6 +33,8 @@ typedef struct cs_enrich_queue_conf {
   size_t max_inflight;       /* 0 = CS_ENRICH_QUEUE_DEFAULT_INFLIGHT */
   size_t max_pending;        /* 0 = CS_ENRICH_QUEUE_DEFAULT_PENDING */
   int verbose;               /* log each enrichment to stderr */
+  uv_mutex_t *lock;          /* borrowed: the proxy's state lock, held by the judge's
+                                callers; NULL: one thread only */
   const char *crl_history_dir; /* borrowed: where fetched CRLs are kept per URL to compare
                                   each fetch with the previous one; NULL: not kept */
 } cs_enrich_queue_conf_t;
@@ -53,6 +55,9 @@ void cs_enrich_queue_on_new(void *q, const cs_upstream_t *u, const char *capture
 void cs_enrich_queue_stop(cs_enrich_queue_t *q);
 
 /* Enrichments running now. */
+/* Closes the queue's wake-up handle (on its loop, before cs_enrich_queue_free). */
+void cs_enrich_queue_close(cs_enrich_queue_t *q);
+
 size_t cs_enrich_queue_inflight(const cs_enrich_queue_t *q);
 
 /* Frees q. Only once nothing is in flight (the loop has run dry); with

@@ -2,8 +2,21 @@
  * cs_proxy_run: opens the CA, the capture store and the upstream trust,
  * listens (loopback unless told otherwise), and runs the loop until SIGINT
  * or SIGTERM. See certskew/proxy/proxy.h.
+ *
+ * Workers (--workers N): worker 0 is the calling thread's loop, which also
+ * owns the signals, the flush timer and the enrichment queue; workers 1..N-1
+ * are threads with their own loops. Each worker listens on its own socket,
+ * all bound with SO_REUSEPORT to one address, so the kernel spreads new
+ * connections and a connection stays on the loop that accepted it until it
+ * closes: no hand-off, no shared connection state. What the workers share
+ * and how is in proxy_ctx.h. A single worker listens without SO_REUSEPORT
+ * and starts no thread: today's path. At a signal, worker 0 closes its
+ * clients and wakes every other worker (a uv_async each) to close theirs;
+ * the threads are joined before the shared state is freed.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -18,6 +31,7 @@
 #include "certskew/store/file_io.h"
 #include "proxy_ctx.h"
 #include "certskew/store/fs.h"
+#include "certskew/net/session_cache.h"
 
 #ifndef CS_WEB_DIR
 #define CS_WEB_DIR "web"
@@ -35,8 +49,23 @@ void cs_proxy_config_init(cs_proxy_config_t *cfg) {
   cfg->max_enrich = CS_ENRICH_QUEUE_DEFAULT_INFLIGHT;
 }
 
-typedef struct runner {
+/* Workers 1..N-1 (worker 0 is the runner's own px, loop and server). */
+typedef struct worker {
   cs_proxy_ctx_t px;
+  uv_loop_t loop;
+  uv_tcp_t server;
+  uv_async_t stop;        /* from worker 0's thread: close everything */
+  uv_thread_t thread;
+  int loop_ok, started;
+} worker_t;
+
+typedef struct runner {
+  cs_proxy_ctx_t px;      /* worker 0 */
+  cs_proxy_shared_t sh;
+  int sh_ok;
+  cs_judge_t judge;
+  worker_t *workers;      /* owned: nworkers - 1 of them */
+  int nworkers;
   uv_loop_t loop;
   uv_tcp_t server;
   uv_signal_t sigint, sigterm;
@@ -62,10 +91,29 @@ static void close_walk(uv_handle_t *h, void *arg) {
     uv_close(h, NULL);
 }
 
+static void on_worker_stop(uv_async_t *a) {
+  worker_t *w = a->data;
+  w->px.stopping = 1;
+  cs_conn_close_all(&w->px);
+  uv_close((uv_handle_t *)&w->server, NULL);
+  uv_close((uv_handle_t *)&w->stop, NULL);
+}
+
+static void worker_main(void *arg) {
+  worker_t *w = arg;
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+  cs_conn_close_all(&w->px);
+  uv_walk(&w->loop, close_walk, NULL);
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
   runner_t *r = s->data;
   fprintf(stderr, "certskew: signal %d, stopping\n", signum);
   r->px.stopping = 1;
+  for (int i = 0; i < r->nworkers - 1; i++)
+    if (r->workers[i].started)
+      uv_async_send(&r->workers[i].stop);
   /* Enrichments in flight end by their own timeouts, keeping the loop
    * alive at most that long; nothing waiting is started. */
   cs_enrich_queue_stop(r->enrich);
@@ -87,9 +135,10 @@ static void on_signal(uv_signal_t *s, int signum) {
  * the flush tick, and only when connections closed since the last one. */
 static void release_memory(runner_t *r) {
 #if defined(__GLIBC__)
-  if (r->px.closed_total == r->trimmed_at)
+  uint64_t closed = atomic_load(&r->sh.closed_total); /* every worker's */
+  if (closed == r->trimmed_at)
     return;
-  r->trimmed_at = r->px.closed_total;
+  r->trimmed_at = closed;
   malloc_trim(0);
 #else
   (void)r;
@@ -99,7 +148,12 @@ static void release_memory(runner_t *r) {
 static void on_flush(uv_timer_t *t) {
   runner_t *r = t->data;
   release_memory(r);
-  if (r->px.store != NULL && cs_capture_store_flush(r->px.store, cs_fs_now_ms()) != 0)
+  if (r->px.store == NULL)
+    return;
+  cs_proxy_lock(&r->px);
+  int rc = cs_capture_store_flush(r->px.store, cs_fs_now_ms());
+  cs_proxy_unlock(&r->px);
+  if (rc != 0)
     fprintf(stderr, "certskew: capture store: cannot write metadata (still serving)\n");
 }
 
@@ -125,12 +179,15 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
   int rc = cs_ca_open(&px->ca, home, 1, cs_fs_now_ms(), eb);
   if (rc == 0)
     rc = cs_mint_new(&px->mint, px->ca, 1024, eb);
+  if (rc == 0 && cs_mint_key_copy(px->mint, &px->leaf_key) != 0)
+    rc = cs_errbuf_set(eb, CS_ECRYPTO, "cannot copy the leaf key");
   if (rc == 0 && cs_rng_init(&px->rng, "certskew-server") != 0)
     rc = cs_errbuf_set(eb, CS_ECRYPTO, "cannot seed the random generator");
   if (rc == 0)
     rc = cs_upstream_conf_init(&px->up, cfg->trust_file, eb);
   if (rc != 0)
     return rc;
+  r->sh.tickets = &px->up.tickets;
   snprintf(r->crl_history, sizeof r->crl_history, "%s/crl-history", home);
   char store[4200];
   if (cfg->store_dir != NULL)
@@ -156,12 +213,14 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
                              .trust_stores = (const cs_trust_store_t *const *)&px->up.trust,
                              .ntrust_stores = px->up.trust != NULL,
                              .log_list = cfg->log_list};
-  cs_judge_init(&px->judge, &base, px->store);
+  cs_judge_init(&r->judge, &base, px->store);
+  px->judge = &r->judge;
   if (cfg->browser != NULL)
-    snprintf(px->judge.browser, sizeof px->judge.browser, "%s", cfg->browser);
+    snprintf(r->judge.browser, sizeof r->judge.browser, "%s", cfg->browser);
   if (px->store != NULL && !cfg->no_enrich) {
     cs_enrich_queue_conf_t qc = {.loop = &r->loop,
-                                 .judge = &px->judge,
+                                 .judge = &r->judge,
+                                 .lock = &r->sh.state,
                                  .store = px->store,
                                  .fetch = !cfg->no_fetch,
                                  .timeout_ms = cfg->fetch_timeout_ms > 0
@@ -172,10 +231,93 @@ static int open_state(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_t *eb
                                  .crl_history_dir = r->crl_history};
     if ((rc = cs_enrich_queue_new(&r->enrich, &qc)) != 0)
       return cs_errbuf_set(eb, rc, "cannot set up enrichment: %s", cs_strerror(rc));
-    px->judge.on_new = cs_enrich_queue_on_new;
-    px->judge.on_new_ud = r->enrich;
+    r->judge.on_new = cs_enrich_queue_on_new;
+    r->judge.on_new_ud = r->enrich;
   }
   px->web_dir = cfg->web_dir != NULL ? cfg->web_dir : CS_WEB_DIR;
+  return 0;
+}
+
+/* A listening socket for one of several workers: SO_REUSEPORT, bound to
+ * ss (whose port is the first socket's once known). */
+static int reuseport_socket(const struct sockaddr_storage *ss, uv_os_sock_t *out) {
+  int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return uv_translate_sys_error(errno);
+  int on = 1;
+  socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : sizeof(struct sockaddr_in);
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
+      bind(fd, (const struct sockaddr *)ss, len) != 0) {
+    int e = uv_translate_sys_error(errno);
+    close(fd);
+    return e;
+  }
+  *out = fd;
+  return 0;
+}
+
+/* Binds and listens on server (on loop): alone, as libuv does; one of
+ * several workers, with SO_REUSEPORT. */
+static int listen_on(uv_loop_t *loop, uv_tcp_t *server, cs_proxy_ctx_t *px,
+                     const struct sockaddr_storage *ss, int shared) {
+  uv_tcp_init(loop, server);
+  server->data = px;
+  int e;
+  if (!shared) {
+    e = uv_tcp_bind(server, (const struct sockaddr *)ss, 0);
+  } else {
+    uv_os_sock_t fd = -1;
+    e = reuseport_socket(ss, &fd);
+    if (e == 0 && (e = uv_tcp_open(server, fd)) != 0)
+      close(fd);
+  }
+  if (e == 0)
+    e = uv_listen((uv_stream_t *)server, 511, on_connection);
+  return e;
+}
+
+/* Worker i (1..N-1): its own loop, RNG, upstream conf (trust, session cache)
+ * and leaf key; the rest is worker 0's, shared (proxy_ctx.h). */
+static int worker_open(runner_t *r, worker_t *w, int i, const struct sockaddr_storage *ss,
+                       cs_errbuf_t *eb) {
+  const cs_proxy_ctx_t *p0 = &r->px;
+  cs_proxy_ctx_t *px = &w->px;
+  px->cfg = p0->cfg;
+  px->ca = p0->ca;
+  px->mint = p0->mint;
+  px->store = p0->store;
+  px->judge = p0->judge;
+  px->sh = p0->sh;
+  px->worker = i;
+  px->web_dir = p0->web_dir;
+  px->listen_loopback = p0->listen_loopback;
+  px->self_port = p0->self_port;
+  snprintf(px->self_text, sizeof px->self_text, "%s", p0->self_text);
+  mbedtls_pk_init(&px->leaf_key);
+  if (uv_loop_init(&w->loop) != 0)
+    return cs_errbuf_set(eb, CS_ENOMEM, "no event loop for worker %d", i);
+  w->loop_ok = 1;
+  px->loop = &w->loop;
+  int rc = cs_mint_key_copy(px->mint, &px->leaf_key);
+  if (rc != 0)
+    return cs_errbuf_set(eb, rc, "cannot copy the leaf key for worker %d", i);
+  if (cs_rng_init(&px->rng, "certskew-server") != 0)
+    return cs_errbuf_set(eb, CS_ECRYPTO, "cannot seed the random generator");
+  if ((rc = cs_upstream_conf_init(&px->up, p0->cfg->trust_file, eb)) != 0)
+    return rc;
+  /* One upstream session cache for every worker (it locks itself). */
+  cs_session_cache_free(px->up.sessions);
+  px->up.sessions = p0->up.sessions;
+  if (cs_upstream_conf_set_self(&px->up, (const struct sockaddr *)ss) != 0)
+    fprintf(stderr, "certskew: warning: cannot list the local interface addresses (worker %d)\n",
+            i);
+  int e = listen_on(&w->loop, &w->server, px, ss, 1);
+  if (e != 0)
+    return cs_errbuf_set(eb, CS_ENET, "worker %d cannot listen: %s", i, uv_strerror(e));
+  uv_async_init(&w->loop, &w->stop, on_worker_stop);
+  w->stop.data = w;
   return 0;
 }
 
@@ -194,11 +336,7 @@ static int start_listening(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_
             "address %s use the proxy and its API\n",
             cfg->listen_host, cfg->allow_remote ? "can" : "can connect, but only loopback "
                                                           "clients are served; --allow-remote would let them");
-  uv_tcp_init(&r->loop, &r->server);
-  r->server.data = px;
-  int e = uv_tcp_bind(&r->server, (const struct sockaddr *)&ss, 0);
-  if (e == 0)
-    e = uv_listen((uv_stream_t *)&r->server, 511, on_connection);
+  int e = listen_on(&r->loop, &r->server, px, &ss, r->nworkers > 1);
   if (e != 0)
     return cs_errbuf_set(eb, CS_ENET, "cannot listen on %s:%d: %s", cfg->listen_host,
                          cfg->listen_port, uv_strerror(e));
@@ -211,6 +349,12 @@ static int start_listening(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_
   int v6 = strchr(cfg->listen_host, ':') != NULL;
   snprintf(px->self_text, sizeof px->self_text, v6 ? "[%s]:%d" : "%s:%d", cfg->listen_host,
            px->self_port);
+  /* The other workers bind the port the first socket got (--port 0). */
+  for (int i = 1; i < r->nworkers; i++) {
+    int rc = worker_open(r, &r->workers[i - 1], i, &ss, eb);
+    if (rc != 0)
+      return rc;
+  }
   if (cfg->port_file != NULL) {
     char text[16];
     int n = snprintf(text, sizeof text, "%d\n", px->self_port);
@@ -224,17 +368,62 @@ static int start_listening(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_
           "  try:          curl -x http://%s --cacert %s https://example.com/\n",
           px->self_text, cs_ca_cert_path(px->ca), px->self_text, px->self_text, px->self_text,
           cs_ca_cert_path(px->ca));
+  if (r->nworkers > 1 || cfg->verbose)
+    fprintf(stderr, "certskew: %d worker%s\n", r->nworkers, r->nworkers > 1 ? "s" : "");
   return 0;
+}
+
+/* --workers, else $CERTSKEW_WORKERS, else the number of CPUs. */
+static int worker_count(const cs_proxy_config_t *cfg) {
+  if (cfg->workers > 0)
+    return cfg->workers > CS_PROXY_MAX_WORKERS ? CS_PROXY_MAX_WORKERS : cfg->workers;
+  const char *env = getenv("CERTSKEW_WORKERS");
+  if (env != NULL && env[0] != '\0') {
+    char *end;
+    long n = strtol(env, &end, 10);
+    if (*end == '\0' && n >= 1 && n <= CS_PROXY_MAX_WORKERS)
+      return (int)n;
+    fprintf(stderr, "certskew: warning: CERTSKEW_WORKERS='%s' is not 1..%d; ignored\n", env,
+            CS_PROXY_MAX_WORKERS);
+  }
+  unsigned n = uv_available_parallelism();
+  return n < 1 ? 1 : n > CS_PROXY_MAX_WORKERS ? CS_PROXY_MAX_WORKERS : (int)n;
+}
+
+/* Frees worker w (its thread joined, or never started). */
+static void worker_free(worker_t *w) {
+  if (w->loop_ok) {
+    cs_conn_close_all(&w->px);
+    uv_walk(&w->loop, close_walk, NULL);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&w->loop) != 0)
+      fprintf(stderr, "certskew: warning: worker %d's event loop not fully closed\n",
+              w->px.worker);
+  }
+  w->px.up.sessions = NULL; /* worker 0's */
+  cs_upstream_conf_free(&w->px.up);
+  cs_rng_free(&w->px.rng);
+  mbedtls_pk_free(&w->px.leaf_key);
 }
 
 int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
   runner_t *r = calloc(1, sizeof *r); /* freed at the end of this function */
   if (r == NULL)
     return CS_ENOMEM;
+  r->nworkers = worker_count(cfg);
+  r->workers = r->nworkers > 1 ? calloc((size_t)r->nworkers - 1, sizeof *r->workers) : NULL;
+  if (r->nworkers > 1 && r->workers == NULL) {
+    free(r);
+    return CS_ENOMEM;
+  }
   /* A peer closing while we write must be an error code, not a signal. */
   signal(SIGPIPE, SIG_IGN);
+  r->sh_ok = uv_mutex_init(&r->sh.state) == 0;
+  r->sh.nworkers = r->nworkers;
+  r->px.sh = &r->sh;
   r->px.cfg = cfg;
   r->px.loop = &r->loop;
+  mbedtls_pk_init(&r->px.leaf_key);
   int loop_ok = uv_loop_init(&r->loop) == 0;
   /* A bad address is refused before anything is created on disk. */
   struct sockaddr_storage probe;
@@ -242,12 +431,25 @@ int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
   if (uv_ip4_addr(cfg->listen_host, 0, (struct sockaddr_in *)&probe) != 0 &&
       uv_ip6_addr(cfg->listen_host, 0, (struct sockaddr_in6 *)&probe) != 0)
     rc = cs_errbuf_set(eb, CS_EINVAL, "--listen needs an IP address, not '%s'", cfg->listen_host);
-  else if (!loop_ok)
+  else if (!loop_ok || !r->sh_ok)
     rc = cs_errbuf_set(eb, CS_ENOMEM, "no event loop");
   else
     rc = open_state(r, cfg, eb);
   if (rc == 0)
     rc = start_listening(r, cfg, eb);
+  for (int i = 0; rc == 0 && i < r->nworkers - 1; i++) {
+    worker_t *w = &r->workers[i];
+    if (uv_thread_create(&w->thread, worker_main, w) != 0)
+      rc = cs_errbuf_set(eb, CS_ENOMEM, "cannot start worker thread %d", i + 1);
+    else
+      w->started = 1;
+  }
+  if (rc != 0) {
+    /* Threads already running stop as at a signal. */
+    for (int i = 0; i < r->nworkers - 1; i++)
+      if (r->workers[i].started)
+        uv_async_send(&r->workers[i].stop);
+  }
   if (rc == 0) {
     uv_signal_init(&r->loop, &r->sigint);
     uv_signal_init(&r->loop, &r->sigterm);
@@ -259,8 +461,15 @@ int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
     uv_timer_start(&r->flush, on_flush, 5000, 5000);
     uv_run(&r->loop, UV_RUN_DEFAULT);
   }
+  /* Every other worker has been told to stop: wait for its clients to close. */
+  for (int i = 0; i < r->nworkers - 1; i++)
+    if (r->workers[i].started)
+      uv_thread_join(&r->workers[i].thread);
+  for (int i = 0; i < r->nworkers - 1; i++)
+    worker_free(&r->workers[i]);
   if (loop_ok) {
     cs_conn_close_all(&r->px);
+    cs_enrich_queue_close(r->enrich);
     uv_walk(&r->loop, close_walk, NULL);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&r->loop) != 0)
@@ -268,12 +477,16 @@ int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
   }
   if (cs_enrich_queue_free(r->enrich) != 0)
     fprintf(stderr, "certskew: warning: enrichments still in flight at exit\n");
-  cs_judge_free(&r->px.judge);
+  cs_judge_free(&r->judge);
   cs_capture_store_free(r->px.store);
   cs_upstream_conf_free(&r->px.up);
   cs_rng_free(&r->px.rng);
+  mbedtls_pk_free(&r->px.leaf_key);
   cs_mint_free(r->px.mint);
   cs_ca_free(r->px.ca);
+  if (r->sh_ok)
+    uv_mutex_destroy(&r->sh.state);
+  free(r->workers);
   free(r);
   return rc;
 }

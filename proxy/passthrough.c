@@ -82,8 +82,8 @@ static void sighting(cs_passthrough_t *pt, const char *id, const char *key, int6
                       .client_addr = pt->client,
                       .user_agent = "",
                       .mode = "passthrough",
-                      .profile = pt->px->judge.browser,
-                      .verdict = cs_verdict_key_fails(key, pt->px->judge.browser) ? "fail" : "pass",
+                      .profile = pt->px->judge->browser,
+                      .verdict = cs_verdict_key_fails(key, pt->px->judge->browser) ? "fail" : "pass",
                       .action = reaction_action(info, buf, sizeof buf)};
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
@@ -140,8 +140,11 @@ static void note_error(cs_passthrough_t *pt, const char *code, const char *msg) 
     msg = full;
   }
   logv(pt, "%s: %s", code, msg);
-  if (pt->px->store != NULL)
+  if (pt->px->store != NULL) {
+    cs_proxy_lock(pt->px);
     cs_capture_store_note_error(pt->px->store, pt->host, pt->port, code, msg, cs_fs_now_ms());
+    cs_proxy_unlock(pt->px);
+  }
 }
 
 void cs_passthrough_set_relayed(cs_passthrough_t *pt, const char *code, const char *msg) {
@@ -163,6 +166,25 @@ static const char *cipher_name(uint16_t id, char *buf, size_t cap) {
     return n;
   snprintf(buf, cap, "0x%04x", (unsigned)id);
   return buf;
+}
+
+/* How much a verdict key's client reaction (after its last '|') says. */
+static int conclusiveness(const char *key) {
+  const char *bar = strrchr(key, '|');
+  const char *r = bar != NULL ? bar + 1 : "";
+  if (strcmp(r, "alert") == 0 || strcmp(r, "accepted") == 0)
+    return 2;
+  return strcmp(r, "likely_rejected") == 0 ? 1 : 0;
+}
+
+/* A browser opens several connections to one server at once (a preconnect
+ * closed unused beside the one that alerted or loaded the page), and with
+ * several workers their analyses finish in any order: a report written from
+ * what the client was seen to do is not rewritten from a connection that
+ * shows less ("unknown" after "alert"). A different conclusive reaction
+ * (loaded since it alerted) still rewrites it. */
+static int less_conclusive(const char *key, const char *was) {
+  return conclusiveness(key) < conclusiveness(was);
 }
 
 static void store(cs_passthrough_t *pt, const cs_tls_sniff_info_t *info, cs_analysis_t *a,
@@ -193,12 +215,13 @@ static void store(cs_passthrough_t *pt, const cs_tls_sniff_info_t *info, cs_anal
   char key[CS_CAPTURE_KEY_MAX];
   cs_verdict_key(a, cs_sniff_reaction_name(info->reaction), key, sizeof key);
   cs_capture_store_t *st = pt->px->store;
+  cs_proxy_lock(pt->px); /* the store, shared by the workers; sighting() too */
   if (st != NULL && cs_capture_store_put(st, &meta, fp, pem, decorated, now_ms, id, &is_new, &eb) != 0)
     fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
   /* Seen before with other verdicts or another reaction: the report is
    * rewritten with this judgement. */
   const char *was = st != NULL && id[0] != '\0' ? cs_capture_store_verdict_key(st, id) : NULL;
-  if (was != NULL && strcmp(was, key) != 0) {
+  if (was != NULL && strcmp(was, key) != 0 && !less_conclusive(key, was)) {
     if (!is_new &&
         cs_capture_store_update_report(st, id, decorated, meta.worst, now_ms, &eb) != 0)
       fprintf(stderr, "certskew: capture store: %s (still serving)\n", eb.msg);
@@ -207,6 +230,7 @@ static void store(cs_passthrough_t *pt, const cs_tls_sniff_info_t *info, cs_anal
   }
   if (was != NULL)
     sighting(pt, id, key, now_ms);
+  cs_proxy_unlock(pt->px);
   logv(pt, "captured %s by %s; the client: %s (%s)", id, pt->method,
        cs_sniff_reaction_name(info->reaction), info->detail);
 out:
@@ -269,7 +293,10 @@ static void analyze(cs_passthrough_t *pt) {
   cs_proxy_ctx_t *px = pt->px;
   const cs_tls_sniff_info_t *info = cs_tls_sniff_info(pt->sniff);
   int64_t now_ms = cs_fs_now_ms();
-  if (seen_before(pt, now_ms))
+  cs_proxy_lock(px); /* the store; the analysis below runs unlocked */
+  int seen = seen_before(pt, now_ms);
+  cs_proxy_unlock(px);
+  if (seen)
     return;
   cs_errbuf_t eb;
   cs_errbuf_init(&eb);
@@ -285,7 +312,7 @@ static void analyze(cs_passthrough_t *pt) {
   snprintf(source, sizeof(source), "%s:%d", pt->host, pt->port);
   /* What every analysis of this proxy shares (clocks, trust, log list), then
    * this capture's own facts. */
-  cs_analysis_opts_t opts = px->judge.base;
+  cs_analysis_opts_t opts = px->judge->base;
   opts.source = source;
   opts.has_at = 1;
   opts.at_ms = now_ms;

@@ -4,12 +4,23 @@
  * only checks the signature chain and the name), a certificate per host
  * signed by the local CA, kept in a small LRU cache with reference counts so
  * an evicted leaf stays alive while a handshake still uses it.
+ *
+ * Threads: every worker of the proxy mints from this one cache (a host's
+ * leaf is minted once, not once per worker). One mutex guards the cache,
+ * the reference counts, the mint's RNG and the CA key: a lookup holds it for
+ * a string compare per entry; a miss holds it while the leaf is signed
+ * (one ECDSA signature, about a millisecond), so another worker's miss
+ * waits that long. The shared leaf key is only read under the lock (workers
+ * sign handshakes with their own copy, cs_mint_key_copy).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/ecp.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/oid.h>
+#include <uv.h>
 
 #include "certskew/proxy/ca.h"
 #include "certskew/core/time.h"
@@ -20,7 +31,8 @@
 #define HOST_MAX 253
 
 struct cs_leaf {
-  int refs;
+  int refs;             /* under the mint's lock */
+  struct cs_mint *mint; /* borrowed: the cache it came from */
   char host[HOST_MAX + 1];
   uint64_t last_used;
   mbedtls_x509_crt chain; /* leaf, then the CA certificate */
@@ -34,8 +46,11 @@ struct cs_mint {
   size_t cache_max;
   uint64_t tick;
   size_t minted;
+  uv_mutex_t lock; /* everything above, and every leaf's refs */
+  int lock_ok;
 };
 
+/* Under m->lock. */
 static void leaf_unref(cs_leaf_t *leaf) {
   if (leaf == NULL || --leaf->refs > 0)
     return;
@@ -53,7 +68,10 @@ int cs_mint_new(cs_mint_t **out, cs_ca_t *ca, size_t cache_max, cs_errbuf_t *eb)
   m->ca = ca;
   m->cache_max = cache_max;
   mbedtls_pk_init(&m->key);
-  int rc = cs_rng_init(&m->rng, "certskew-mint");
+  int rc = uv_mutex_init(&m->lock) == 0 ? 0 : CS_ENOMEM;
+  m->lock_ok = rc == 0;
+  if (rc == 0)
+    rc = cs_rng_init(&m->rng, "certskew-mint");
   if (rc != 0)
     goto out;
   m->cache = calloc(cache_max, sizeof *m->cache);
@@ -83,6 +101,8 @@ void cs_mint_free(cs_mint_t *m) {
   free(m->cache);
   mbedtls_pk_free(&m->key);
   cs_rng_free(&m->rng);
+  if (m->lock_ok)
+    uv_mutex_destroy(&m->lock);
   free(m);
 }
 
@@ -199,11 +219,8 @@ out:
   return 0;
 }
 
-int cs_mint_get(cs_mint_t *m, const char *host, int64_t now_ms, cs_leaf_t **out,
-                cs_errbuf_t *eb) {
-  *out = NULL;
-  if (!host_ok(host))
-    return cs_errbuf_set(eb, CS_EINVAL, "cannot mint a leaf for this host name");
+static int mint_get(cs_mint_t *m, const char *host, int64_t now_ms, cs_leaf_t **out,
+                    cs_errbuf_t *eb) {
   size_t victim = 0;
   for (size_t i = 0; i < m->cache_max; i++) {
     cs_leaf_t *e = m->cache[i];
@@ -222,6 +239,7 @@ int cs_mint_get(cs_mint_t *m, const char *host, int64_t now_ms, cs_leaf_t **out,
   if (rc != 0)
     return rc;
   leaf_unref(m->cache[victim]);
+  leaf->mint = m; /* set once, before any other thread can see the leaf */
   leaf->refs++; /* one for the cache, one for the caller */
   leaf->last_used = ++m->tick;
   m->cache[victim] = leaf;
@@ -229,7 +247,43 @@ int cs_mint_get(cs_mint_t *m, const char *host, int64_t now_ms, cs_leaf_t **out,
   return 0;
 }
 
-size_t cs_mint_count(const cs_mint_t *m) { return m->minted; }
+int cs_mint_get(cs_mint_t *m, const char *host, int64_t now_ms, cs_leaf_t **out,
+                cs_errbuf_t *eb) {
+  *out = NULL;
+  if (!host_ok(host))
+    return cs_errbuf_set(eb, CS_EINVAL, "cannot mint a leaf for this host name");
+  uv_mutex_lock(&m->lock);
+  int rc = mint_get(m, host, now_ms, out, eb);
+  uv_mutex_unlock(&m->lock);
+  return rc;
+}
+
+int cs_mint_key_copy(cs_mint_t *m, mbedtls_pk_context *out) {
+  unsigned char der[512];
+  uv_mutex_lock(&m->lock);
+  int n = mbedtls_pk_write_key_der(&m->key, der, sizeof der);
+  uv_mutex_unlock(&m->lock);
+  int rc = CS_ECRYPTO;
+  /* mbedtls_pk_write_key_der writes at the end of the buffer. */
+  if (n > 0 && mbedtls_pk_parse_key(out, der + sizeof der - n, (size_t)n, NULL, 0) == 0)
+    rc = 0;
+  mbedtls_platform_zeroize(der, sizeof der);
+  return rc;
+}
+
+size_t cs_mint_count(cs_mint_t *m) {
+  uv_mutex_lock(&m->lock);
+  size_t n = m->minted;
+  uv_mutex_unlock(&m->lock);
+  return n;
+}
 mbedtls_x509_crt *cs_leaf_chain(cs_leaf_t *leaf) { return &leaf->chain; }
 mbedtls_pk_context *cs_mint_key(cs_mint_t *m) { return &m->key; }
-void cs_leaf_release(cs_leaf_t *leaf) { leaf_unref(leaf); }
+void cs_leaf_release(cs_leaf_t *leaf) {
+  if (leaf == NULL)
+    return;
+  cs_mint_t *m = leaf->mint;
+  uv_mutex_lock(&m->lock);
+  leaf_unref(leaf);
+  uv_mutex_unlock(&m->lock);
+}

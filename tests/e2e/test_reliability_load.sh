@@ -93,10 +93,10 @@ PEAK=$(r 'd["rss_kb_peak"]')
 PER=$(( (PEAK - RSS0) / TUNNELS ))
 echo "proxy RSS: idle ${RSS0} kB; $TUNNELS tunnels open ${OPENRSS} kB (${IDLE_PER} kB each);" \
   "peak ${PEAK} kB (${PER} kB per tunnel); fds: idle $FD0, peak $(r 'd["fd_peak"]')"
-if grep -q __asan_init "$CS_BIN"; then
+if grep -qE "__asan_init|__tsan_init" "$CS_BIN"; then
   # AddressSanitizer's redzones and quarantine multiply RSS; there
   # LeakSanitizer's check at exit (px_done) stands in for the bound.
-  echo "RSS bounds not checked under AddressSanitizer"
+  echo "RSS bounds not checked under AddressSanitizer or ThreadSanitizer"
 else
   px_check "RSS per open idle tunnel under 160 kB (${IDLE_PER} kB)" test "$IDLE_PER" -lt 160
   px_check "peak RSS per tunnel under 320 kB (${PER} kB)" test "$PER" -lt 320

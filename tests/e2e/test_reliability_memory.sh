@@ -33,7 +33,7 @@ curl -sS -o /dev/null --max-time 20 -x "http://127.0.0.1:$PPORT" --proxy-cacert 
   --cacert "$T/home/ca.pem" "https://127.0.0.1:${PORTS%%,*}/b/10/warm"
 sleep 6
 FD0=$(fds); RSS0=$(rss)
-asan=0; grep -q __asan_init "$CS_BIN" && asan=1
+asan=0; grep -qE "__asan_init|__tsan_init" "$CS_BIN" && asan=1 # or ThreadSanitizer: shadow memory
 figures="idle $RSS0 kB"
 for r in $(seq 1 $ROUNDS); do
   python3 "$CS_SRC/bench/soak_load.py" load --proxy "$PPORT" --ca "$T/home/ca.pem" --ports "$PORTS" \

@@ -37,7 +37,7 @@ px_done() {
       px_check "proxy '$name' exits 0 on SIGTERM (got $rc)" test "$rc" = 0
     fi
     px_check "proxy '$name': no sanitizer report" \
-      test -z "$(grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$PX_TMP/$name.log")"
+      test -z "$(grep -E 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error' "$PX_TMP/$name.log")"
   done
   if [ "$PX_FAILS" -ne 0 ]; then echo "$PX_FAILS check(s) failed" >&2; exit 1; fi
   echo "all checks passed"

@@ -68,11 +68,15 @@ void cs_mint_free(cs_mint_t *m);
 int cs_mint_get(cs_mint_t *m, const char *host, int64_t now_ms, cs_leaf_t **out,
                 cs_errbuf_t *eb) CS_MUST_CHECK;
 /* Number of leaves minted so far (cache misses). */
-size_t cs_mint_count(const cs_mint_t *m);
+size_t cs_mint_count(cs_mint_t *m);
 /* The leaf followed by the CA certificate, borrowed from the leaf. */
 mbedtls_x509_crt *cs_leaf_chain(cs_leaf_t *leaf);
-/* The shared leaf key, borrowed from the minter. */
+/* The shared leaf key, borrowed from the minter. One thread at a time: a
+ * proxy worker signs its handshakes with its own copy (cs_mint_key_copy). */
 mbedtls_pk_context *cs_mint_key(cs_mint_t *m);
+/* Parses a copy of the leaf key into out (initialised by the caller with
+ * mbedtls_pk_init, freed by it with mbedtls_pk_free). 0 or CS_ECRYPTO. */
+int cs_mint_key_copy(cs_mint_t *m, mbedtls_pk_context *out) CS_MUST_CHECK;
 /* Drops one reference; safe on NULL. */
 void cs_leaf_release(cs_leaf_t *leaf);
 

@@ -21,6 +21,7 @@
 #include "certskew/ct/ct.h"
 
 #define CS_PROXY_DEFAULT_PORT 8080
+#define CS_PROXY_MAX_WORKERS 64 /* --workers upper bound */
 
 typedef struct cs_proxy_config {
   const char *listen_host;   /* default "127.0.0.1" */
@@ -47,6 +48,10 @@ typedef struct cs_proxy_config {
   const char *const *intercept_hosts;   /* borrowed */
   size_t nintercept_hosts;
   size_t max_conns;          /* client connections at once (default 1024) */
+  /* Event loops, one thread each, sharing the listening port (SO_REUSEPORT).
+   * 0: $CERTSKEW_WORKERS if set, else the number of CPUs. 1: one loop on
+   * the calling thread, no other thread. */
+  int workers;
   size_t max_captures;       /* retention (default 1000) */
   int64_t handshake_timeout_ms; /* default 10 s: DNS + connect + both handshakes */
   int64_t idle_timeout_ms;   /* default 120 s without a byte either way */
