@@ -1,5 +1,5 @@
 /*
- * Log list loader: the real Chrome list in ../shared (every key loads, every
+ * Log list loader: the real Chrome list shipped in data/log_list.json (every key loads, every
  * id is SHA-256 of its key, states and intervals as published), a lab list
  * round trip, state-at-time inference, and a table of malformed lists that
  * must each fail with a clear error and never crash.
