@@ -48,7 +48,7 @@ static void usage(FILE *out) {
           "  --web DIR              static files served at / (default: the web/ directory)\n"
           "  --max-conns N          client connections at once (default 1024)\n"
           "  --workers N            event loops on N threads (default $CERTSKEW_WORKERS,\n"
-          "                         else the number of CPUs; 1: a single loop)\n"
+          "                         else 1: a single loop, no thread)\n"
           "  --handshake-timeout D  connect + handshakes deadline (default 10s)\n"
           "  --idle-timeout D       close a tunnel idle this long (default 120s)\n"
           "  --verbose              log each connection's events to stderr\n"

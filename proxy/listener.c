@@ -373,7 +373,11 @@ static int start_listening(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_
   return 0;
 }
 
-/* --workers, else $CERTSKEW_WORKERS, else the number of CPUs. */
+/* --workers, else $CERTSKEW_WORKERS, else 1. One worker is the default
+ * until several are shown to pay off: on the 2-core machines we measure on,
+ * where client and upstream share the cores, 2 workers were not faster, and
+ * test_reliability_memory's never-reading clients went unserved in a
+ * heavily loaded run with 2 (cause not found yet). */
 static int worker_count(const cs_proxy_config_t *cfg) {
   if (cfg->workers > 0)
     return cfg->workers > CS_PROXY_MAX_WORKERS ? CS_PROXY_MAX_WORKERS : cfg->workers;
@@ -386,8 +390,7 @@ static int worker_count(const cs_proxy_config_t *cfg) {
     fprintf(stderr, "certskew: warning: CERTSKEW_WORKERS='%s' is not 1..%d; ignored\n", env,
             CS_PROXY_MAX_WORKERS);
   }
-  unsigned n = uv_available_parallelism();
-  return n < 1 ? 1 : n > CS_PROXY_MAX_WORKERS ? CS_PROXY_MAX_WORKERS : (int)n;
+  return 1;
 }
 
 /* Frees worker w (its thread joined, or never started). */

@@ -27,7 +27,10 @@ if [ "${1:-}" = "--tsan" ]; then
   export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp}
   export CERTSKEW_WORKERS=2
   filter=(-R "proxy|passthrough|reliability|security|lab|web")
+  # One test at a time: the load tests' clients, upstreams and two workers
+  # already fill both cores, and TSan slows each several times.
+  jobs=1
 fi
 cmake -S "$root" -B "$dir" "${args[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
-ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" "${filter[@]}"
+ctest --test-dir "$dir" --output-on-failure -j"${jobs:-$(nproc)}" "${filter[@]}"
