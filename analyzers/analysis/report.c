@@ -350,19 +350,6 @@ static cJSON *sweep_obj(rb_t *rb, const cs_replay_t *r, size_t c) {
   return o;
 }
 
-static const char *severity_name(cs_severity_t s) {
-  switch (s) {
-  case CS_SEV_ERROR:
-    return "error";
-  case CS_SEV_WARNING:
-    return "warning";
-  case CS_SEV_INFO:
-    return "info";
-  default:
-    return "unknown";
-  }
-}
-
 static void add_str_or_null(rb_t *rb, cJSON *o, const char *key, const char *v) {
   if (v != NULL)
     chk(rb, cJSON_AddStringToObject(o, key, v));
@@ -375,7 +362,7 @@ static cJSON *finding_obj(rb_t *rb, const cs_finding_t *f) {
   if (o == NULL)
     return NULL;
   chk(rb, cJSON_AddStringToObject(o, "code", f->code));
-  chk(rb, cJSON_AddStringToObject(o, "severity", severity_name(f->severity)));
+  chk(rb, cJSON_AddStringToObject(o, "severity", cs_severity_name(f->severity)));
   chk(rb, cJSON_AddStringToObject(o, "summary", f->summary));
   if (f->explanation)
     chk(rb, cJSON_AddStringToObject(o, "explanation", f->explanation));
@@ -486,7 +473,7 @@ cJSON *cs_report_build(cs_analysis_t *a) {
     add_str_or_null(&rb, verdict, "top_cause",
                     cs_analysis_ncauses(a) ? cs_analysis_cause(a, 0)->code : NULL);
     chk(&rb, cJSON_AddStringToObject(verdict, "worst_severity",
-                                     worst < 0 ? "none" : severity_name((cs_severity_t)worst)));
+                                     worst < 0 ? "none" : cs_severity_name((cs_severity_t)worst)));
     const cs_finding_t *top = cs_findings_get(a->findings, 0);
     if (top != NULL)
       chk(&rb, cJSON_AddStringToObject(verdict, "top_code", top->code));

@@ -217,3 +217,16 @@ int cs_findings_has(const cs_findings_t *f, const char *code) {
       return 1;
   return 0;
 }
+
+const char *cs_severity_name(cs_severity_t s) {
+  switch (s) {
+  case CS_SEV_ERROR:
+    return "error";
+  case CS_SEV_WARNING:
+    return "warning";
+  case CS_SEV_INFO:
+    return "info";
+  default:
+    return "unknown";
+  }
+}

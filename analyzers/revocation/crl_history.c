@@ -428,19 +428,6 @@ int cs_crl_shards_drift(const cs_crl_shard_t *before, size_t nbefore, const cs_c
   return ret;
 }
 
-static const char *sev_name(cs_severity_t s) {
-  switch (s) {
-  case CS_SEV_ERROR:
-    return "error";
-  case CS_SEV_WARNING:
-    return "warning";
-  case CS_SEV_INFO:
-    return "info";
-  default:
-    return "info";
-  }
-}
-
 cJSON *cs_crl_findings_json(cs_findings_t *f) {
   cJSON *arr = cJSON_CreateArray();
   for (size_t i = 0; arr != NULL && i < cs_findings_count(f); i++) {
@@ -453,7 +440,7 @@ cJSON *cs_crl_findings_json(cs_findings_t *f) {
       return NULL;
     }
     int ok = cJSON_AddStringToObject(o, "code", x->code) != NULL &&
-             cJSON_AddStringToObject(o, "severity", sev_name(x->severity)) != NULL &&
+             cJSON_AddStringToObject(o, "severity", cs_severity_name(x->severity)) != NULL &&
              cJSON_AddStringToObject(o, "summary", x->summary) != NULL &&
              cJSON_AddStringToObject(o, "explanation", x->explanation) != NULL &&
              (x->fix == NULL || cJSON_AddStringToObject(o, "fix", x->fix) != NULL);

@@ -70,6 +70,9 @@ void cs_findings_set_cause(cs_findings_t *f, const char *code, const char *cause
  * causes come before every other finding. */
 void cs_findings_set_cause_rank(cs_findings_t *f, const char *code, int rank);
 
+/* The report's name of a severity: "error", "warning" or "info" (an out-of-range
+ * value: "unknown"). Static string. */
+const char *cs_severity_name(cs_severity_t s);
 /* Highest severity present, or -1 when empty. */
 int cs_findings_worst(const cs_findings_t *f);
 /* 1 if a finding with this code exists. */
