@@ -31,6 +31,7 @@
 #include "proxy_ctx.h"
 #include "certskew/store/fs.h"
 #include "certskew/net/x509_write.h"
+#include "certskew/net/splice_relay.h"
 #include "certskew/net/upstream.h"
 #include "certskew/clients/profile.h"
 #include "certskew/fetch/verdict.h"
@@ -73,6 +74,8 @@ typedef struct cs_conn {
   cs_leaf_t *sni_leaf;
   cs_verdict_t verdict;
   cs_passthrough_t *pt;     /* passthrough observer (owned until released), NULL when intercepting */
+  cs_splice_relay_t *splice; /* owned until conn_close: the tunnel's zero-copy relay, once the
+                                observer has seen enough (try_splice) */
   int failed;
   int ua_pending;           /* some client profile fails: the User-Agent of the first
                                request inside the tunnel decides (decide_by_user_agent) */
@@ -172,6 +175,10 @@ static void conn_close(cs_conn_t *c) {
   note_sighting(c, NULL, c->state == ST_CLIENT_HS ? "client TLS handshake failed" : "closed before a request");
   c->state = ST_CLOSING;
   cs_upstream_cancel(&c->up);
+  /* Before the sockets: closing a TCP handle drops its descriptor from the
+   * loop, the relay's poll handles included (splice_relay.h). */
+  cs_splice_relay_close(c->splice);
+  c->splice = NULL;
   cs_endpoint_close(&c->client);
   cs_endpoint_close(&c->upstream);
   if (c->timer_open && !uv_is_closing((uv_handle_t *)&c->timer))
@@ -538,10 +545,66 @@ static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
     conn_close(c);
 }
 
+static void on_splice_activity(void *data) { touch(data); }
+
+static void on_splice_done(void *data, int status) {
+  cs_conn_t *c = data;
+  if (status != 0)
+    logv(c, "relay: %s", uv_strerror(status));
+  conn_close(c);
+}
+
+/* A relayed tunnel whose handshake the observer has captured moves its
+ * bytes with splice(2) from here on (splice_relay.h): the kernel carries
+ * them socket to socket, with no copy into the proxy and back. Possible
+ * only while libuv has nothing queued on either socket; otherwise, or when
+ * the relay cannot start (no descriptors left for its pipes), the tunnel
+ * keeps the ordinary relay. 1: buf (just read from `from`) went to the
+ * splice relay, which now owns the tunnel's bytes. */
+static int try_splice(cs_conn_t *c, cs_endpoint_t *from, const uint8_t *buf, size_t len) {
+  cs_endpoint_t *to = peer_of(c, from);
+  if (c->pt == NULL || c->splice != NULL || cs_passthrough_observing(c->pt) ||
+      !cs_splice_relay_supported() || c->client.has_ssl || c->upstream.has_ssl ||
+      c->client.queued != 0 || c->upstream.queued != 0 || c->client.shut || c->upstream.shut ||
+      c->client.eof || c->upstream.eof)
+    return 0;
+  cs_endpoint_read_stop(&c->client);
+  cs_endpoint_read_stop(&c->upstream);
+  cs_splice_relay_pending_t pending = {0};
+  if (from == &c->client) {
+    pending.a_to_b = buf;
+    pending.a_to_b_len = len;
+  } else {
+    pending.b_to_a = buf;
+    pending.b_to_a_len = len;
+  }
+  cs_splice_relay_cbs_t cbs = {c, on_splice_activity, on_splice_done};
+  int rc = cs_splice_relay_start(&c->splice, c->px->loop, &c->client.tcp, &c->upstream.tcp,
+                                 &pending, &cbs);
+  if (rc == 0) {
+    logv(c, "relaying with splice(2) from here on");
+    return 1;
+  }
+  logv(c, "splice relay not started (%s): relaying through the loop", cs_strerror(rc));
+  if ((!from->paused && cs_endpoint_read_start(from) != 0) ||
+      (!to->paused && cs_endpoint_read_start(to) != 0)) {
+    conn_close(c);
+    return -1;
+  }
+  return 0;
+}
+
 static void on_relay_read(cs_endpoint_t *from, uint8_t *buf, ssize_t nread) {
   cs_conn_t *c = from->owner;
   cs_endpoint_t *to = peer_of(c, from);
   touch(c);
+  if (nread > 0 && !from->has_ssl && c->pt != NULL && !cs_passthrough_observing(c->pt)) {
+    int moved = try_splice(c, from, buf, (size_t)nread);
+    if (moved != 0) {
+      free(buf);
+      return;
+    }
+  }
   if (nread < 0) {
     if (c->pt != NULL)
       cs_passthrough_closed(c->pt, from == &c->client);

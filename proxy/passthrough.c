@@ -504,6 +504,8 @@ void cs_passthrough_observe(cs_passthrough_t *pt, int from_client, const uint8_t
   }
 }
 
+int cs_passthrough_observing(const cs_passthrough_t *pt) { return pt->observing; }
+
 void cs_passthrough_closed(cs_passthrough_t *pt, int from_client) {
   if (!pt->observing)
     return;

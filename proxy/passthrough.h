@@ -61,6 +61,9 @@ void cs_passthrough_observe(cs_passthrough_t *pt, int from_client, const uint8_t
                             size_t len);
 /* That side ended (EOF, reset). */
 void cs_passthrough_closed(cs_passthrough_t *pt, int from_client);
+/* 1 while the observer still wants the tunnel's bytes (its handshake is not
+ * captured yet): until then they must pass through cs_passthrough_observe. */
+int cs_passthrough_observing(const cs_passthrough_t *pt);
 /* The tunnel is gone: the object completes its capture and frees itself.
  * Safe on NULL. */
 void cs_passthrough_release(cs_passthrough_t *pt);
