@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side proxy benchmark on loopback, in one run:
-#   direct  vs  through certskew  vs  through mitmproxy (mitmdump)
+#   direct  vs  certskew --workers 1  vs  certskew --workers 2  vs  mitmproxy (mitmdump)
 # with the same client (bench_proxy_client: OpenSSL, one thread per
 # simulated client) and the same upstream (bench_proxy_server: OpenSSL,
 # thread per connection, TLS 1.2). Figures: handshakes/s and per-request
@@ -16,7 +16,7 @@
 #        UPSTREAM_RESUME (default 1; 0: the upstream refuses resumption, so
 #        every proxy-to-server handshake is full: the first-visit case),
 #        BULK_MB (default 256), OUT (default bench/results/proxy-<time>.json),
-#        WORKERS (certskew --workers; default: the proxy's default, the CPU count)
+#        WORKERS (the certskew instances' --workers, space separated; default "1 2")
 # Results go to bench/results/ (gitignored: they describe one machine);
 # the file is also printed. Use a release build (-O2) of certskew.
 # Needs: openssl, python3, mitmdump (Debian package mitmproxy; the
@@ -28,7 +28,7 @@ DURATION=${DURATION:-3}
 CONC=${CONC:-1,16,64}
 BULK_MB=${BULK_MB:-256}
 UPSTREAM_RESUME=${UPSTREAM_RESUME:-1}
-export WORKERS=${WORKERS:-$(nproc)}
+export WORKERS=${WORKERS:-1 2}
 BIN=$BUILD/certskew
 CLIENT=$BUILD/bench/bench_proxy_client
 SERVER=$BUILD/bench/bench_proxy_server
@@ -75,11 +75,16 @@ SPID=$!
 PIDS+=($SPID)
 SPORT=$(wait_file "$T/s.port") || { echo '{"error": "upstream did not start"}'; exit 1; }
 
-CERTSKEW_HOME="$T/home" "$BIN" proxy --port 0 --port-file "$T/cs.port" --trust root.pem \
-  --workers "$WORKERS" > cs.log 2>&1 &
-CSPID=$!
-PIDS+=($CSPID)
-CSPORT=$(wait_file "$T/cs.port") || { echo '{"error": "certskew did not start"}'; exit 1; }
+# One certskew per worker count, each with its own home (CA) and store.
+CS_TARGETS=()
+for w in $WORKERS; do
+  CERTSKEW_HOME="$T/home$w" "$BIN" proxy --port 0 --port-file "$T/cs$w.port" --trust root.pem \
+    --workers "$w" > "cs$w.log" 2>&1 &
+  pid=$!
+  PIDS+=($pid)
+  port=$(wait_file "$T/cs$w.port") || { echo "{\"error\": \"certskew --workers $w did not start\"}"; exit 1; }
+  CS_TARGETS+=(--target "certskew-w$w,$port,$T/home$w/ca.pem,$pid")
+done
 
 MITM=""
 MPORT=""
@@ -101,7 +106,7 @@ if command -v mitmdump > /dev/null; then
   done
 fi
 
-TARGETS=(--target "direct,0,root.pem" --target "certskew,$CSPORT,$T/home/ca.pem,$CSPID")
+TARGETS=(--target "direct,0,root.pem" "${CS_TARGETS[@]}")
 [ -n "$MITM" ] && TARGETS+=(--target "mitmproxy,$MPORT,$T/mitm/mitmproxy-ca-cert.pem,$MPID")
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 RESULTS=$("$CLIENT" --port "$SPORT" --duration "$DURATION" --conc "$CONC" --pid "upstream=$SPID" \
@@ -113,7 +118,11 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 - "$RESULTS" "$SRC" "$DURATION" "$CONC" "$BULK_MB" "$LOAD_BEFORE" "$LOAD_AFTER" "$UPSTREAM_RESUME" \
   > "$OUT" <<'PY'
 import json, os, platform, re, subprocess, sys, datetime
-d, c, m = json.loads(sys.argv[1])
+results = json.loads(sys.argv[1])
+by = {r.get("label"): r for r in results}
+d, m = by.get("direct"), by.get("mitmproxy")
+workers = [int(w) for w in os.environ.get("WORKERS", "1").split()]
+cs_labels = ["certskew-w%d" % w for w in workers]
 src, duration, conc, bulk_mb, load_before, load_after, up_resume = sys.argv[2:9]
 
 def sh(*cmd):
@@ -170,30 +179,32 @@ def mdef(name):
 
 figures = {}
 levels = [int(x) for x in conc.split(",")]
+def row(path, speedup=False):
+    """One figure for every target; each certskew against mitmproxy
+    (a rate: certskew/mitmproxy; a latency: mitmproxy/certskew)."""
+    r = {"direct": get(d, *path), "mitmproxy": get(m, *path)}
+    for l in cs_labels:
+        r[l] = get(by.get(l), *path)
+        r[l + "_vs_mitmproxy"] = ratio(r["mitmproxy"], r[l]) if speedup else ratio(r[l], r["mitmproxy"])
+    return r
 for mode in ("full", "resumed"):
     for i, lv in enumerate(levels):
         key = f"{mode}_c{lv}"
-        cs, mi, di = (get(r, "handshakes", mode, i) for r in (c, m, d))
-        figures[f"handshakes_per_s_{key}"] = {
-            "direct": get(di, "handshakes_per_s"), "certskew": get(cs, "handshakes_per_s"),
-            "mitmproxy": get(mi, "handshakes_per_s"),
-            "certskew_vs_mitmproxy": ratio(get(cs, "handshakes_per_s"), get(mi, "handshakes_per_s"))}
+        figures[f"handshakes_per_s_{key}"] = row(("handshakes", mode, i, "handshakes_per_s"))
         for q in ("p50", "p99"):
-            figures[f"latency_{q}_ms_{key}"] = {
-                "direct": get(di, "latency_ms", q), "certskew": get(cs, "latency_ms", q),
-                "mitmproxy": get(mi, "latency_ms", q),
-                # a speedup: mitmproxy's latency over certskew's
-                "certskew_vs_mitmproxy": ratio(get(mi, "latency_ms", q), get(cs, "latency_ms", q))}
+            figures[f"latency_{q}_ms_{key}"] = row(("handshakes", mode, i, "latency_ms", q), speedup=True)
 for q in ("p50", "p99"):
-    figures[f"keepalive_latency_{q}_ms"] = {
-        "direct": get(d, "keepalive", "latency_ms", q), "certskew": get(c, "keepalive", "latency_ms", q),
-        "mitmproxy": get(m, "keepalive", "latency_ms", q),
-        "certskew_vs_mitmproxy": ratio(get(m, "keepalive", "latency_ms", q), get(c, "keepalive", "latency_ms", q))}
-figures["bulk_MBps"] = {
-    "direct": get(d, "bulk", "MBps"), "certskew": get(c, "bulk", "MBps"), "mitmproxy": get(m, "bulk", "MBps"),
-    "certskew_vs_mitmproxy": ratio(get(c, "bulk", "MBps"), get(m, "bulk", "MBps")),
-    "certskew_vs_direct": ratio(get(c, "bulk", "MBps"), get(d, "bulk", "MBps"))}
-met = {k: (v["certskew_vs_mitmproxy"] is not None and v["certskew_vs_mitmproxy"] >= 10) for k, v in figures.items()}
+    figures[f"keepalive_latency_{q}_ms"] = row(("keepalive", "latency_ms", q), speedup=True)
+figures["bulk_MBps"] = row(("bulk", "MBps"))
+for l in cs_labels:
+    figures["bulk_MBps"][l + "_vs_direct"] = ratio(figures["bulk_MBps"][l], figures["bulk_MBps"]["direct"])
+# Scaling: the most workers' handshake rate over one worker's.
+scaling = {}
+if len(workers) > 1:
+    lo, hi = cs_labels[0], cs_labels[-1]
+    for k, v in figures.items():
+        if k.startswith("handshakes_per_s_"):
+            scaling[k] = ratio(v[hi], v[lo])
 
 # CPU cost of the proxy process per unit of work: unlike rates, this barely
 # depends on how much of the 2 CPUs other processes took during the run, so
@@ -207,16 +218,27 @@ def per(r, phase_path, unit):
         get(p, "requests") if unit == "request" else
         (get(p, "bytes") or 0) * (get(p, "runs") or 0) / 1e9)
     return round(s * (1000 if unit != "GB" else 1) / n, 3) if n else None
+def cost_row(path, unit):
+    r = {"mitmproxy": per(m, path, unit)}
+    for l in cs_labels:
+        r[l] = per(by.get(l), path, unit)
+    return r
 cost = {}
 for mode in ("full", "resumed"):
     for i, lv in enumerate(levels):
-        cs_, mi_ = per(c, ("handshakes", mode, i), "handshake"), per(m, ("handshakes", mode, i), "handshake")
-        cost[f"proxy_cpu_ms_per_handshake_{mode}_c{lv}"] = {
-            "certskew": cs_, "mitmproxy": mi_, "mitmproxy_over_certskew": ratio(mi_, cs_)}
-cs_, mi_ = per(c, ("keepalive",), "request"), per(m, ("keepalive",), "request")
-cost["proxy_cpu_ms_per_keepalive_request"] = {"certskew": cs_, "mitmproxy": mi_, "mitmproxy_over_certskew": ratio(mi_, cs_)}
-cs_, mi_ = per(c, ("bulk",), "GB"), per(m, ("bulk",), "GB")
-cost["proxy_cpu_s_per_GB_bulk"] = {"certskew": cs_, "mitmproxy": mi_, "mitmproxy_over_certskew": ratio(mi_, cs_)}
+        cost[f"proxy_cpu_ms_per_handshake_{mode}_c{lv}"] = cost_row(("handshakes", mode, i), "handshake")
+cost["proxy_cpu_ms_per_keepalive_request"] = cost_row(("keepalive",), "request")
+cost["proxy_cpu_s_per_GB_bulk"] = cost_row(("bulk",), "GB")
+
+# Issue #21's targets: ahead of mitmproxy on every figure with every worker
+# count, bulk >= 1.5x mitmproxy with the most workers, handshakes/s growing
+# with workers.
+top = cs_labels[-1]
+ahead = {f"{k}:{l}": (v.get(l + "_vs_mitmproxy") or 0) > 1 for k, v in figures.items() for l in cs_labels}
+met = {"ahead_of_mitmproxy_every_figure": all(ahead.values()),
+       "behind_or_even": sorted(k for k, ok in ahead.items() if not ok),
+       "bulk_vs_mitmproxy_at_%d_workers" % workers[-1]: (figures["bulk_MBps"].get(top + "_vs_mitmproxy") or 0) >= 1.5,
+       "handshakes_scale_with_workers": bool(scaling) and all((v or 0) > 1 for v in scaling.values())}
 
 out = {
   "benchmark": "proxy",
@@ -250,16 +272,18 @@ out = {
     "warmup": "%s clients resuming for 1 s before measuring (not reported): leaves minted, chains judged" % max(levels),
     "cpu": "per phase CPU seconds of client, proxy and upstream from getrusage and /proc/PID/stat; util = CPU s per wall s",
     "machine_sharing": "client, proxy and upstream all run on the same %s CPUs; the proxy is not pinned; "
-                       "every phase runs for the three targets back to back (interleaved) so background load "
+                       "every phase runs for every target back to back (interleaved) so background load "
                        "hits them alike; see machine.loadavg_*" % os.cpu_count(),
     "mitmproxy_options": "mitmdump -q --set stream_large_bodies=1m --set ssl_verify_upstream_trusted_ca=<bench root>",
-    "certskew_options": "certskew proxy --port 0 --trust <bench root> --workers %s (default clocks, captures on)" % os.environ.get("WORKERS", "?"),
-    "certskew_workers": int(os.environ.get("WORKERS", "0") or 0)},
-  "results": [d, c, m],
+    "certskew_options": "certskew proxy --port 0 --trust <bench root> --workers N (default clocks, captures on), one instance per N",
+    "certskew_workers": workers},
+  "results": results,
   "figures": figures,
   "proxy_cpu_cost": cost,
-  "targets": {"certskew_vs_mitmproxy_every_figure": ">= 10", "bulk_certskew_vs_direct": ">= 0.5"},
-  "targets_met": {"vs_mitmproxy": met, "bulk_vs_direct": (figures["bulk_MBps"]["certskew_vs_direct"] or 0) >= 0.5},
+  "handshake_scaling_most_over_one_worker": scaling,
+  "targets": {"every_figure_vs_mitmproxy": "> 1 (each worker count)",
+              "bulk_vs_mitmproxy_most_workers": ">= 1.5", "handshake_scaling": "> 1"},
+  "targets_met": met,
 }
 print(json.dumps(out, indent=2))
 PY
