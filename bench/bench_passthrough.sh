@@ -2,14 +2,14 @@
 # Passthrough benchmark on loopback, side by side in one run:
 #   direct  vs  certskew --passthrough  vs  certskew (intercepting)  vs  mitmproxy
 # with the project's proxy bench client and upstream (bench/bench_proxy_client.c,
-# bench/bench_proxy_server.c: OpenSSL, TLS 1.2): bulk MB/s (median of 3
-# downloads), p50/p99 latency of sequential requests on one kept-alive
+# bench/bench_proxy_server.c: OpenSSL, TLS 1.2): bulk MB/s (median of BULK_RUNS
+# downloads, run by run round the targets), p50/p99 latency of sequential requests on one kept-alive
 # connection (the relay's own cost), and full handshakes per second with
 # their p50/p99 latency (TCP + CONNECT + TLS + GET). Each proxy's CPU time is
 # reported by the client, and the relay's CPU seconds per GB relayed in bulk.
 # Target: passthrough bulk >= 90% of direct.
 #
-# usage: bench/bench_passthrough.sh [BUILD_DIR]   (DURATION, CONC, BULK_MB env)
+# usage: bench/bench_passthrough.sh [BUILD_DIR]   (DURATION, CONC, BULK_MB, BULK_RUNS env)
 # Writes bench/results/passthrough-<time>.json (gitignored) and prints it.
 # Needs: openssl; mitmdump (Debian package mitmproxy) optional.
 set -u
@@ -18,6 +18,7 @@ BUILD=$(cd "${1:-$SRC/build}" && pwd)
 DURATION=${DURATION:-3}
 CONC=${CONC:-1,16}
 BULK_MB=${BULK_MB:-256}
+BULK_RUNS=${BULK_RUNS:-5}
 BIN=$BUILD/certskew
 CLIENT=$BUILD/bench/bench_proxy_client
 SERVER=$BUILD/bench/bench_proxy_server
@@ -92,7 +93,7 @@ fi
 TARGETS=(--target "direct,0,root.pem" --target "passthrough,$PTPORT,root.pem,$PTPID"
          --target "intercept,$ICPORT,$T/home/ca.pem,$ICPID")
 [ -n "$MITM" ] && TARGETS+=(--target "mitmproxy,$MPORT,$T/mitm/mitmproxy-ca-cert.pem,$MPID")
-RESULTS=$("$CLIENT" --port "$SPORT" --duration "$DURATION" --conc "$CONC" --pid "upstream=$SPID" \
+RESULTS=$("$CLIENT" --port "$SPORT" --duration "$DURATION" --conc "$CONC" --bulk-runs "$BULK_RUNS" --pid "upstream=$SPID" \
   "${TARGETS[@]}" 2> client.err) \
   || { echo "{\"error\": \"client failed: $(head -c 300 client.err | tr '"\n' "' ")\"}"; exit 1; }
 [ -n "$MITM" ] || RESULTS=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"label": "mitmproxy", "error": "mitmdump not installed (Debian package mitmproxy)"}); print(json.dumps(r))' "$RESULTS")

@@ -15,7 +15,7 @@
 #   env: DURATION (s per phase, default 3), CONC (default 1,16,64),
 #        UPSTREAM_RESUME (default 1; 0: the upstream refuses resumption, so
 #        every proxy-to-server handshake is full: the first-visit case),
-#        BULK_MB (default 256), OUT (default bench/results/proxy-<time>.json),
+#        BULK_MB (default 256), BULK_RUNS (default 3), OUT (default bench/results/proxy-<time>.json),
 #        WORKERS (the certskew instances' --workers, space separated; default "1 2")
 # Results go to bench/results/ (gitignored: they describe one machine);
 # the file is also printed. Use a release build (-O2) of certskew.
@@ -27,6 +27,7 @@ BUILD=$(cd "${1:-$SRC/build}" && pwd)
 DURATION=${DURATION:-3}
 CONC=${CONC:-1,16,64}
 BULK_MB=${BULK_MB:-256}
+export BULK_RUNS=${BULK_RUNS:-3}
 UPSTREAM_RESUME=${UPSTREAM_RESUME:-1}
 export WORKERS=${WORKERS:-1 2}
 BIN=$BUILD/certskew
@@ -109,7 +110,7 @@ fi
 TARGETS=(--target "direct,0,root.pem" "${CS_TARGETS[@]}")
 [ -n "$MITM" ] && TARGETS+=(--target "mitmproxy,$MPORT,$T/mitm/mitmproxy-ca-cert.pem,$MPID")
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-RESULTS=$("$CLIENT" --port "$SPORT" --duration "$DURATION" --conc "$CONC" --pid "upstream=$SPID" \
+RESULTS=$("$CLIENT" --port "$SPORT" --duration "$DURATION" --conc "$CONC" --bulk-runs "$BULK_RUNS" --pid "upstream=$SPID" \
   "${TARGETS[@]}" 2> client.err) \
   || { echo "{\"error\": \"client failed: $(head -c 300 client.err | tr '"\n' "' ")\"}"; exit 1; }
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -268,7 +269,7 @@ out = {
                        "previous session (resumed_fraction says how many were resumed)" % duration,
     "concurrency_levels": levels,
     "keepalive_phase": "one TLS connection, sequential HTTP/1.1 GET /small: per-request latency (the relay's own cost)",
-    "bulk_phase": "3 sequential downloads of /bulk on new connections; MB/s = bytes / (connect..last byte); median reported",
+    "bulk_phase": "%s downloads of /bulk per target on new connections, going round the targets run by run; MB/s = bytes / (connect..last byte); median reported" % os.environ.get("BULK_RUNS", "3"),
     "warmup": "%s clients resuming for 1 s before measuring (not reported): leaves minted, chains judged" % max(levels),
     "cpu": "per phase CPU seconds of client, proxy and upstream from getrusage and /proc/PID/stat; util = CPU s per wall s",
     "machine_sharing": "client, proxy and upstream all run on the same %s CPUs; the proxy is not pinned; "

@@ -16,7 +16,8 @@
  *                         session (ticket or id), as browsers do.
  *   keepalive             one TLS connection, --ka-requests sequential
  *                         HTTP/1.1 GET /small: per-request latency.
- *   bulk                  --bulk-runs downloads of /bulk, MB/s each; the
+ *   bulk                  --bulk-runs downloads of /bulk, MB/s each, going
+ *                         round the targets run by run; the
  *                         median is the figure.
  *
  * Every phase runs for all --target's back to back (interleaved), so a
@@ -410,30 +411,47 @@ static void keepalive(void) {
   free(lat);
 }
 
-static void bulk(void) {
-  double mbps[16] = {0};
-  int n = g_o.bulk_runs > 16 ? 16 : g_o.bulk_runs, ok = 0;
-  long long bytes = 0;
+/* Bulk runs go round the targets (run 1 of each target, then run 2 of
+ * each, ...), so a change in the machine's load during the phase hits every
+ * target alike instead of whichever ran last. Each target's CPU and wall
+ * time are the sums over its own runs. */
+typedef struct bulk_result {
+  double mbps[16];
+  int ok;
+  long long bytes;
+  cpu_snap_t cpu; /* summed deltas over this target's runs */
+} bulk_result_t;
+
+static void bulk_run(bulk_result_t *r) {
   cpu_snap_t a, b;
   snap(&a);
-  for (int i = 0; i < n; i++) {
-    double s = now_s();
-    long long got = fetch("/bulk", NULL, NULL);
-    double d = now_s() - s;
-    if (got > 0 && d > 0) {
-      mbps[ok++] = (double)got / d / 1e6;
-      bytes = got;
-    }
-  }
+  double s = now_s();
+  long long got = fetch("/bulk", NULL, NULL);
+  double d = now_s() - s;
   snap(&b);
+  if (got > 0 && d > 0) {
+    r->mbps[r->ok++] = (double)got / d / 1e6;
+    r->bytes = got;
+  }
+  for (int i = 0; i < g_o.npids; i++)
+    r->cpu.proc[i] += b.proc[i] - a.proc[i];
+  r->cpu.proxy += b.proxy - a.proxy;
+  r->cpu.self += b.self - a.self;
+  r->cpu.wall += b.wall - a.wall;
+}
+
+static void bulk_print(const bulk_result_t *r, int n) {
   double sorted[16];
-  memcpy(sorted, mbps, sizeof sorted);
-  qsort(sorted, (size_t)ok, sizeof *sorted, cmp_double);
-  out("{\"bytes\": %lld, \"runs\": %d, \"errors\": %d, \"runs_MBps\": [", bytes, ok, n - ok);
-  for (int i = 0; i < ok; i++)
-    out("%s%.1f", i ? ", " : "", mbps[i]);
-  out("], \"MBps\": %.1f, ", ok ? sorted[ok / 2] : -1.0);
-  print_cpu(&a, &b);
+  memcpy(sorted, r->mbps, sizeof sorted);
+  qsort(sorted, (size_t)r->ok, sizeof *sorted, cmp_double);
+  out("{\"bytes\": %lld, \"runs\": %d, \"errors\": %d, \"runs_MBps\": [", r->bytes, r->ok,
+      n - r->ok);
+  for (int i = 0; i < r->ok; i++)
+    out("%s%.1f", i ? ", " : "", r->mbps[i]);
+  out("], \"MBps\": %.1f, ", r->ok ? sorted[r->ok / 2] : -1.0);
+  cpu_snap_t zero;
+  memset(&zero, 0, sizeof zero);
+  print_cpu(&zero, &r->cpu);
   out("}");
 }
 
@@ -543,10 +561,17 @@ int main(int argc, char **argv) {
     out("}, \"keepalive\": ");
     keepalive();
   }
+  static bulk_result_t bulk[MAX_TARGETS];
+  int runs = g_o.bulk_runs > 16 ? 16 : g_o.bulk_runs;
+  for (int k = 0; k < runs; k++)
+    for (int i = 0; i < g_nt; i++) {
+      g_cur = &g_t[i];
+      bulk_run(&bulk[i]);
+    }
   for (int i = 0; i < g_nt; i++) {
     g_cur = &g_t[i];
     out(", \"bulk\": ");
-    bulk();
+    bulk_print(&bulk[i], runs);
     out("}");
   }
   printf("[");
