@@ -39,7 +39,9 @@ for r in $(seq 1 $ROUNDS); do
   python3 "$CS_SRC/bench/soak_load.py" load --proxy "$PPORT" --ca "$T/home/ca.pem" --ports "$PORTS" \
     --tunnels 1 --requests 1 --noread "$CLIENTS" --noread-hold 3 --pid "$PID" > "$T/r$r.json" 2> "$T/r$r.err"
   held=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["noread"].get("held", 0))' "$T/r$r.json")
-  px_check "round $r: $CLIENTS never-reading clients held their tunnels (got $held)" test "$held" = "$CLIENTS"
+  # On failure, what the clients got instead (the driver tallies the reasons).
+  why=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["noread"]))' "$T/r$r.json" 2>&1 | head -c 400)
+  px_check "round $r: $CLIENTS never-reading clients held their tunnels (got $held: $why)" test "$held" = "$CLIENTS"
   for i in $(seq 1 150); do [ "$(fds)" -le "$FD0" ] && break; sleep 0.2; done
   px_check "round $r: connections gone (fds $(fds), idle $FD0)" test "$(fds)" -le "$FD0"
   sleep 6
