@@ -498,9 +498,90 @@ static void pause_side(cs_endpoint_t *from) {
  * together (one write per RELAY_BATCH bytes, not one per record). */
 #define RELAY_BATCH (64u * 1024)
 
+/* Keeps what relay_records did not consume in the BIO: a trailing partial
+ * record, or records not opened yet because the other side is full. */
+static int keep_unread(cs_endpoint_t *from, uint8_t *buf, const uint8_t *p, size_t n, size_t off) {
+  if (buf == NULL) {
+    cs_tls_bio_in_consume(&from->bio, off);
+    return 0;
+  }
+  int rc = off < n ? cs_tls_bio_push(&from->bio, p + off, n - off) : 0;
+  free(buf);
+  return rc;
+}
+
+/* A side on our record layer (after cs_endpoint_tls_take_over): records
+ * are opened in place, in buf (the bytes just read, owned, freed here)
+ * when nothing older waits in the BIO, else in the BIO's input, and their
+ * plaintext is sealed straight into the other side's output buffer. The
+ * backpressure is the same as relay_from's. */
+static void relay_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *buf, size_t len) {
+  cs_endpoint_t *to = peer_of(c, from);
+  if (buf != NULL && cs_tls_bio_pending_in(&from->bio) > 0) {
+    int rc = cs_tls_bio_push(&from->bio, buf, len);
+    free(buf);
+    buf = NULL;
+    if (rc != 0) {
+      conn_close(c);
+      return;
+    }
+  }
+  size_t n = len, off = 0;
+  uint8_t *p = buf != NULL ? buf : cs_tls_bio_in_data(&from->bio, &n);
+  int rc = 0, eof = 0, sent = 0;
+  while (off < n) {
+    if (to->queued + cs_endpoint_unflushed(to) >= CS_EP_WRITE_HIGH) {
+      pause_side(from);
+      break;
+    }
+    cs_tls_opened_t o;
+    rc = cs_endpoint_tls_open(from, p + off, n - off, &o);
+    if (rc != 0 || o.used == 0)
+      break;
+    off += o.used;
+    if (o.len > 0 && !c->sighted && from == &c->client) {
+      char ua[256];
+      sniff_user_agent(o.data, o.len, ua, sizeof ua);
+      note_sighting(c, ua, "relayed");
+    }
+    if (o.len > 0 && (cs_endpoint_send_nf(to, o.data, o.len) != 0 ||
+                      (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0))) {
+      sent = -1;
+      break;
+    }
+    if (o.eof) {
+      eof = 1;
+      break;
+    }
+  }
+  if (keep_unread(from, buf, p, n, off) != 0 || sent != 0) {
+    conn_close(c);
+    return;
+  }
+  /* Alerts for the peer (no_renegotiation, or the fatal one) are in from's
+   * output. */
+  if (cs_endpoint_flush(to) != 0 || cs_endpoint_flush(from) != 0) {
+    conn_close(c);
+    return;
+  }
+  if (rc != 0) {
+    logv(c, "TLS error from %s: %s", from->name, cs_tls_records_error(from->rec));
+    conn_close(c);
+    return;
+  }
+  /* close_notify, or the TCP EOF once every whole record is relayed (a
+   * truncated last record is dropped, as mbedTLS does). */
+  if (eof || (from->bio.eof && !from->paused))
+    side_eof(c, from);
+}
+
 static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
   cs_endpoint_t *to = peer_of(c, from);
   unsigned char buf[16384];
+  if (from->rec != NULL) {
+    relay_records(c, from, NULL, 0);
+    return;
+  }
   for (;;) {
     if (to->queued + cs_endpoint_unflushed(to) >= CS_EP_WRITE_HIGH) {
       pause_side(from);
@@ -520,8 +601,22 @@ static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
       }
       continue;
     }
-    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
+    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) {
+      /* Nothing pending inside mbedTLS: a TLS 1.2 AEAD side goes to our
+       * record layer (libcrypto's AEAD, issue #21), and what is left in
+       * the BIO is relayed from there. */
+      int taken = cs_endpoint_tls_take_over(from);
+      if (taken < 0) {
+        conn_close(c);
+        return;
+      }
+      if (taken > 0) {
+        logv(c, "%s: records on the fast path (%s)", from->name, cs_tls_records_suite(from->rec));
+        relay_records(c, from, NULL, 0);
+        return;
+      }
       break;
+    }
     if (cs_endpoint_flush(to) != 0) {
       conn_close(c);
       return;
@@ -556,6 +651,10 @@ static void on_relay_read(cs_endpoint_t *from, uint8_t *buf, ssize_t nread) {
     } else {
       side_eof(c, from);
     }
+    return;
+  }
+  if (from->rec != NULL) {
+    relay_records(c, from, buf, (size_t)nread); /* owns buf */
     return;
   }
   if (from->has_ssl) {
@@ -768,6 +867,9 @@ static int setup_client_tls(cs_conn_t *c) {
   mbedtls_ssl_conf_curves(conf, cs_upstream_curves());
   mbedtls_ssl_conf_ciphersuites(conf, cs_upstream_ciphersuites());
   mbedtls_ssl_conf_sni(conf, on_sni, c);
+  /* The key block, for our record layer once the handshake is over
+   * (cs_endpoint_tls_take_over): this conf is the client leg's alone. */
+  mbedtls_ssl_conf_export_keys_ext_cb(conf, cs_tls_keys_export, &c->client.keys);
   /* Clients resume with a ticket, as with the real server: no key
    * exchange and no signature for the proxy on their next connections. */
   mbedtls_ssl_conf_session_tickets_cb(conf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
