@@ -127,6 +127,43 @@ static EVP_CIPHER_CTX *new_ctx(const EVP_CIPHER *cipher, const uint8_t *key, int
   return ctx;
 }
 
+int cs_tls_records_new_keys(cs_tls_records_t **out, int suite, int is_server, cs_tls_keys_t *keys,
+                            uint64_t rd_seq, uint64_t wr_seq, size_t max_out) {
+  *out = NULL;
+  size_t keylen = 0, ivlen = 0;
+  const EVP_CIPHER *cipher = cipher_for(suite, &keylen, &ivlen);
+  if (cipher == NULL || !keys->ready || keys->keylen != keylen || keys->ivlen != ivlen) {
+    cs_tls_keys_wipe(keys);
+    return CS_EUNSUPPORTED;
+  }
+  cs_tls_records_t *r = calloc(1, sizeof *r); /* owned by the caller: cs_tls_records_free */
+  if (r == NULL) {
+    cs_tls_keys_wipe(keys);
+    return CS_ENOMEM;
+  }
+  r->is_server = is_server;
+  r->suite = suite;
+  r->explicit_len = ivlen == 4 ? 8 : 0;
+  /* Key block order (RFC 5246 §6.3, no MAC keys for AEAD): client key,
+   * server key, client IV, server IV. */
+  const uint8_t *ck = keys->block, *sk = ck + keylen;
+  const uint8_t *civ = sk + keylen, *siv = civ + ivlen;
+  memcpy(r->wr_iv, is_server ? siv : civ, ivlen);
+  memcpy(r->rd_iv, is_server ? civ : siv, ivlen);
+  r->wr = new_ctx(cipher, is_server ? sk : ck, 1);
+  r->rd = new_ctx(cipher, is_server ? ck : sk, 0);
+  cs_tls_keys_wipe(keys);
+  if (r->wr == NULL || r->rd == NULL) {
+    cs_tls_records_free(r);
+    return CS_ECRYPTO;
+  }
+  r->rd_seq = rd_seq;
+  r->wr_seq = wr_seq;
+  r->max_out = max_out > 0 && max_out <= MAX_PLAIN ? max_out : MAX_PLAIN;
+  *out = r;
+  return 0;
+}
+
 int cs_tls_records_new(cs_tls_records_t **out, const mbedtls_ssl_context *ssl,
                        cs_tls_keys_t *keys) {
   *out = NULL;
@@ -134,38 +171,14 @@ int cs_tls_records_new(cs_tls_records_t **out, const mbedtls_ssl_context *ssl,
     cs_tls_keys_wipe(keys);
     return CS_EUNSUPPORTED;
   }
-  size_t keylen = 0, ivlen = 0;
-  const EVP_CIPHER *cipher = cipher_for(ssl->session->ciphersuite, &keylen, &ivlen);
-  cs_tls_records_t *r = calloc(1, sizeof *r); /* owned by the caller: cs_tls_records_free */
-  if (r == NULL) {
-    cs_tls_keys_wipe(keys);
-    return CS_ENOMEM;
-  }
-  r->is_server = ssl->conf->endpoint == MBEDTLS_SSL_IS_SERVER;
-  r->suite = ssl->session->ciphersuite;
-  r->explicit_len = ivlen == 4 ? 8 : 0;
-  /* Key block order (RFC 5246 §6.3, no MAC keys for AEAD): client key,
-   * server key, client IV, server IV. */
-  const uint8_t *ck = keys->block, *sk = ck + keylen;
-  const uint8_t *civ = sk + keylen, *siv = civ + ivlen;
-  memcpy(r->wr_iv, r->is_server ? siv : civ, ivlen);
-  memcpy(r->rd_iv, r->is_server ? civ : siv, ivlen);
-  r->wr = new_ctx(cipher, r->is_server ? sk : ck, 1);
-  r->rd = new_ctx(cipher, r->is_server ? ck : sk, 0);
-  cs_tls_keys_wipe(keys);
-  if (r->wr == NULL || r->rd == NULL) {
-    cs_tls_records_free(r);
-    return CS_ECRYPTO;
-  }
   /* mbedTLS 2.28 (ssl_msg.c): in_ctr is incremented once a record is
    * decrypted, so it is the next record expected; cur_out_ctr likewise
    * after each record written. */
-  r->rd_seq = get_be64(ssl->in_ctr);
-  r->wr_seq = get_be64(ssl->cur_out_ctr);
   int max = mbedtls_ssl_get_max_out_record_payload(ssl);
-  r->max_out = max > 0 && max <= MAX_PLAIN ? (size_t)max : MAX_PLAIN;
-  *out = r;
-  return 0;
+  return cs_tls_records_new_keys(out, ssl->session->ciphersuite,
+                                 ssl->conf->endpoint == MBEDTLS_SSL_IS_SERVER, keys,
+                                 get_be64(ssl->in_ctr), get_be64(ssl->cur_out_ctr),
+                                 max > 0 ? (size_t)max : 0);
 }
 
 void cs_tls_records_free(cs_tls_records_t *r) {

@@ -61,6 +61,12 @@ int cs_tls_records_ready(const mbedtls_ssl_context *ssl, const cs_tls_keys_t *ke
  * CS_EUNSUPPORTED when not ready, CS_ENOMEM, CS_ECRYPTO. */
 int cs_tls_records_new(cs_tls_records_t **out, const mbedtls_ssl_context *ssl,
                        cs_tls_keys_t *keys) CS_MUST_CHECK;
+/* The same from the parameters cs_tls_records_new reads from mbedTLS
+ * (the fuzz target uses fixed keys): suite (mbedTLS id), our role, the
+ * next sequence numbers to read and write, the largest plaintext per
+ * record (0 or above 16384: 16384). keys are wiped. */
+int cs_tls_records_new_keys(cs_tls_records_t **out, int suite, int is_server, cs_tls_keys_t *keys,
+                            uint64_t rd_seq, uint64_t wr_seq, size_t max_out) CS_MUST_CHECK;
 /* Frees r (NULL is fine); key material is wiped. */
 void cs_tls_records_free(cs_tls_records_t *r);
 
