@@ -75,8 +75,12 @@ uint8_t *cs_tls_bio_in_data(cs_tls_bio_t *b, size_t *len) {
 
 void cs_tls_bio_in_consume(cs_tls_bio_t *b, size_t n) {
   b->in_off += n;
-  if (b->in_off >= b->in_len)
-    b->in_off = b->in_len = 0; /* empty: the next push starts at the front */
+  if (b->in_off < b->in_len)
+    return;
+  /* Empty: the buffer goes (an idle tunnel holds none; issue #21). */
+  free(b->in);
+  b->in = NULL;
+  b->in_off = b->in_len = b->in_cap = 0;
 }
 
 uint8_t *cs_tls_bio_out_space(cs_tls_bio_t *b, size_t need) {

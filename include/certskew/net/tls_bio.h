@@ -36,7 +36,8 @@ uint8_t *cs_tls_bio_take(cs_tls_bio_t *b, size_t *len);
 /* Puts data (copied) in front of the unread input: the partial record
  * mbedTLS had already pulled when the record layer changes hands. */
 int cs_tls_bio_unshift(cs_tls_bio_t *b, const uint8_t *data, size_t len) CS_MUST_CHECK;
-/* Unread input in place (NULL when none) and its consumption. */
+/* Unread input in place (NULL when none) and its consumption (the buffer
+ * is freed once all of it is consumed). */
 uint8_t *cs_tls_bio_in_data(cs_tls_bio_t *b, size_t *len);
 void cs_tls_bio_in_consume(cs_tls_bio_t *b, size_t n);
 /* Room for need more output bytes at the end of the output buffer (NULL:
