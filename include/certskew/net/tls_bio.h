@@ -44,6 +44,7 @@ void cs_tls_bio_in_consume(cs_tls_bio_t *b, size_t n);
  * out of memory); cs_tls_bio_out_commit then counts the n written. Lets a
  * record be sealed straight into the buffer that is written. */
 uint8_t *cs_tls_bio_out_space(cs_tls_bio_t *b, size_t need);
+#define CS_TLS_BIO_OUT_BATCH (96u * 1024) /* first capacity of out_space's buffer */
 void cs_tls_bio_out_commit(cs_tls_bio_t *b, size_t n);
 /* mbedTLS callbacks (ctx is the cs_tls_bio_t). */
 int cs_tls_bio_send(void *ctx, const unsigned char *buf, size_t len);
