@@ -579,7 +579,53 @@ static void test_not_ready_with_pending(void) {
   pair_close(&p);
 }
 
-CS_TEST_MAIN(CS_TEST(test_aead_suites_both_roles), CS_TEST(test_flipped_bit),
+/* The BIO operations the handover uses: a partial record put back in
+ * front (whether or not consumed room is there), input consumed in place
+ * and released when empty, output sealed in place. */
+static void test_bio_handover_ops(void) {
+  static const struct {
+    const char *pushed;
+    size_t read_first; /* consumed by mbedTLS before the handover */
+    const char *front;
+    const char *want;
+  } cases[] = {
+      {"", 0, "ab", "ab"},      {"cdef", 0, "ab", "abcdef"}, {"xxcdef", 2, "ab", "abcdef"},
+      {"xcdef", 1, "ab", "abcdef"}, {"cdef", 0, "", "cdef"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cs_tls_bio_t b;
+    cs_tls_bio_init(&b);
+    size_t n = strlen(cases[i].pushed);
+    if (n > 0)
+      CS_CHECK_EQ_I64(cs_tls_bio_push(&b, (const uint8_t *)cases[i].pushed, n), 0);
+    unsigned char sink[8];
+    if (cases[i].read_first > 0)
+      CS_CHECK_EQ_I64(cs_tls_bio_recv(&b, sink, cases[i].read_first), (long)cases[i].read_first);
+    CS_CHECK_EQ_I64(cs_tls_bio_unshift(&b, (const uint8_t *)cases[i].front, strlen(cases[i].front)), 0);
+    size_t len = 0;
+    uint8_t *p = cs_tls_bio_in_data(&b, &len);
+    CS_CHECK_EQ_I64(len, strlen(cases[i].want));
+    CS_CHECK(p != NULL && memcmp(p, cases[i].want, len) == 0);
+    cs_tls_bio_in_consume(&b, 1);
+    CS_CHECK_EQ_I64(cs_tls_bio_pending_in(&b), len - 1);
+    cs_tls_bio_in_consume(&b, len - 1);
+    CS_CHECK(b.in == NULL && cs_tls_bio_pending_in(&b) == 0);
+    uint8_t *o = cs_tls_bio_out_space(&b, 3);
+    CS_REQUIRE(o != NULL);
+    memcpy(o, "xyz", 3);
+    cs_tls_bio_out_commit(&b, 3);
+    o = cs_tls_bio_out_space(&b, 200000); /* beyond the first capacity */
+    CS_REQUIRE(o != NULL);
+    o[199999] = 1;
+    cs_tls_bio_out_commit(&b, 2);
+    uint8_t *t = cs_tls_bio_take(&b, &len);
+    CS_CHECK(len == 5 && memcmp(t, "xyz", 3) == 0);
+    free(t);
+    cs_tls_bio_free(&b);
+  }
+}
+
+CS_TEST_MAIN(CS_TEST(test_bio_handover_ops), CS_TEST(test_aead_suites_both_roles), CS_TEST(test_flipped_bit),
              CS_TEST(test_truncated_waits), CS_TEST(test_partial_record_carried),
              CS_TEST(test_fatal_alert_named), CS_TEST(test_hello_request_declined),
              CS_TEST(test_client_hello_fatal), CS_TEST(test_bad_headers),
