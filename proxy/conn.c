@@ -498,45 +498,32 @@ static void pause_side(cs_endpoint_t *from) {
  * together (one write per RELAY_BATCH bytes, not one per record). */
 #define RELAY_BATCH (64u * 1024)
 
-/* Keeps what relay_records did not consume in the BIO: a trailing partial
- * record, or records not opened yet because the other side is full. */
-static int keep_unread(cs_endpoint_t *from, uint8_t *buf, const uint8_t *p, size_t n, size_t off) {
-  if (buf == NULL) {
-    cs_tls_bio_in_consume(&from->bio, off);
-    return 0;
-  }
-  int rc = off < n ? cs_tls_bio_push(&from->bio, p + off, n - off) : 0;
-  free(buf);
-  return rc;
-}
+/* How a pass over received records ended. */
+typedef struct relay_state {
+  int rc;          /* the record layer's error (cs_tls_records_error) */
+  int send_failed; /* sealing or writing to the other side failed */
+  int eof;         /* close_notify */
+} relay_state_t;
 
-/* A side on our record layer (after cs_endpoint_tls_take_over): records
- * are opened in place, in buf (the bytes just read, owned, freed here)
- * when nothing older waits in the BIO, else in the BIO's input, and their
- * plaintext is sealed straight into the other side's output buffer. The
- * backpressure is the same as relay_from's. */
-static void relay_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *buf, size_t len) {
+static int relay_stopped(const relay_state_t *st) { return st->rc != 0 || st->send_failed || st->eof; }
+
+/* Opens the whole records of p[0..n) in place and seals their plaintext
+ * straight into the other side's output, written every RELAY_BATCH bytes;
+ * stops at an incomplete record, when the other side is full (pausing
+ * from, as relay_from does), at close_notify or on error. Returns the
+ * bytes consumed. */
+static size_t open_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *p, size_t n,
+                           relay_state_t *st) {
   cs_endpoint_t *to = peer_of(c, from);
-  if (buf != NULL && cs_tls_bio_pending_in(&from->bio) > 0) {
-    int rc = cs_tls_bio_push(&from->bio, buf, len);
-    free(buf);
-    buf = NULL;
-    if (rc != 0) {
-      conn_close(c);
-      return;
-    }
-  }
-  size_t n = len, off = 0;
-  uint8_t *p = buf != NULL ? buf : cs_tls_bio_in_data(&from->bio, &n);
-  int rc = 0, eof = 0, sent = 0;
-  while (off < n) {
+  size_t off = 0;
+  while (off < n && !relay_stopped(st)) {
     if (to->queued + cs_endpoint_unflushed(to) >= CS_EP_WRITE_HIGH) {
       pause_side(from);
       break;
     }
     cs_tls_opened_t o;
-    rc = cs_endpoint_tls_open(from, p + off, n - off, &o);
-    if (rc != 0 || o.used == 0)
+    st->rc = cs_endpoint_tls_open(from, p + off, n - off, &o);
+    if (st->rc != 0 || o.used == 0)
       break;
     off += o.used;
     if (o.len > 0 && !c->sighted && from == &c->client) {
@@ -545,16 +532,65 @@ static void relay_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *buf, size_
       note_sighting(c, ua, "relayed");
     }
     if (o.len > 0 && (cs_endpoint_send_nf(to, o.data, o.len) != 0 ||
-                      (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0))) {
-      sent = -1;
-      break;
-    }
-    if (o.eof) {
-      eof = 1;
-      break;
-    }
+                      (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0)))
+      st->send_failed = 1;
+    st->eof = o.eof;
   }
-  if (keep_unread(from, buf, p, n, off) != 0 || sent != 0) {
+  return off;
+}
+
+/* Bytes still missing from the first record of p[0..n) (its header first,
+ * then its body); 0 when the record is whole. */
+static size_t record_missing(const uint8_t *p, size_t n) {
+  if (n < 5)
+    return 5 - n;
+  size_t total = 5 + ((size_t)p[3] << 8 | p[4]);
+  return total > n ? total - n : 0;
+}
+
+/* Moves up to the bytes missing from the BIO's first record from
+ * buf[*off..len) into the BIO. */
+static int complete_record(cs_endpoint_t *from, const uint8_t *buf, size_t len, size_t *off) {
+  size_t have = 0;
+  const uint8_t *h = cs_tls_bio_in_data(&from->bio, &have);
+  size_t miss = record_missing(h, have);
+  size_t k = miss < len - *off ? miss : len - *off;
+  if (k > 0 && cs_tls_bio_push(&from->bio, buf + *off, k) != 0)
+    return CS_ENOMEM;
+  *off += k;
+  return 0;
+}
+
+/* A side on our record layer (after cs_endpoint_tls_take_over). buf (the
+ * bytes just read, owned, freed here; NULL when called for what is
+ * already in the BIO) is opened in place: when a partial record waits in
+ * the BIO, only the bytes that complete it are copied there, and the rest
+ * of buf is opened where it lies; what is left over (a trailing partial
+ * record, or records not opened while the other side is full) goes to the
+ * BIO. Backpressure as in relay_from. */
+static void relay_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *buf, size_t len) {
+  cs_endpoint_t *to = peer_of(c, from);
+  relay_state_t st = {0};
+  size_t boff = 0;
+  int oom = 0;
+  if (cs_tls_bio_pending_in(&from->bio) > 0) {
+    /* Twice: the header completes first, then the body it announces. */
+    if (buf != NULL && (complete_record(from, buf, len, &boff) != 0 ||
+                        complete_record(from, buf, len, &boff) != 0))
+      oom = 1;
+    size_t have = 0;
+    uint8_t *h = cs_tls_bio_in_data(&from->bio, &have);
+    if (!oom && h != NULL)
+      cs_tls_bio_in_consume(&from->bio, open_records(c, from, h, have, &st));
+  }
+  if (buf != NULL) {
+    if (!oom && !relay_stopped(&st) && !from->paused && cs_tls_bio_pending_in(&from->bio) == 0)
+      boff += open_records(c, from, buf + boff, len - boff, &st);
+    if (!oom && boff < len && cs_tls_bio_push(&from->bio, buf + boff, len - boff) != 0)
+      oom = 1;
+    free(buf);
+  }
+  if (oom || st.send_failed) {
     conn_close(c);
     return;
   }
@@ -564,14 +600,14 @@ static void relay_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *buf, size_
     conn_close(c);
     return;
   }
-  if (rc != 0) {
+  if (st.rc != 0) {
     logv(c, "TLS error from %s: %s", from->name, cs_tls_records_error(from->rec));
     conn_close(c);
     return;
   }
   /* close_notify, or the TCP EOF once every whole record is relayed (a
    * truncated last record is dropped, as mbedTLS does). */
-  if (eof || (from->bio.eof && !from->paused))
+  if (st.eof || (from->bio.eof && !from->paused))
     side_eof(c, from);
 }
 

@@ -2,8 +2,9 @@
 # The relay's fast record path (net/tls_records.c, libcrypto's AEAD once
 # mbedTLS finished the handshakes), end to end: curl through the proxy to
 # openssl s_server restricted to each TLS 1.2 AEAD suite downloads a 4 MB
-# file intact, both legs say they moved to the fast path; a GnuTLS server
-# works the same; a CBC-only server still works with its leg on mbedTLS.
+# file intact, both legs say they moved to the fast path; records cut in
+# odd pieces across reads arrive intact; a GnuTLS server works the same; a
+# CBC-only server still works with its leg on mbedTLS.
 source "$CS_SRC/tests/lib/proxy_e2e_lib.sh"
 T=$PX_TMP
 cd "$T" || exit 1
@@ -38,6 +39,46 @@ while IFS='|' read -r up cl suite; do
   px_check "$up: both legs on $suite" \
     test "$(grep -c "\[127.0.0.1:$SPORT\] .*: records on the fast path ($suite)" "$T/main.log")" = 2
 done <<< "$CASES"
+
+# ---- records split across reads: a relay between the proxy and s_server
+# forwards the server's bytes in odd pieces (1, 7, 1000, 5 bytes, ...),
+# pausing now and then so the proxy reads them apart ----
+px_s_server "$T/s_split.log" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -cert "$T/valid.pem" \
+  -key "$T/valid.key" -cert_chain "$T/inter.pem" -WWW || exit 1
+head -c 1000000 "$T/big.bin" > "$T/mid.bin"
+python3 - "$SPORT" "$T/chop.port" <<'PY' > "$T/chop.log" 2>&1 &
+import socket, sys, threading, time
+up_port, port_file = int(sys.argv[1]), sys.argv[2]
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
+open(port_file + ".tmp", "w").write(str(srv.getsockname()[1]))
+import os; os.rename(port_file + ".tmp", port_file)
+def pipe(a, b, chop):
+    sizes, i, n = (1, 7, 1000, 5, 333, 16390), 0, 0
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d: break
+            while d:
+                k = sizes[i % len(sizes)] if chop else len(d)
+                b.sendall(d[:k]); d = d[k:]; i += 1; n += 1
+                if chop and n % 16 == 0: time.sleep(0.001)
+    except OSError: pass
+    try: b.shutdown(socket.SHUT_WR)
+    except OSError: pass
+while True:
+    c, _ = srv.accept()
+    u = socket.create_connection(("127.0.0.1", up_port))
+    for s in (c, u): s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    threading.Thread(target=pipe, args=(c, u, False), daemon=True).start()
+    threading.Thread(target=pipe, args=(u, c, True), daemon=True).start()
+PY
+PX_PIDS+=($!)
+px_wait_file "$T/chop.port" || exit 1
+CPORT=$(cat "$T/chop.port")
+got=$(curl_px -o "$T/out_split" -w '%{http_code}' "https://127.0.0.1:$CPORT/mid.bin")
+px_check "split records: status 200 (got $got)" test "$got" = 200
+px_check "split records: 1 MB intact" cmp -s "$T/out_split" "$T/mid.bin"
+px_check "split records: upstream leg on the fast path" test "$(fast_lines "$CPORT" upstream)" -ge 1
 
 # ---- a GnuTLS server (AES-256-GCM only, TLS 1.2) ----
 SPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
