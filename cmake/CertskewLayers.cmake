@@ -17,7 +17,7 @@ set(CS_LAYERS
   "analyzers/clients|certskew_clients|analyzers/core analyzers/ct analyzers/trust analyzers/revocation analyzers/tls|"
   "analyzers/analysis|certskew_analysis|analyzers/core analyzers/ct analyzers/trust analyzers/revocation analyzers/tls analyzers/clients|"
   "store|certskew_store|analyzers/analysis|"
-  "net|certskew_net|store|certskew::uv"
+  "net|certskew_net|store|certskew::uv certskew::crypto"
   "fetch|certskew_fetch|net|certskew::llhttp"
   "lab|certskew_lab|net|"
   "repro|certskew_repro|lab|"

@@ -35,7 +35,9 @@ int cs_endpoint_tls_setup(cs_endpoint_t *ep, const mbedtls_ssl_config *conf) {
   return 0;
 }
 
-void cs_endpoint_tls_free(cs_endpoint_t *ep) {
+/* The mbedTLS context and its configuration, no longer needed once the
+ * records are ours or the side is gone. */
+static void free_mbedtls(cs_endpoint_t *ep) {
   mbedtls_ssl_free(&ep->ssl);
   mbedtls_ssl_init(&ep->ssl);
   if (ep->own_conf != NULL) {
@@ -43,8 +45,45 @@ void cs_endpoint_tls_free(cs_endpoint_t *ep) {
     free(ep->own_conf);
     ep->own_conf = NULL;
   }
+}
+
+void cs_endpoint_tls_free(cs_endpoint_t *ep) {
+  free_mbedtls(ep);
+  cs_tls_records_free(ep->rec);
+  ep->rec = NULL;
+  cs_tls_keys_wipe(&ep->keys);
   cs_tls_bio_free(&ep->bio);
   ep->has_ssl = 0;
+}
+
+int cs_endpoint_tls_take_over(cs_endpoint_t *ep) {
+  if (ep->rec != NULL)
+    return 1;
+  if (!ep->has_ssl || !cs_tls_records_ready(&ep->ssl, &ep->keys))
+    return 0;
+  cs_tls_records_t *rec = NULL;
+  int rc = cs_tls_records_new(&rec, &ep->ssl, &ep->keys);
+  if (rc == CS_EUNSUPPORTED)
+    return 0;
+  if (rc != 0)
+    return rc;
+  /* mbedTLS 2.28 (ssl_msg.c, mbedtls_ssl_fetch_input) keeps the bytes of
+   * an incomplete record at in_hdr, in_left of them: they come first. */
+  if (cs_tls_bio_unshift(&ep->bio, ep->ssl.in_hdr, ep->ssl.in_left) != 0) {
+    cs_tls_records_free(rec);
+    return CS_ENOMEM;
+  }
+  ep->rec = rec;
+  free_mbedtls(ep);
+  return 1;
+}
+
+int cs_endpoint_tls_open(cs_endpoint_t *ep, uint8_t *buf, size_t len, cs_tls_opened_t *out) {
+  if (ep->rec == NULL) {
+    memset(out, 0, sizeof *out);
+    return CS_ESTATE;
+  }
+  return cs_tls_records_open(ep->rec, buf, len, out, &ep->bio);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -152,6 +191,8 @@ int cs_endpoint_flush(cs_endpoint_t *ep) {
 int cs_endpoint_send_nf(cs_endpoint_t *ep, const void *data, size_t len) {
   if (!ep->has_ssl)
     return cs_endpoint_write_copy(ep, data, len);
+  if (ep->rec != NULL)
+    return cs_tls_records_seal(ep->rec, data, len, &ep->bio);
   const unsigned char *p = data;
   while (len > 0) {
     /* The memory BIO accepts everything, so WANT_WRITE cannot happen. */
@@ -184,7 +225,13 @@ static void shutdown_cb(uv_shutdown_t *req, int status) {
 void cs_endpoint_shutdown(cs_endpoint_t *ep) {
   if (!ep->open || ep->closing || ep->shut)
     return;
-  if (ep->has_ssl) {
+  if (ep->rec != NULL) {
+    /* Best effort, as with mbedTLS: the half-close happens regardless. */
+    int sealed = cs_tls_records_seal_alert(ep->rec, 1, 0, &ep->bio);
+    (void)sealed;
+    if (cs_endpoint_flush(ep) != 0)
+      return;
+  } else if (ep->has_ssl) {
     (void)mbedtls_ssl_close_notify(&ep->ssl);
     if (cs_endpoint_flush(ep) != 0)
       return;

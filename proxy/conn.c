@@ -505,9 +505,126 @@ static void pause_side(cs_endpoint_t *from) {
  * together (one write per RELAY_BATCH bytes, not one per record). */
 #define RELAY_BATCH (64u * 1024)
 
+/* How a pass over received records ended. */
+typedef struct relay_state {
+  int rc;          /* the record layer's error (cs_tls_records_error) */
+  int send_failed; /* sealing or writing to the other side failed */
+  int eof;         /* close_notify */
+} relay_state_t;
+
+static int relay_stopped(const relay_state_t *st) { return st->rc != 0 || st->send_failed || st->eof; }
+
+/* Opens the whole records of p[0..n) in place and seals their plaintext
+ * straight into the other side's output, written every RELAY_BATCH bytes;
+ * stops at an incomplete record, when the other side is full (pausing
+ * from, as relay_from does), at close_notify or on error. Returns the
+ * bytes consumed. */
+static size_t open_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *p, size_t n,
+                           relay_state_t *st) {
+  cs_endpoint_t *to = peer_of(c, from);
+  size_t off = 0;
+  while (off < n && !relay_stopped(st)) {
+    if (to->queued + cs_endpoint_unflushed(to) >= CS_EP_WRITE_HIGH) {
+      pause_side(from);
+      break;
+    }
+    cs_tls_opened_t o;
+    st->rc = cs_endpoint_tls_open(from, p + off, n - off, &o);
+    if (st->rc != 0 || o.used == 0)
+      break;
+    off += o.used;
+    if (o.len > 0 && !c->sighted && from == &c->client) {
+      char ua[256];
+      sniff_user_agent(o.data, o.len, ua, sizeof ua);
+      note_sighting(c, ua, "relayed");
+    }
+    if (o.len > 0 && (cs_endpoint_send_nf(to, o.data, o.len) != 0 ||
+                      (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0)))
+      st->send_failed = 1;
+    st->eof = o.eof;
+  }
+  return off;
+}
+
+/* Bytes still missing from the first record of p[0..n) (its header first,
+ * then its body); 0 when the record is whole. */
+static size_t record_missing(const uint8_t *p, size_t n) {
+  if (n < 5)
+    return 5 - n;
+  size_t total = 5 + ((size_t)p[3] << 8 | p[4]);
+  return total > n ? total - n : 0;
+}
+
+/* Moves up to the bytes missing from the BIO's first record from
+ * buf[*off..len) into the BIO. */
+static int complete_record(cs_endpoint_t *from, const uint8_t *buf, size_t len, size_t *off) {
+  size_t have = 0;
+  const uint8_t *h = cs_tls_bio_in_data(&from->bio, &have);
+  size_t miss = record_missing(h, have);
+  size_t k = miss < len - *off ? miss : len - *off;
+  if (k > 0 && cs_tls_bio_push(&from->bio, buf + *off, k) != 0)
+    return CS_ENOMEM;
+  *off += k;
+  return 0;
+}
+
+/* A side on our record layer (after cs_endpoint_tls_take_over). buf (the
+ * bytes just read, owned, freed here; NULL when called for what is
+ * already in the BIO) is opened in place: when a partial record waits in
+ * the BIO, only the bytes that complete it are copied there, and the rest
+ * of buf is opened where it lies; what is left over (a trailing partial
+ * record, or records not opened while the other side is full) goes to the
+ * BIO. Backpressure as in relay_from. */
+static void relay_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *buf, size_t len) {
+  cs_endpoint_t *to = peer_of(c, from);
+  relay_state_t st = {0};
+  size_t boff = 0;
+  int oom = 0;
+  if (cs_tls_bio_pending_in(&from->bio) > 0) {
+    /* Twice: the header completes first, then the body it announces. */
+    if (buf != NULL && (complete_record(from, buf, len, &boff) != 0 ||
+                        complete_record(from, buf, len, &boff) != 0))
+      oom = 1;
+    size_t have = 0;
+    uint8_t *h = cs_tls_bio_in_data(&from->bio, &have);
+    if (!oom && h != NULL)
+      cs_tls_bio_in_consume(&from->bio, open_records(c, from, h, have, &st));
+  }
+  if (buf != NULL) {
+    if (!oom && !relay_stopped(&st) && !from->paused && cs_tls_bio_pending_in(&from->bio) == 0)
+      boff += open_records(c, from, buf + boff, len - boff, &st);
+    if (!oom && boff < len && cs_tls_bio_push(&from->bio, buf + boff, len - boff) != 0)
+      oom = 1;
+    free(buf);
+  }
+  if (oom || st.send_failed) {
+    conn_close(c);
+    return;
+  }
+  /* Alerts for the peer (no_renegotiation, or the fatal one) are in from's
+   * output. */
+  if (cs_endpoint_flush(to) != 0 || cs_endpoint_flush(from) != 0) {
+    conn_close(c);
+    return;
+  }
+  if (st.rc != 0) {
+    logv(c, "TLS error from %s: %s", from->name, cs_tls_records_error(from->rec));
+    conn_close(c);
+    return;
+  }
+  /* close_notify, or the TCP EOF once every whole record is relayed (a
+   * truncated last record is dropped, as mbedTLS does). */
+  if (st.eof || (from->bio.eof && !from->paused))
+    side_eof(c, from);
+}
+
 static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
   cs_endpoint_t *to = peer_of(c, from);
   unsigned char buf[16384];
+  if (from->rec != NULL) {
+    relay_records(c, from, NULL, 0);
+    return;
+  }
   for (;;) {
     if (to->queued + cs_endpoint_unflushed(to) >= CS_EP_WRITE_HIGH) {
       pause_side(from);
@@ -527,8 +644,22 @@ static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
       }
       continue;
     }
-    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
+    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) {
+      /* Nothing pending inside mbedTLS: a TLS 1.2 AEAD side goes to our
+       * record layer (libcrypto's AEAD, issue #21), and what is left in
+       * the BIO is relayed from there. */
+      int taken = cs_endpoint_tls_take_over(from);
+      if (taken < 0) {
+        conn_close(c);
+        return;
+      }
+      if (taken > 0) {
+        logv(c, "%s: records on the fast path (%s)", from->name, cs_tls_records_suite(from->rec));
+        relay_records(c, from, NULL, 0);
+        return;
+      }
       break;
+    }
     if (cs_endpoint_flush(to) != 0) {
       conn_close(c);
       return;
@@ -619,6 +750,10 @@ static void on_relay_read(cs_endpoint_t *from, uint8_t *buf, ssize_t nread) {
     } else {
       side_eof(c, from);
     }
+    return;
+  }
+  if (from->rec != NULL) {
+    relay_records(c, from, buf, (size_t)nread); /* owns buf */
     return;
   }
   if (from->has_ssl) {
@@ -831,6 +966,9 @@ static int setup_client_tls(cs_conn_t *c) {
   mbedtls_ssl_conf_curves(conf, cs_upstream_curves());
   mbedtls_ssl_conf_ciphersuites(conf, cs_upstream_ciphersuites());
   mbedtls_ssl_conf_sni(conf, on_sni, c);
+  /* The key block, for our record layer once the handshake is over
+   * (cs_endpoint_tls_take_over): this conf is the client leg's alone. */
+  mbedtls_ssl_conf_export_keys_ext_cb(conf, cs_tls_keys_export, &c->client.keys);
   /* Clients resume with a ticket, as with the real server: no key
    * exchange and no signature for the proxy on their next connections. */
   mbedtls_ssl_conf_session_tickets_cb(conf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,

@@ -18,6 +18,7 @@
 
 #include "certskew/core/error.h"
 #include "certskew/net/tls_bio.h"
+#include "certskew/net/tls_records.h"
 
 /* Stop reading the other side above HIGH queued bytes, resume below LOW. */
 #define CS_EP_WRITE_HIGH (1024u * 1024)
@@ -44,9 +45,11 @@ struct cs_endpoint {
   int shut_done;         /* ... and completed (all queued writes flushed) */
   int paused;            /* reading stopped by backpressure */
   int eof;               /* the peer finished sending */
-  int has_ssl;
-  mbedtls_ssl_context ssl;
+  int has_ssl;           /* a TLS side: on mbedTLS, or on rec once handed over */
+  mbedtls_ssl_context ssl; /* freed at the handover (its ~34 KB of record buffers) */
   mbedtls_ssl_config *own_conf; /* owned when non-NULL (per-connection conf) */
+  cs_tls_records_t *rec; /* owned; our record layer after cs_endpoint_tls_take_over */
+  cs_tls_keys_t keys;    /* the last handshake's key block (export callback); wiped once used */
   cs_tls_bio_t bio;
   size_t queued;         /* bytes handed to uv_write and not yet completed */
   uint64_t bytes_in, bytes_out;
@@ -85,6 +88,18 @@ int cs_endpoint_flush(cs_endpoint_t *ep) CS_MUST_CHECK;
 void cs_endpoint_shutdown(cs_endpoint_t *ep);
 /* Closes the handle (idempotent); on_closed runs afterwards. Frees TLS state. */
 void cs_endpoint_close(cs_endpoint_t *ep);
+/* Hands a relaying TLS 1.2 AEAD side from mbedTLS to our record layer
+ * (certskew/net/tls_records.h) once mbedtls_ssl_read answered WANT_READ:
+ * the partial record mbedTLS had pulled goes back in front of the BIO's
+ * input, and the mbedTLS context (and own_conf) is freed. Returns 1 when
+ * handed over (or already), 0 when the side stays on mbedTLS (CBC suite,
+ * TLS < 1.2, bytes pending inside mbedTLS), or CS_ENOMEM / CS_ECRYPTO. */
+int cs_endpoint_tls_take_over(cs_endpoint_t *ep) CS_MUST_CHECK;
+/* Opens the first record of buf[0..len) on a handed-over side; alerts for
+ * the peer are sealed into the side's output (cs_endpoint_flush). See
+ * cs_tls_records_open. */
+int cs_endpoint_tls_open(cs_endpoint_t *ep, uint8_t *buf, size_t len,
+                         cs_tls_opened_t *out) CS_MUST_CHECK;
 /* Frees TLS state (also done by close). Safe twice. */
 void cs_endpoint_tls_free(cs_endpoint_t *ep);
 
