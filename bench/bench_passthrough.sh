@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Passthrough benchmark on loopback, side by side in one run:
 #   direct  vs  certskew --passthrough  vs  certskew (intercepting)  vs  mitmproxy
+#   vs  HAProxy in TCP mode (a reference relay: no CONNECT, no capture, splice on)
 # with the project's proxy bench client and upstream (bench/bench_proxy_client.c,
 # bench/bench_proxy_server.c: OpenSSL, TLS 1.2): bulk MB/s (median of BULK_RUNS
 # downloads, run by run round the targets), p50/p99 latency of sequential requests on one kept-alive
@@ -11,7 +12,12 @@
 #
 # usage: bench/bench_passthrough.sh [BUILD_DIR]   (DURATION, CONC, BULK_MB, BULK_RUNS env)
 # Writes bench/results/passthrough-<time>.json (gitignored) and prints it.
-# Needs: openssl; mitmdump (Debian package mitmproxy) optional.
+# Needs: openssl; mitmdump (Debian package mitmproxy) and haproxy optional.
+#
+# On a machine whose cores the client and the upstream already fill (2 cores
+# here), any relay's CPU, and the kernel's work for the extra TCP hop (much
+# of it charged to the client and upstream), is throughput taken from them:
+# the HAProxy line measures what a mature relay loses on the same machine.
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
@@ -89,14 +95,30 @@ if command -v mitmdump > /dev/null; then
   done
 fi
 
+HAPROXY="" HPORT="" HPID=""
+if command -v haproxy > /dev/null; then
+  HPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  printf 'global\n  maxconn 1000\ndefaults\n  mode tcp\n  option splice-auto\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend f\n  bind 127.0.0.1:%s\n  default_backend b\nbackend b\n  server s 127.0.0.1:%s\n' \
+    "$HPORT" "$SPORT" > haproxy.cfg
+  haproxy -f haproxy.cfg > haproxy.log 2>&1 &
+  HPID=$!
+  PIDS+=($HPID)
+  for i in $(seq 1 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$HPORT),1)" 2>/dev/null && { HAPROXY=1; break; }
+    sleep 0.1
+  done
+fi
+
 # Passthrough: the client validates the real chain (root.pem), not a minted one.
 TARGETS=(--target "direct,0,root.pem" --target "passthrough,$PTPORT,root.pem,$PTPID"
          --target "intercept,$ICPORT,$T/home/ca.pem,$ICPID")
 [ -n "$MITM" ] && TARGETS+=(--target "mitmproxy,$MPORT,$T/mitm/mitmproxy-ca-cert.pem,$MPID")
+[ -n "$HAPROXY" ] && TARGETS+=(--target "haproxy-tcp,=$HPORT,root.pem,$HPID")
 RESULTS=$("$CLIENT" --port "$SPORT" --duration "$DURATION" --conc "$CONC" --bulk-runs "$BULK_RUNS" --pid "upstream=$SPID" \
   "${TARGETS[@]}" 2> client.err) \
   || { echo "{\"error\": \"client failed: $(head -c 300 client.err | tr '"\n' "' ")\"}"; exit 1; }
 [ -n "$MITM" ] || RESULTS=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"label": "mitmproxy", "error": "mitmdump not installed (Debian package mitmproxy)"}); print(json.dumps(r))' "$RESULTS")
+[ -n "$HAPROXY" ] || RESULTS=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"label": "haproxy-tcp", "error": "haproxy not installed (Debian package haproxy)"}); print(json.dumps(r))' "$RESULTS")
 # What the passthrough proxy captured meanwhile (off the data path).
 CAPS=$(curl -sS "http://127.0.0.1:$PTPORT/api/captures" 2>/dev/null || echo '{}')
 
@@ -116,7 +138,7 @@ def ratio(a, b):
 def cpu_per_gb(r):
     s, n, runs = get(r, "bulk", "cpu", "proxy", "s"), get(r, "bulk", "bytes"), get(r, "bulk", "runs")
     return round(s / (n * runs / 1e9), 3) if s is not None and n and runs else None
-labels = ["direct", "passthrough", "intercept", "mitmproxy"]
+labels = ["direct", "passthrough", "intercept", "mitmproxy", "haproxy-tcp"]
 bulk = {l: get(by.get(l), "bulk", "MBps") for l in labels}
 try:
     caps = json.loads(sys.argv[2]).get("captures", [])
@@ -130,6 +152,8 @@ out = {
         "bulk_MBps": bulk,
         "passthrough_bulk_vs_direct": ratio(bulk["passthrough"], bulk["direct"]),
         "intercept_bulk_vs_direct": ratio(bulk["intercept"], bulk["direct"]),
+        "haproxy_tcp_bulk_vs_direct": ratio(bulk["haproxy-tcp"], bulk["direct"]),
+        "passthrough_bulk_vs_haproxy_tcp": ratio(bulk["passthrough"], bulk["haproxy-tcp"]),
         # The relay's own CPU per GB relayed (bulk phase), beside its MB/s.
         "proxy_cpu_s_per_GB": {l: cpu_per_gb(by.get(l)) for l in labels if l != "direct"},
         "keepalive_latency_ms": {l: get(by.get(l), "keepalive", "latency_ms") for l in labels},

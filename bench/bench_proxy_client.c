@@ -27,7 +27,9 @@
  * usage: bench_proxy_client --port P --target LABEL,PROXYPORT,CAFILE[,PID]...
  *          [--conc 1,16,64] [--duration S] [--warmup S] [--ka-requests N]
  *          [--bulk-runs N] [--pid NAME=PID]...
- *   PROXYPORT 0 connects directly; PID is the proxy's, for its CPU time.
+ *   PROXYPORT 0 connects directly; =PORT connects to a transparent TCP
+ *   relay on PORT (no CONNECT: a reference such as HAProxy in TCP mode);
+ *   PID is the proxy's, for its CPU time.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -61,12 +63,13 @@ typedef struct opts {
   int npids;
 } opts_t;
 
-#define MAX_TARGETS 4
+#define MAX_TARGETS 6
 
 /* One target: the upstream directly (proxy 0) or through a proxy. */
 typedef struct target {
   const char *label, *ca;
   int proxy, proxy_pid;
+  int transparent; /* proxy is a plain TCP relay to the upstream: no CONNECT */
   SSL_CTX *ctx;
   FILE *out; /* its JSON object, in buf */
   char *buf;
@@ -166,7 +169,7 @@ static int tcp_connect(void) {
     close(fd);
     return -1;
   }
-  if (!g_cur->proxy)
+  if (!g_cur->proxy || g_cur->transparent)
     return fd;
   char req[160];
   int len = snprintf(req, sizeof req, "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
@@ -468,7 +471,8 @@ static int parse_args(int argc, char **argv) {
     const char *k = argv[i], *v = argv[i + 1];
     if (strcmp(k, "--port") == 0) g_o.port = atoi(v);
     else if (strcmp(k, "--target") == 0 && g_nt < MAX_TARGETS) {
-      /* LABEL,PROXYPORT,CAFILE[,PROXYPID]; PROXYPORT 0 = direct */
+      /* LABEL,PROXYPORT,CAFILE[,PROXYPID]; PROXYPORT 0 = direct, =PORT = a
+       * transparent TCP relay listening on PORT (no CONNECT) */
       char *t = strdup(v), *save = NULL;
       target_t *x = &g_t[g_nt++];
       x->label = strtok_r(t, ",", &save);
@@ -477,7 +481,8 @@ static int parse_args(int argc, char **argv) {
       char *pid = strtok_r(NULL, ",", &save);
       if (x->label == NULL || pp == NULL || x->ca == NULL)
         return -1;
-      x->proxy = atoi(pp);
+      x->transparent = pp[0] == '=';
+      x->proxy = atoi(pp + x->transparent);
       x->proxy_pid = pid != NULL ? atoi(pid) : 0;
     }
     else if (strcmp(k, "--duration") == 0) g_o.duration_s = atof(v);
