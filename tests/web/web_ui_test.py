@@ -16,7 +16,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -98,7 +98,10 @@ def check_console(d, where):
 
 def wait(d, fn, what, timeout=10):
     try:
-        return WebDriverWait(d, timeout, poll_frequency=0.05).until(lambda _: fn())
+        # The list re-renders while polling: an element found a moment ago
+        # may have been replaced (stale); that is a retry, not a failure.
+        return WebDriverWait(d, timeout, poll_frequency=0.05,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(lambda _: fn())
     except TimeoutException:
         check(what, False, "(timed out)")
         return None
@@ -313,10 +316,13 @@ def run(d, ok_id, ok_report):
     ny = capture_for(int(ENV["WEB_NOTYET_PORT"]))
     if check("the second capture is in the API", ny is not None):
         sel = f'li.capture[data-id="{ny["id"]}"]'
-        got = wait(d, lambda: d.find_elements(By.CSS_SELECTOR, sel) and
-                   "NOT_YET_VALID" in d.find_element(By.CSS_SELECTOR, sel).text, "live: the new capture appears", 10)
+        def new_capture_text():
+            # One lookup: its text is read from the element just found.
+            els = d.find_elements(By.CSS_SELECTOR, sel)
+            return els and "NOT_YET_VALID" in els[0].text and els[0].text
+        got = wait(d, new_capture_text, "live: the new capture appears", 10)
         if got:
-            t2 = d.find_element(By.CSS_SELECTOR, sel).text
+            t2 = got
             check("live: appeared without a reload", d.execute_script("return window.__sameDocument") == 42)
             check("live: FAIL verdict and NOT_YET_VALID", "FAIL" in t2 and "NOT_YET_VALID" in t2, t2)
             order = d.execute_script("return [...document.querySelectorAll('li.capture')].map(l => l.dataset.id)")
