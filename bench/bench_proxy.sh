@@ -199,13 +199,21 @@ for q in ("p50", "p99"):
 figures["bulk_MBps"] = row(("bulk", "MBps"))
 for l in cs_labels:
     figures["bulk_MBps"][l + "_vs_direct"] = ratio(figures["bulk_MBps"][l], figures["bulk_MBps"]["direct"])
-# Scaling: the most workers' handshake rate over one worker's.
+# Scaling: the most workers' handshake rate over the fewest's. More loops
+# can only help where the fewest saturate their cores (proxy CPU util per
+# worker >= 0.8); elsewhere the client and upstream, sharing the same cores,
+# set the rate, and the phase is marked not proxy-bound.
 scaling = {}
 if len(workers) > 1:
     lo, hi = cs_labels[0], cs_labels[-1]
-    for k, v in figures.items():
-        if k.startswith("handshakes_per_s_"):
-            scaling[k] = ratio(v[hi], v[lo])
+    for mode in ("full", "resumed"):
+        for i, lv in enumerate(levels):
+            k = f"handshakes_per_s_{mode}_c{lv}"
+            util = get(by.get(lo), "handshakes", mode, i, "cpu", "proxy", "util")
+            scaling[k] = {"ratio": ratio(figures[k][hi], figures[k][lo]),
+                          "proxy_util_per_worker_at_%d" % workers[0]:
+                              round(util / workers[0], 2) if util is not None else None,
+                          "proxy_bound": util is not None and lv > 1 and util / workers[0] >= 0.8}
 
 # CPU cost of the proxy process per unit of work: unlike rates, this barely
 # depends on how much of the 2 CPUs other processes took during the run, so
@@ -239,7 +247,9 @@ ahead = {f"{k}:{l}": (v.get(l + "_vs_mitmproxy") or 0) > 1 for k, v in figures.i
 met = {"ahead_of_mitmproxy_every_figure": all(ahead.values()),
        "behind_or_even": sorted(k for k, ok in ahead.items() if not ok),
        "bulk_vs_mitmproxy_at_%d_workers" % workers[-1]: (figures["bulk_MBps"].get(top + "_vs_mitmproxy") or 0) >= 1.5,
-       "handshakes_scale_with_workers": bool(scaling) and all((v or 0) > 1 for v in scaling.values())}
+       "handshakes_scale_with_workers_where_proxy_bound":
+           any(v["proxy_bound"] for v in scaling.values()) and
+           all((v["ratio"] or 0) > 1.1 for v in scaling.values() if v["proxy_bound"])}
 
 out = {
   "benchmark": "proxy",
@@ -283,7 +293,8 @@ out = {
   "proxy_cpu_cost": cost,
   "handshake_scaling_most_over_one_worker": scaling,
   "targets": {"every_figure_vs_mitmproxy": "> 1 (each worker count)",
-              "bulk_vs_mitmproxy_most_workers": ">= 1.5", "handshake_scaling": "> 1"},
+              "bulk_vs_mitmproxy_most_workers": ">= 1.5",
+              "handshake_scaling": "> 1.1 in every phase where one worker is proxy-bound"},
   "targets_met": met,
 }
 print(json.dumps(out, indent=2))

@@ -64,6 +64,17 @@ async def handle_ok(reader, writer):
                 chunk = b"z" * 65536
                 sent = 0
                 while sent < size:
+                    # Over TLS, once the peer is gone Python's drain() returns
+                    # at once without yielding, and writes to the dead socket
+                    # only log "socket.send() raised exception.": the loop
+                    # never runs connection_lost, so a handler whose client
+                    # left spins through the rest of its 1 GB, and 150 of them
+                    # starve every other connection (later handshakes time
+                    # out at the proxy: 504). Yielding lets connection_lost
+                    # run; then the transport says it is closing.
+                    await asyncio.sleep(0)
+                    if writer.is_closing():
+                        return
                     n = min(len(chunk), size - sent)
                     writer.write(chunk[:n])
                     await writer.drain()
@@ -247,9 +258,16 @@ async def loris_worker(args, port, out):
 
 async def noread_worker(args, port, hold, out):
     """Asks for a huge body and never reads it for `hold` seconds."""
+    stage = "connect"
     try:
         reader, writer, status = await connect_tunnel(args, "127.0.0.1", port)
+        if " 200 " not in status:
+            out.append("refused: " + status.strip()[:60])
+            writer.close()
+            return
+        stage = "tls"
         await start_tls(args, reader, writer, "127.0.0.1")
+        stage = "request"
         writer.write(b"GET /big/1073741824 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         await writer.drain()
         # Stop reading: pause the transport so the kernel buffers fill up.
@@ -258,7 +276,7 @@ async def noread_worker(args, port, hold, out):
         out.append("held")
         writer.transport.abort()
     except Exception as e:  # noqa: BLE001
-        out.append("failed: " + type(e).__name__ + " " + str(e)[:60])
+        out.append("failed in %s: %s %s" % (stage, type(e).__name__, str(e)[:60]))
 
 
 async def fault_worker(args, host, port, kind, out):

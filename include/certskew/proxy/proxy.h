@@ -22,6 +22,7 @@
 
 #define CS_PROXY_DEFAULT_PORT 8080
 #define CS_PROXY_MAX_WORKERS 64 /* --workers upper bound */
+#define CS_PROXY_DEFAULT_WORKERS_MAX 16 /* the default: the CPU count, at most this */
 
 typedef struct cs_proxy_config {
   const char *listen_host;   /* default "127.0.0.1" */
