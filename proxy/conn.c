@@ -7,8 +7,8 @@
  *  - absolute-form http://: each request of the connection parsed and sent
  *    to its own upstream, one at a time (see "plain HTTP" below);
  *  - a request to the proxy itself: the local API / web UI.
- * Backpressure: a side stops being read while the other side's write queue
- * is above CS_EP_WRITE_HIGH and resumes below CS_EP_WRITE_LOW.
+ * Once a tunnel is established its bytes are conn_relay.c's (backpressure
+ * included); the connection's state is in conn_internal.h.
  * The connection is freed only after every handle's close callback and the
  * completion of any outstanding upstream request.
  */
@@ -27,6 +27,7 @@
 #include "certskew/net/endpoint.h"
 #include "certskew/proxy/http_head.h"
 #include "certskew/net/http_response.h"
+#include "conn_internal.h"
 #include "passthrough.h"
 #include "proxy_ctx.h"
 #include "certskew/store/fs.h"
@@ -40,69 +41,7 @@
 #define FINAL_LINGER_MS 5000
 #define PENDING_MAX (CS_EP_READ_CHUNK * 2)
 
-typedef enum conn_state {
-  ST_HEAD = 1,  /* reading the request head */
-  ST_API_BODY,  /* reading a request body for the API */
-  ST_UPSTREAM,  /* connecting / handshaking upstream */
-  ST_CLIENT_HS, /* TLS handshake with the client */
-  ST_TLS_HEAD,  /* reading the decrypted request head to answer with an error */
-  ST_RELAY,     /* relaying both ways */
-  ST_FINAL,     /* our own response is queued; waiting for it to drain */
-  ST_PLAIN,     /* plain HTTP: one request forwarded, its response relayed */
-  ST_PLAIN_NEXT, /* plain HTTP: response done, upstream closing, next request follows */
-  ST_CLOSING,
-} conn_state_t;
 
-typedef struct cs_conn {
-  cs_proxy_ctx_t *px;
-  struct cs_conn *prev, *next;
-  cs_endpoint_t client, upstream;
-  cs_upstream_t up;
-  uv_timer_t timer;
-  int timer_open;
-  conn_state_t state;
-  cs_http_head_t *head;     /* owned while reading a head */
-  cs_http_target_t target;
-  char method[16];
-  char url[2048];
-  uint8_t *pending;         /* owned: client bytes that followed the head */
-  size_t pending_len;
-  char *body;               /* owned: API request body */
-  size_t body_len, body_want;
-  int is_connect;
-  cs_leaf_t *leaf;          /* references held for the handshake */
-  cs_leaf_t *sni_leaf;
-  cs_verdict_t verdict;
-  cs_passthrough_t *pt;     /* passthrough observer (owned until released), NULL when intercepting */
-  cs_splice_relay_t *splice; /* owned until conn_close: the tunnel's zero-copy relay, once the
-                                observer has seen enough (try_splice) */
-  int failed;
-  int ua_pending;           /* some client profile fails: the User-Agent of the first
-                               request inside the tunnel decides (decide_by_user_agent) */
-  uint8_t *held;            /* owned: that request's bytes, held until it decides */
-  uint8_t *hello;           /* owned: the client's first TLS bytes until its ClientHello is
-                               whole (client_hs_push) */
-  size_t hello_len;
-  int hello_done;           /* the ClientHello went to mbedTLS */
-  size_t held_len;
-  char fail_code[48];
-  char fail_msg[CS_VERDICT_REASONS];
-  char judged_for[40];      /* the profile the 502 page was decided for, "" if none */
-  int judged_by_ua;         /* 1: from the User-Agent, 0: --browser */
-  int sighted;              /* this connection's sighting is recorded */
-  uint64_t last_activity;
-  uint64_t accepted_at;     /* loop time of accept: the handshake deadline counts from it */
-  /* Plain HTTP (absolute-form), one request at a time (see "plain HTTP"). */
-  cs_http_head_t *resp;     /* owned: the response head being read */
-  long long req_left;       /* request body bytes still to forward; -1: chunked */
-  int req_done;             /* the whole request went upstream */
-  int resp_body;            /* the response head went to the client */
-  int plain_keep;           /* the client connection serves another request */
-  int plain_head_only;      /* a HEAD request: the response has no body */
-} cs_conn_t;
-
-static void conn_close(cs_conn_t *c);
-static void relay_from(cs_conn_t *c, cs_endpoint_t *from);
 
 /* The API's error list (the capture store, shared by the workers). */
 static void note_store_error(cs_proxy_ctx_t *px, const char *host, int port, const char *code,
@@ -114,10 +53,9 @@ static void note_store_error(cs_proxy_ctx_t *px, const char *host, int port, con
   cs_proxy_unlock(px);
 }
 
-static void touch(cs_conn_t *c) { c->last_activity = uv_now(c->px->loop); }
+void cs_conn_touch(cs_conn_t *c) { c->last_activity = uv_now(c->px->loop); }
 
-static void logv(const cs_conn_t *c, const char *fmt, ...) CS_PRINTF(2, 3);
-static void logv(const cs_conn_t *c, const char *fmt, ...) {
+void cs_conn_log(const cs_conn_t *c, const char *fmt, ...) {
   if (!c->px->cfg->verbose)
     return;
   va_list ap;
@@ -167,12 +105,12 @@ static void on_timer_closed(uv_handle_t *h) {
   maybe_free(c);
 }
 
-static void note_sighting(cs_conn_t *c, const char *ua, const char *action);
+void cs_conn_note_sighting(cs_conn_t *c, const char *ua, const char *action);
 
-static void conn_close(cs_conn_t *c) {
+void cs_conn_close(cs_conn_t *c) {
   if (c->state == ST_CLOSING)
     return;
-  note_sighting(c, NULL, c->state == ST_CLIENT_HS ? "client TLS handshake failed" : "closed before a request");
+  cs_conn_note_sighting(c, NULL, c->state == ST_CLIENT_HS ? "client TLS handshake failed" : "closed before a request");
   c->state = ST_CLOSING;
   cs_upstream_cancel(&c->up);
   /* Before the sockets: closing a TCP handle drops its descriptor from the
@@ -193,9 +131,9 @@ static void on_final_shutdown(cs_endpoint_t *ep, int status) {
   cs_conn_t *c = ep->owner;
   /* Linger for the client's EOF (closing with unread input would reset
    * the connection and could destroy the response); the timer bounds it. */
-  touch(c);
+  cs_conn_touch(c);
   if (ep->eof)
-    conn_close(c);
+    cs_conn_close(c);
 }
 
 static void send_final(cs_conn_t *c, cs_http_response_t *r, int head_only) {
@@ -203,11 +141,11 @@ static void send_final(cs_conn_t *c, cs_http_response_t *r, int head_only) {
   uint8_t *bytes = cs_http_response_serialize(r, head_only, &len);
   cs_http_response_free(r);
   if (bytes == NULL) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   c->state = ST_FINAL;
-  touch(c);
+  cs_conn_touch(c);
   int rc;
   if (c->client.has_ssl) {
     rc = cs_endpoint_send(&c->client, bytes, len);
@@ -216,21 +154,21 @@ static void send_final(cs_conn_t *c, cs_http_response_t *r, int head_only) {
     rc = cs_endpoint_write_owned(&c->client, bytes, len);
   }
   if (rc != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   c->client.on_shutdown = on_final_shutdown;
   cs_endpoint_shutdown(&c->client);
   /* Keep reading (and discarding) so the client's EOF is seen. */
   if (cs_endpoint_read_start(&c->client) != 0)
-    conn_close(c);
+    cs_conn_close(c);
 }
 
 static void send_simple(cs_conn_t *c, int status, const char *msg) {
   cs_http_response_t r;
   cs_http_response_init(&r);
   if (cs_http_response_json_error(&r, status, msg) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   send_final(c, &r, 0);
@@ -257,7 +195,7 @@ static void peer_text(uv_tcp_t *tcp, char *out, size_t cap) {
 /* Records what this connection's client was given (once; intercepted
  * CONNECTs whose chain was judged and stored). ua: the first request's
  * User-Agent, or NULL. */
-static void note_sighting(cs_conn_t *c, const char *ua, const char *action) {
+void cs_conn_note_sighting(cs_conn_t *c, const char *ua, const char *action) {
   if (c->sighted || c->pt != NULL || !c->is_connect || c->verdict.capture_id[0] == '\0')
     return;
   c->sighted = 1;
@@ -270,7 +208,7 @@ static void note_sighting(cs_conn_t *c, const char *ua, const char *action) {
 }
 
 /* The User-Agent of a request head at the start of buf, or "". */
-static void sniff_user_agent(const unsigned char *buf, size_t n, char *out, size_t cap) {
+void cs_conn_sniff_user_agent(const unsigned char *buf, size_t n, char *out, size_t cap) {
   static const char name[] = "\nuser-agent:";
   out[0] = '\0';
   for (size_t i = 0; i + sizeof name - 1 < n; i++) {
@@ -328,7 +266,7 @@ static const char *upstream_hint(const char *code) {
  * reached, what would help instead. */
 static void send_error_page(cs_conn_t *c) {
   cs_proxy_ctx_t *px = c->px;
-  note_sighting(c, NULL, "502 page");
+  cs_conn_note_sighting(c, NULL, "502 page");
   int judged = c->judged_for[0] != '\0';
   char cause[CS_VERDICT_REASONS] = "", fix[CS_VERDICT_REASONS] = "";
   if (judged) {
@@ -355,7 +293,7 @@ static void send_error_page(cs_conn_t *c) {
     free(ecause);
     free(efix);
     free(page);
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   char head[400];
@@ -453,7 +391,7 @@ static void start_api(cs_conn_t *c) {
   c->body_want = (size_t)c->head->content_length;
   c->body = malloc(c->body_want + 1); /* owned by c */
   if (c->body == NULL) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   c->state = ST_API_BODY;
@@ -468,362 +406,6 @@ static void start_api(cs_conn_t *c) {
   if (n > 0)
     api_body_add(c, p, n);
   free(p);
-}
-
-/* ---- relay ---- */
-
-static cs_endpoint_t *peer_of(cs_conn_t *c, cs_endpoint_t *ep) {
-  return ep == &c->client ? &c->upstream : &c->client;
-}
-
-static void on_relay_shutdown(cs_endpoint_t *ep, int status) {
-  (void)status;
-  cs_conn_t *c = ep->owner;
-  if (c->client.eof && c->upstream.eof && c->client.shut_done && c->upstream.shut_done)
-    conn_close(c);
-}
-
-static void side_eof(cs_conn_t *c, cs_endpoint_t *from) {
-  cs_endpoint_t *to = peer_of(c, from);
-  from->eof = 1;
-  cs_endpoint_read_stop(from);
-  if (!to->shut)
-    cs_endpoint_shutdown(to);
-  if (!to->shut) {
-    conn_close(c); /* cannot half-close: nothing more can be delivered */
-    return;
-  }
-  on_relay_shutdown(to, 0);
-}
-
-static void pause_side(cs_endpoint_t *from) {
-  from->paused = 1;
-  cs_endpoint_read_stop(from);
-}
-
-/* Records are re-encrypted into the other side's output buffer and written
- * together (one write per RELAY_BATCH bytes, not one per record). */
-#define RELAY_BATCH (64u * 1024)
-
-/* How a pass over received records ended. */
-typedef struct relay_state {
-  int rc;          /* the record layer's error (cs_tls_records_error) */
-  int send_failed; /* sealing or writing to the other side failed */
-  int eof;         /* close_notify */
-} relay_state_t;
-
-static int relay_stopped(const relay_state_t *st) { return st->rc != 0 || st->send_failed || st->eof; }
-
-/* Opens the whole records of p[0..n) in place and seals their plaintext
- * straight into the other side's output, written every RELAY_BATCH bytes;
- * stops at an incomplete record, when the other side is full (pausing
- * from, as relay_from does), at close_notify or on error. Returns the
- * bytes consumed. */
-static size_t open_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *p, size_t n,
-                           relay_state_t *st) {
-  cs_endpoint_t *to = peer_of(c, from);
-  size_t off = 0;
-  while (off < n && !relay_stopped(st)) {
-    if (to->queued + cs_endpoint_unflushed(to) >= CS_EP_WRITE_HIGH) {
-      pause_side(from);
-      break;
-    }
-    cs_tls_opened_t o;
-    st->rc = cs_endpoint_tls_open(from, p + off, n - off, &o);
-    if (st->rc != 0 || o.used == 0)
-      break;
-    off += o.used;
-    if (o.len > 0 && !c->sighted && from == &c->client) {
-      char ua[256];
-      sniff_user_agent(o.data, o.len, ua, sizeof ua);
-      note_sighting(c, ua, "relayed");
-    }
-    if (o.len > 0 && (cs_endpoint_send_nf(to, o.data, o.len) != 0 ||
-                      (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0)))
-      st->send_failed = 1;
-    st->eof = o.eof;
-  }
-  return off;
-}
-
-/* Bytes still missing from the first record of p[0..n) (its header first,
- * then its body); 0 when the record is whole. */
-static size_t record_missing(const uint8_t *p, size_t n) {
-  if (n < 5)
-    return 5 - n;
-  size_t total = 5 + ((size_t)p[3] << 8 | p[4]);
-  return total > n ? total - n : 0;
-}
-
-/* Moves up to the bytes missing from the BIO's first record from
- * buf[*off..len) into the BIO. */
-static int complete_record(cs_endpoint_t *from, const uint8_t *buf, size_t len, size_t *off) {
-  size_t have = 0;
-  const uint8_t *h = cs_tls_bio_in_data(&from->bio, &have);
-  size_t miss = record_missing(h, have);
-  size_t k = miss < len - *off ? miss : len - *off;
-  if (k > 0 && cs_tls_bio_push(&from->bio, buf + *off, k) != 0)
-    return CS_ENOMEM;
-  *off += k;
-  return 0;
-}
-
-/* A side on our record layer (after cs_endpoint_tls_take_over). buf (the
- * bytes just read, owned, freed here; NULL when called for what is
- * already in the BIO) is opened in place: when a partial record waits in
- * the BIO, only the bytes that complete it are copied there, and the rest
- * of buf is opened where it lies; what is left over (a trailing partial
- * record, or records not opened while the other side is full) goes to the
- * BIO. Backpressure as in relay_from. */
-static void relay_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *buf, size_t len) {
-  cs_endpoint_t *to = peer_of(c, from);
-  relay_state_t st = {0};
-  size_t boff = 0;
-  int oom = 0;
-  if (cs_tls_bio_pending_in(&from->bio) > 0) {
-    /* Twice: the header completes first, then the body it announces. */
-    if (buf != NULL && (complete_record(from, buf, len, &boff) != 0 ||
-                        complete_record(from, buf, len, &boff) != 0))
-      oom = 1;
-    size_t have = 0;
-    uint8_t *h = cs_tls_bio_in_data(&from->bio, &have);
-    if (!oom && h != NULL)
-      cs_tls_bio_in_consume(&from->bio, open_records(c, from, h, have, &st));
-  }
-  if (buf != NULL) {
-    if (!oom && !relay_stopped(&st) && !from->paused && cs_tls_bio_pending_in(&from->bio) == 0)
-      boff += open_records(c, from, buf + boff, len - boff, &st);
-    if (!oom && boff < len && cs_tls_bio_push(&from->bio, buf + boff, len - boff) != 0)
-      oom = 1;
-    free(buf);
-  }
-  if (oom || st.send_failed) {
-    conn_close(c);
-    return;
-  }
-  /* Alerts for the peer (no_renegotiation, or the fatal one) are in from's
-   * output. */
-  if (cs_endpoint_flush(to) != 0 || cs_endpoint_flush(from) != 0) {
-    conn_close(c);
-    return;
-  }
-  if (st.rc != 0) {
-    logv(c, "TLS error from %s: %s", from->name, cs_tls_records_error(from->rec));
-    conn_close(c);
-    return;
-  }
-  /* close_notify, or the TCP EOF once every whole record is relayed (a
-   * truncated last record is dropped, as mbedTLS does). */
-  if (st.eof || (from->bio.eof && !from->paused))
-    side_eof(c, from);
-}
-
-static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
-  cs_endpoint_t *to = peer_of(c, from);
-  unsigned char buf[16384];
-  if (from->rec != NULL) {
-    relay_records(c, from, NULL, 0);
-    return;
-  }
-  for (;;) {
-    if (to->queued + cs_endpoint_unflushed(to) >= CS_EP_WRITE_HIGH) {
-      pause_side(from);
-      break;
-    }
-    int n = mbedtls_ssl_read(&from->ssl, buf, sizeof buf);
-    if (n > 0 && !c->sighted && from == &c->client) {
-      char ua[256];
-      sniff_user_agent(buf, (size_t)n, ua, sizeof ua);
-      note_sighting(c, ua, "relayed");
-    }
-    if (n > 0) {
-      if (cs_endpoint_send_nf(to, buf, (size_t)n) != 0 ||
-          (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0)) {
-        conn_close(c);
-        return;
-      }
-      continue;
-    }
-    if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) {
-      /* Nothing pending inside mbedTLS: a TLS 1.2 AEAD side goes to our
-       * record layer (libcrypto's AEAD, issue #21), and what is left in
-       * the BIO is relayed from there. */
-      int taken = cs_endpoint_tls_take_over(from);
-      if (taken < 0) {
-        conn_close(c);
-        return;
-      }
-      if (taken > 0) {
-        logv(c, "%s: records on the fast path (%s)", from->name, cs_tls_records_suite(from->rec));
-        relay_records(c, from, NULL, 0);
-        return;
-      }
-      break;
-    }
-    if (cs_endpoint_flush(to) != 0) {
-      conn_close(c);
-      return;
-    }
-    if (n == 0 || n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == MBEDTLS_ERR_SSL_CONN_EOF) {
-      side_eof(c, from);
-      return;
-    }
-    logv(c, "TLS error from %s: -0x%04x", from->name, (unsigned)-n);
-    conn_close(c);
-    return;
-  }
-  if (cs_endpoint_flush(to) != 0 || cs_endpoint_flush(from) != 0)
-    conn_close(c);
-}
-
-static void on_splice_activity(void *data) { touch(data); }
-
-static void on_splice_done(void *data, int status) {
-  cs_conn_t *c = data;
-  if (status != 0)
-    logv(c, "relay: %s", uv_strerror(status));
-  conn_close(c);
-}
-
-/* A relayed tunnel whose handshake the observer has captured moves its
- * bytes with splice(2) from here on (splice_relay.h): the kernel carries
- * them socket to socket, with no copy into the proxy and back. Possible
- * only while libuv has nothing queued on either socket; otherwise, or when
- * the relay cannot start (no descriptors left for its pipes), the tunnel
- * keeps the ordinary relay. 1: buf (just read from `from`) went to the
- * splice relay, which now owns the tunnel's bytes. */
-static int try_splice(cs_conn_t *c, cs_endpoint_t *from, const uint8_t *buf, size_t len) {
-  cs_endpoint_t *to = peer_of(c, from);
-  if (c->pt == NULL || c->splice != NULL || cs_passthrough_observing(c->pt) ||
-      !cs_splice_relay_supported() || c->client.has_ssl || c->upstream.has_ssl ||
-      c->client.queued != 0 || c->upstream.queued != 0 || c->client.shut || c->upstream.shut ||
-      c->client.eof || c->upstream.eof)
-    return 0;
-  cs_endpoint_read_stop(&c->client);
-  cs_endpoint_read_stop(&c->upstream);
-  cs_splice_relay_pending_t pending = {0};
-  if (from == &c->client) {
-    pending.a_to_b = buf;
-    pending.a_to_b_len = len;
-  } else {
-    pending.b_to_a = buf;
-    pending.b_to_a_len = len;
-  }
-  cs_splice_relay_cbs_t cbs = {c, on_splice_activity, on_splice_done};
-  int rc = cs_splice_relay_start(&c->splice, c->px->loop, &c->client.tcp, &c->upstream.tcp,
-                                 &pending, &cbs);
-  if (rc == 0) {
-    logv(c, "relaying with splice(2) from here on");
-    return 1;
-  }
-  logv(c, "splice relay not started (%s): relaying through the loop", cs_strerror(rc));
-  if ((!from->paused && cs_endpoint_read_start(from) != 0) ||
-      (!to->paused && cs_endpoint_read_start(to) != 0)) {
-    conn_close(c);
-    return -1;
-  }
-  return 0;
-}
-
-static void on_relay_read(cs_endpoint_t *from, uint8_t *buf, ssize_t nread) {
-  cs_conn_t *c = from->owner;
-  cs_endpoint_t *to = peer_of(c, from);
-  touch(c);
-  if (nread > 0 && !from->has_ssl && c->pt != NULL && !cs_passthrough_observing(c->pt)) {
-    int moved = try_splice(c, from, buf, (size_t)nread);
-    if (moved != 0) {
-      free(buf);
-      return;
-    }
-  }
-  if (nread < 0) {
-    if (c->pt != NULL)
-      cs_passthrough_closed(c->pt, from == &c->client);
-    if (nread != UV_EOF) {
-      logv(c, "%s: %s", from->name, uv_strerror((int)nread));
-      conn_close(c);
-      return;
-    }
-    if (from->has_ssl) {
-      from->bio.eof = 1;
-      relay_from(c, from);
-    } else {
-      side_eof(c, from);
-    }
-    return;
-  }
-  if (from->rec != NULL) {
-    relay_records(c, from, buf, (size_t)nread); /* owns buf */
-    return;
-  }
-  if (from->has_ssl) {
-    int rc = cs_tls_bio_push(&from->bio, buf, (size_t)nread);
-    free(buf);
-    if (rc != 0) {
-      conn_close(c);
-      return;
-    }
-    relay_from(c, from);
-    return;
-  }
-  int rc = to->has_ssl ? cs_endpoint_send(to, buf, (size_t)nread)
-                       : cs_endpoint_write_owned(to, buf, (size_t)nread);
-  if (to->has_ssl)
-    free(buf);
-  if (rc != 0) {
-    conn_close(c);
-    return;
-  }
-  /* Forwarded first: the write owns buf, which stays intact until its
-   * callback, and libuv never runs that before we return to the loop. */
-  if (c->pt != NULL)
-    cs_passthrough_observe(c->pt, from == &c->client, buf, (size_t)nread);
-  if (to->queued >= CS_EP_WRITE_HIGH)
-    pause_side(from);
-}
-
-static void on_relay_drain(cs_endpoint_t *to) {
-  cs_conn_t *c = to->owner;
-  cs_endpoint_t *from = peer_of(c, to);
-  touch(c);
-  if (c->state != ST_RELAY || !from->paused || from->eof)
-    return;
-  from->paused = 0;
-  if (from->has_ssl)
-    relay_from(c, from); /* records already received come first */
-  if (c->state == ST_RELAY && !from->paused && !from->eof &&
-      cs_endpoint_read_start(from) != 0)
-    conn_close(c);
-}
-
-static void on_write_error(cs_endpoint_t *ep, int status) {
-  cs_conn_t *c = ep->owner;
-  logv(c, "write to %s failed: %s", ep->name, uv_strerror(status));
-  conn_close(c);
-}
-
-static void start_relay(cs_conn_t *c) {
-  c->state = ST_RELAY;
-  touch(c);
-  /* A relaying tunnel never parses a head again: its ~20 KB parser goes
-   * (issue #21: memory per idle tunnel). */
-  free(c->head);
-  c->head = NULL;
-  c->client.on_read = on_relay_read;
-  c->upstream.on_read = on_relay_read;
-  c->client.on_drain = on_relay_drain;
-  c->upstream.on_drain = on_relay_drain;
-  c->client.on_shutdown = on_relay_shutdown;
-  c->upstream.on_shutdown = on_relay_shutdown;
-  if (cs_endpoint_read_start(&c->client) != 0 || cs_endpoint_read_start(&c->upstream) != 0) {
-    conn_close(c);
-    return;
-  }
-  /* Bytes that arrived during the handshakes are already in the BIOs. */
-  if (c->client.has_ssl)
-    relay_from(c, &c->client);
-  if (c->state == ST_RELAY && c->upstream.has_ssl)
-    relay_from(c, &c->upstream);
 }
 
 /* ---- intercepted TLS with the client ---- */
@@ -858,7 +440,7 @@ static void decide_by_user_agent(cs_conn_t *c, int rc) {
   if (cs_verdict_client_fails(&c->verdict, who) || (c->verdict.invalid && c->verdict.failing[0] == '\0')) {
     snprintf(c->judged_for, sizeof c->judged_for, "%s", who);
     c->judged_by_ua = p != NULL;
-    note_sighting(c, ua, "502 page");
+    cs_conn_note_sighting(c, ua, "502 page");
     char msg[CS_VERDICT_REASONS + 128];
     snprintf(msg, sizeof msg, "judged as %s (%s):\n%s", who, p != NULL ? "User-Agent" : "--browser",
              c->verdict.reasons);
@@ -868,17 +450,17 @@ static void decide_by_user_agent(cs_conn_t *c, int rc) {
     send_error_page(c);
     return;
   }
-  logv(c, "judged as %s: passes (other clients' failures are in the report)", who);
-  note_sighting(c, ua, "relayed");
+  cs_conn_log(c, "judged as %s: passes (other clients' failures are in the report)", who);
+  cs_conn_note_sighting(c, ua, "relayed");
   int err = cs_endpoint_send(&c->upstream, c->held, c->held_len);
   free(c->held);
   c->held = NULL;
   c->held_len = 0;
   if (err != 0 || cs_endpoint_flush(&c->upstream) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
-  start_relay(c);
+  cs_conn_start_relay(c);
 }
 
 static void tls_head_pump(cs_conn_t *c) {
@@ -888,13 +470,13 @@ static void tls_head_pump(cs_conn_t *c) {
     if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
       return;
     if (n <= 0) {
-      conn_close(c);
+      cs_conn_close(c);
       return;
     }
     if (c->ua_pending) {
       uint8_t *grown = realloc(c->held, c->held_len + (size_t)n);
       if (grown == NULL) {
-        conn_close(c);
+        cs_conn_close(c);
         return;
       }
       memcpy(grown + c->held_len, buf, (size_t)n);
@@ -919,31 +501,31 @@ static void tls_head_pump(cs_conn_t *c) {
 static void client_hs_step(cs_conn_t *c) {
   int ret = mbedtls_ssl_handshake(&c->client.ssl);
   if (cs_endpoint_flush(&c->client) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
     return;
   if (ret == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION) {
-    logv(c, "client TLS handshake refused: the client offers nothing newer than TLS 1.1 "
+    cs_conn_log(c, "client TLS handshake refused: the client offers nothing newer than TLS 1.1 "
             "(protocol_version alert sent)");
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   if (ret != 0) {
-    logv(c, "client TLS handshake failed: -0x%04x (is the certskew CA trusted?)",
+    cs_conn_log(c, "client TLS handshake failed: -0x%04x (is the certskew CA trusted?)",
          (unsigned)-ret);
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
-  touch(c);
+  cs_conn_touch(c);
   if (c->failed || c->ua_pending) {
     c->state = ST_TLS_HEAD;
     cs_http_head_init(c->head);
     tls_head_pump(c);
     return;
   }
-  start_relay(c);
+  cs_conn_start_relay(c);
 }
 
 static int setup_client_tls(cs_conn_t *c) {
@@ -988,7 +570,7 @@ static void refuse_hello(cs_conn_t *c, int rc) {
                            : "split by a record that is not a handshake record");
   cs_endpoint_tls_free(&c->client);
   if (cs_endpoint_write_copy(&c->client, alert, sizeof alert) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   c->state = ST_FINAL;
@@ -1005,12 +587,12 @@ static int client_hs_push(cs_conn_t *c, const uint8_t *buf, size_t len) {
   if (c->hello_done) {
     if (cs_tls_bio_push(&c->client.bio, buf, len) == 0)
       return 1;
-    conn_close(c);
+    cs_conn_close(c);
     return -1;
   }
   uint8_t *grown = realloc(c->hello, c->hello_len + len); /* owned by c */
   if (grown == NULL) {
-    conn_close(c);
+    cs_conn_close(c);
     return -1;
   }
   memcpy(grown + c->hello_len, buf, len);
@@ -1026,7 +608,7 @@ static int client_hs_push(cs_conn_t *c, const uint8_t *buf, size_t len) {
     return -1;
   }
   if (rc == CS_HELLO_JOIN_JOINED)
-    logv(c, "client ClientHello joined from several records (%zu bytes)", joined_len);
+    cs_conn_log(c, "client ClientHello joined from several records (%zu bytes)", joined_len);
   int err = rc < 0 ? rc
                    : cs_tls_bio_push(&c->client.bio, joined != NULL ? joined : c->hello,
                                      joined != NULL ? joined_len : c->hello_len);
@@ -1036,7 +618,7 @@ static int client_hs_push(cs_conn_t *c, const uint8_t *buf, size_t len) {
   c->hello_len = 0;
   c->hello_done = 1;
   if (err != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return -1;
   }
   return 1;
@@ -1045,11 +627,11 @@ static int client_hs_push(cs_conn_t *c, const uint8_t *buf, size_t len) {
 static void start_client_tls(cs_conn_t *c) {
   static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
   if (cs_endpoint_write_copy(&c->client, ok, sizeof ok - 1) != 0 || setup_client_tls(c) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   c->state = ST_CLIENT_HS;
-  touch(c);
+  cs_conn_touch(c);
   uint8_t *p = c->pending;
   size_t n = c->pending_len;
   c->pending = NULL;
@@ -1059,7 +641,7 @@ static void start_client_tls(cs_conn_t *c) {
   if (rc < 0 || c->state != ST_CLIENT_HS)
     return;
   if (cs_endpoint_read_start(&c->client) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   if (rc > 0 || n == 0)
@@ -1111,10 +693,10 @@ static const char *plain_refusal(const cs_conn_t *c) {
 }
 
 static void plain_fail(cs_conn_t *c, int status, const char *msg) {
-  logv(c, "plain HTTP: %s", msg);
+  cs_conn_log(c, "plain HTTP: %s", msg);
   cs_endpoint_close(&c->upstream);
   if (c->resp_body) {
-    conn_close(c); /* part of a response went out: only closing can tell */
+    cs_conn_close(c); /* part of a response went out: only closing can tell */
     return;
   }
   c->client.on_read = on_client_read;
@@ -1201,14 +783,14 @@ static void plain_client_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
       c->req_done = c->req_left == 0;
     }
     if (used > 0 && cs_endpoint_write_copy(&c->upstream, buf, used) != 0) {
-      conn_close(c);
+      cs_conn_close(c);
       return;
     }
   }
   if (used < len) {
     uint8_t *p = realloc(c->pending, c->pending_len + (len - used));
     if (p == NULL) {
-      conn_close(c);
+      cs_conn_close(c);
       return;
     }
     memcpy(p + c->pending_len, buf + used, len - used);
@@ -1217,17 +799,17 @@ static void plain_client_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
   }
   /* Backpressure: the upstream's queue, or requests piling up. */
   if (c->upstream.queued >= CS_EP_WRITE_HIGH || c->pending_len >= PENDING_MAX)
-    pause_side(&c->client);
+    cs_conn_pause_side(&c->client);
 }
 
 static void plain_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
   cs_conn_t *c = ep->owner;
-  touch(c);
+  cs_conn_touch(c);
   if (nread < 0) {
     ep->eof = 1;
     c->plain_keep = 0;
     if (!c->req_done)
-      conn_close(c); /* the request was cut short */
+      cs_conn_close(c); /* the request was cut short */
     return;
   }
   plain_client_bytes(c, buf, (size_t)nread);
@@ -1236,15 +818,15 @@ static void plain_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
 
 static void plain_drain(cs_endpoint_t *to) {
   cs_conn_t *c = to->owner;
-  cs_endpoint_t *from = peer_of(c, to);
-  touch(c);
+  cs_endpoint_t *from = cs_conn_peer_of(c, to);
+  cs_conn_touch(c);
   if (c->state != ST_PLAIN || !from->paused || from->eof)
     return;
   if (from == &c->client && c->pending_len >= PENDING_MAX)
     return;
   from->paused = 0;
   if (cs_endpoint_read_start(from) != 0)
-    conn_close(c);
+    cs_conn_close(c);
 }
 
 static void plain_next(cs_conn_t *c);
@@ -1266,7 +848,7 @@ static void plain_response_done(cs_conn_t *c) {
     c->client.on_shutdown = on_final_shutdown;
     cs_endpoint_shutdown(&c->client);
     if (!c->client.eof && cs_endpoint_read_start(&c->client) != 0)
-      conn_close(c);
+      cs_conn_close(c);
     return;
   }
   c->state = ST_PLAIN_NEXT;
@@ -1282,7 +864,7 @@ static void plain_next(cs_conn_t *c) {
   cs_upstream_init(&c->up);
   cs_endpoint_init(&c->upstream, c, "upstream");
   c->upstream.on_closed = on_ep_closed;
-  c->upstream.on_write_error = on_write_error;
+  c->upstream.on_write_error = cs_conn_on_write_error;
   free(c->resp);
   c->resp = NULL;
   c->resp_body = c->req_done = 0;
@@ -1298,7 +880,7 @@ static void plain_next(cs_conn_t *c) {
     head_feed(c, p, n);
   free(p);
   if (c->state == ST_HEAD && cs_endpoint_read_start(&c->client) != 0)
-    conn_close(c);
+    cs_conn_close(c);
 }
 
 /* Response bytes: the head is parsed and rewritten, the body relayed by
@@ -1333,7 +915,7 @@ static void plain_response_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
         return;
       }
       if (cs_endpoint_write_owned(&c->client, (uint8_t *)head, hlen) != 0) {
-        conn_close(c);
+        cs_conn_close(c);
         return;
       }
       if (interim) {
@@ -1349,12 +931,12 @@ static void plain_response_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
     }
     int rc = cs_http_head_feed_body(c->resp, (const char *)buf + off, len - off, &used);
     if (rc < 0) {
-      logv(c, "plain HTTP: malformed response body");
-      conn_close(c);
+      cs_conn_log(c, "plain HTTP: malformed response body");
+      cs_conn_close(c);
       return;
     }
     if (used > 0 && cs_endpoint_write_copy(&c->client, buf + off, used) != 0) {
-      conn_close(c);
+      cs_conn_close(c);
       return;
     }
     off += used;
@@ -1364,12 +946,12 @@ static void plain_response_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
     }
   }
   if (c->state == ST_PLAIN && c->client.queued >= CS_EP_WRITE_HIGH)
-    pause_side(&c->upstream);
+    cs_conn_pause_side(&c->upstream);
 }
 
 static void plain_upstream_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
   cs_conn_t *c = ep->owner;
-  touch(c);
+  cs_conn_touch(c);
   if (nread >= 0) {
     plain_response_bytes(c, buf, (size_t)nread);
     free(buf);
@@ -1384,8 +966,8 @@ static void plain_upstream_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) 
     plain_response_done(c);
     return;
   }
-  logv(c, "plain HTTP: response cut short by the upstream server");
-  conn_close(c);
+  cs_conn_log(c, "plain HTTP: response cut short by the upstream server");
+  cs_conn_close(c);
 }
 
 /* The upstream is connected: the request goes out, then its body. */
@@ -1398,17 +980,17 @@ static void plain_start(cs_conn_t *c) {
     return;
   }
   if (cs_endpoint_write_owned(&c->upstream, (uint8_t *)head, hlen) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   c->resp = malloc(sizeof *c->resp); /* owned by c */
   if (c->resp == NULL) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   cs_http_head_init_response(c->resp);
   c->state = ST_PLAIN;
-  touch(c);
+  cs_conn_touch(c);
   c->plain_keep = c->head->keep_alive;
   c->plain_head_only = strcmp(c->method, "HEAD") == 0;
   c->req_left = c->head->chunked ? -1 : c->head->content_length > 0 ? c->head->content_length : 0;
@@ -1428,7 +1010,7 @@ static void plain_start(cs_conn_t *c) {
     return;
   if ((!c->client.paused && !c->client.eof && cs_endpoint_read_start(&c->client) != 0) ||
       cs_endpoint_read_start(&c->upstream) != 0)
-    conn_close(c);
+    cs_conn_close(c);
 }
 
 static void note_failure(cs_conn_t *c, const char *code, const char *msg) {
@@ -1438,7 +1020,7 @@ static void note_failure(cs_conn_t *c, const char *code, const char *msg) {
   size_t n = strnlen(msg, sizeof c->fail_msg - 1);
   memcpy(c->fail_msg, msg, n);
   c->fail_msg[n] = '\0';
-  logv(c, "%s: %s", code, msg);
+  cs_conn_log(c, "%s: %s", code, msg);
 }
 
 static void start_passthrough(cs_conn_t *c, int status);
@@ -1452,7 +1034,7 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
   }
   cs_proxy_ctx_t *px = c->px;
   int64_t now_ms = cs_fs_now_ms();
-  touch(c);
+  cs_conn_touch(c);
   if (c->pt != NULL) {
     start_passthrough(c, status);
     return;
@@ -1474,7 +1056,7 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
     int jrc = cs_judge_chain(px->judge, u, now_ms, 0, &c->verdict);
     cs_proxy_unlock(px);
     if (jrc != 0) {
-      conn_close(c);
+      cs_conn_close(c);
       return;
     }
     /* Only a chain judged usable is resumed later; a failing one is
@@ -1484,7 +1066,7 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
     else
       cs_upstream_keep_session(u);
     if (u->resumed)
-      logv(c, "upstream TLS session resumed (chain from its full handshake)");
+      cs_conn_log(c, "upstream TLS session resumed (chain from its full handshake)");
     /* Some client profile fails: the browser in front decides, from the
      * User-Agent of the first request inside the tunnel. */
     if ((c->verdict.invalid || c->verdict.failing[0] != '\0') && !px->cfg->forward_invalid)
@@ -1517,7 +1099,7 @@ static void fallback_upstream_closed(cs_endpoint_t *ep) {
   cs_upstream_init(&c->up);
   cs_endpoint_init(&c->upstream, c, "upstream");
   c->upstream.on_closed = on_ep_closed;
-  c->upstream.on_write_error = on_write_error;
+  c->upstream.on_write_error = cs_conn_on_write_error;
   c->up.data = c;
   unsigned char ip[16];
   int is_ip = cs_x509_parse_ip(c->target.host, ip) > 0;
@@ -1529,7 +1111,7 @@ static void fallback_upstream_closed(cs_endpoint_t *ep) {
 static void start_fallback(cs_conn_t *c) {
   cs_proxy_ctx_t *px = c->px;
   if (cs_passthrough_new(&c->pt, px, c->target.host, c->target.port) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   cs_passthrough_set_relayed(c->pt, c->up.err_code, c->up.err_msg);
@@ -1566,7 +1148,7 @@ static void start_passthrough(cs_conn_t *c, int status) {
   if (cs_endpoint_write_copy(&c->client, ok, sizeof ok - 1) != 0 ||
       (c->pending_len > 0 &&
        cs_endpoint_write_copy(&c->upstream, c->pending, c->pending_len) != 0)) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   if (c->pending_len > 0)
@@ -1574,7 +1156,7 @@ static void start_passthrough(cs_conn_t *c, int status) {
   free(c->pending);
   c->pending = NULL;
   c->pending_len = 0;
-  start_relay(c);
+  cs_conn_start_relay(c);
 }
 
 /* An IP literal target (0.0.0.0, ::, ::ffff:127.0.0.1, any local interface
@@ -1617,7 +1199,7 @@ static void start_upstream(cs_conn_t *c) {
   int is_ip = cs_x509_parse_ip(c->target.host, ip) > 0;
   if (c->is_connect && cs_passthrough_wanted(px->cfg, c->target.host, c->target.port) &&
       cs_passthrough_new(&c->pt, px, c->target.host, c->target.port) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   if (c->is_connect && c->pt == NULL) {
@@ -1688,7 +1270,7 @@ static void head_feed(cs_conn_t *c, const uint8_t *buf, size_t len) {
   if (used < len) {
     uint8_t *p = realloc(c->pending, c->pending_len + (len - used)); /* owned by c */
     if (p == NULL) {
-      conn_close(c);
+      cs_conn_close(c);
       return;
     }
     memcpy(p + c->pending_len, buf + used, len - used);
@@ -1700,13 +1282,13 @@ static void head_feed(cs_conn_t *c, const uint8_t *buf, size_t len) {
 
 static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
   cs_conn_t *c = ep->owner;
-  touch(c);
+  cs_conn_touch(c);
   if (nread < 0) {
     ep->eof = 1;
     if (c->state == ST_FINAL && ep->shut_done)
-      conn_close(c);
+      cs_conn_close(c);
     else if (c->state != ST_FINAL)
-      conn_close(c);
+      cs_conn_close(c);
     return;
   }
   size_t len = (size_t)nread;
@@ -1720,12 +1302,12 @@ static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
   case ST_UPSTREAM: {
     /* Pipelined bytes before our answer: keep a bounded amount. */
     if (c->pending_len + len > PENDING_MAX) {
-      conn_close(c);
+      cs_conn_close(c);
       break;
     }
     uint8_t *p = realloc(c->pending, c->pending_len + len);
     if (p == NULL) {
-      conn_close(c);
+      cs_conn_close(c);
       break;
     }
     memcpy(p + c->pending_len, buf, len);
@@ -1739,7 +1321,7 @@ static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
     break;
   case ST_TLS_HEAD:
     if (cs_tls_bio_push(&ep->bio, buf, len) != 0) {
-      conn_close(c);
+      cs_conn_close(c);
       break;
     }
     tls_head_pump(c);
@@ -1772,7 +1354,7 @@ static void on_timer(uv_timer_t *t) {
   }
   if (idle < limit)
     return;
-  logv(c, "timed out in state %d after %llu ms", (int)c->state, (unsigned long long)idle);
+  cs_conn_log(c, "timed out in state %d after %llu ms", (int)c->state, (unsigned long long)idle);
   if (c->state == ST_HEAD || c->state == ST_API_BODY) {
     send_simple(c, 408, c->state == ST_HEAD ? "timed out waiting for the request"
                                             : "timed out waiting for the request body");
@@ -1789,7 +1371,7 @@ static void on_timer(uv_timer_t *t) {
     send_simple(c, 504, msg);
     return;
   }
-  conn_close(c);
+  cs_conn_close(c);
 }
 
 static int is_loopback_peer(uv_tcp_t *tcp) {
@@ -1858,7 +1440,7 @@ void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
   cs_endpoint_init(&c->upstream, c, "upstream");
   cs_upstream_init(&c->up);
   c->client.on_closed = c->upstream.on_closed = on_ep_closed;
-  c->client.on_write_error = c->upstream.on_write_error = on_write_error;
+  c->client.on_write_error = c->upstream.on_write_error = cs_conn_on_write_error;
   c->client.on_read = on_client_read;
   c->next = px->conns;
   if (px->conns != NULL)
@@ -1867,7 +1449,7 @@ void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
   px->nconns++;
   atomic_fetch_add(&px->sh->nconns, 1);
   px->accepted++;
-  touch(c);
+  cs_conn_touch(c);
   c->accepted_at = c->last_activity;
   uv_timer_init(px->loop, &c->timer);
   c->timer.data = c;
@@ -1875,7 +1457,7 @@ void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
   c->head = malloc(sizeof *c->head); /* owned by c */
   if (c->head == NULL || cs_endpoint_open(&c->client, px->loop) != 0 ||
       uv_accept(server, (uv_stream_t *)&c->client.tcp) != 0) {
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   cs_http_head_init(c->head);
@@ -1883,7 +1465,7 @@ void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
   if (!px->cfg->allow_remote && !is_loopback_peer(&c->client.tcp)) {
     /* Never an open proxy: remote clients need --allow-remote. */
     px->refused++;
-    conn_close(c);
+    cs_conn_close(c);
     return;
   }
   int64_t tick = px->cfg->handshake_timeout_ms < px->cfg->idle_timeout_ms
@@ -1896,14 +1478,14 @@ void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
     tick = 1000;
   uv_timer_start(&c->timer, on_timer, (uint64_t)tick, (uint64_t)tick);
   if (cs_endpoint_read_start(&c->client) != 0)
-    conn_close(c);
+    cs_conn_close(c);
 }
 
 void cs_conn_close_all(cs_proxy_ctx_t *px) {
   cs_conn_t *c = px->conns;
   while (c != NULL) {
     cs_conn_t *next = c->next; /* conn_close never frees synchronously here */
-    conn_close(c);
+    cs_conn_close(c);
     c = next;
   }
 }
