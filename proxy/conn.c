@@ -39,7 +39,6 @@
 #include "certskew/tls/tls_hello_join.h"
 
 #define FINAL_LINGER_MS 5000
-#define PENDING_MAX (CS_EP_READ_CHUNK * 2)
 
 
 
@@ -68,7 +67,7 @@ void cs_conn_log(const cs_conn_t *c, const char *fmt, ...) {
 
 /* ---- lifetime ---- */
 
-static void maybe_free(cs_conn_t *c) {
+void cs_conn_maybe_free(cs_conn_t *c) {
   if (c->state != ST_CLOSING || c->client.open || c->upstream.open || c->timer_open ||
       cs_upstream_busy(&c->up))
     return;
@@ -97,12 +96,12 @@ static void maybe_free(cs_conn_t *c) {
   free(c);
 }
 
-static void on_ep_closed(cs_endpoint_t *ep) { maybe_free(ep->owner); }
+void cs_conn_on_ep_closed(cs_endpoint_t *ep) { cs_conn_maybe_free(ep->owner); }
 
 static void on_timer_closed(uv_handle_t *h) {
   cs_conn_t *c = h->data;
   c->timer_open = 0;
-  maybe_free(c);
+  cs_conn_maybe_free(c);
 }
 
 void cs_conn_note_sighting(cs_conn_t *c, const char *ua, const char *action);
@@ -121,12 +120,12 @@ void cs_conn_close(cs_conn_t *c) {
   cs_endpoint_close(&c->upstream);
   if (c->timer_open && !uv_is_closing((uv_handle_t *)&c->timer))
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
-  maybe_free(c);
+  cs_conn_maybe_free(c);
 }
 
 /* ---- our own responses ---- */
 
-static void on_final_shutdown(cs_endpoint_t *ep, int status) {
+void cs_conn_on_final_shutdown(cs_endpoint_t *ep, int status) {
   (void)status;
   cs_conn_t *c = ep->owner;
   /* Linger for the client's EOF (closing with unread input would reset
@@ -157,14 +156,14 @@ static void send_final(cs_conn_t *c, cs_http_response_t *r, int head_only) {
     cs_conn_close(c);
     return;
   }
-  c->client.on_shutdown = on_final_shutdown;
+  c->client.on_shutdown = cs_conn_on_final_shutdown;
   cs_endpoint_shutdown(&c->client);
   /* Keep reading (and discarding) so the client's EOF is seen. */
   if (cs_endpoint_read_start(&c->client) != 0)
     cs_conn_close(c);
 }
 
-static void send_simple(cs_conn_t *c, int status, const char *msg) {
+void cs_conn_send_simple(cs_conn_t *c, int status, const char *msg) {
   cs_http_response_t r;
   cs_http_response_init(&r);
   if (cs_http_response_json_error(&r, status, msg) != 0) {
@@ -357,7 +356,7 @@ static void api_respond(cs_conn_t *c) {
   cs_proxy_unlock(px);
   if (arc != 0) {
     cs_http_response_free(&r);
-    send_simple(c, 500, "out of memory");
+    cs_conn_send_simple(c, 500, "out of memory");
     return;
   }
   send_final(c, &r, strcmp(c->method, "HEAD") == 0);
@@ -381,11 +380,11 @@ static void start_api(cs_conn_t *c) {
     return;
   }
   if (c->head->chunked || c->head->content_length < 0) {
-    send_simple(c, 411, "POST bodies need a Content-Length");
+    cs_conn_send_simple(c, 411, "POST bodies need a Content-Length");
     return;
   }
   if ((unsigned long long)c->head->content_length > CS_API_BODY_MAX) {
-    send_simple(c, 413, "request body too large");
+    cs_conn_send_simple(c, 413, "request body too large");
     return;
   }
   c->body_want = (size_t)c->head->content_length;
@@ -558,7 +557,6 @@ static int setup_client_tls(cs_conn_t *c) {
   return cs_endpoint_tls_setup(&c->client, conf);
 }
 
-static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
 
 /* A ClientHello over CS_TLS_HELLO_JOIN_MAX, or interrupted by another
  * record: a fatal alert in the clear (handshake_failure), then close. */
@@ -574,7 +572,7 @@ static void refuse_hello(cs_conn_t *c, int rc) {
     return;
   }
   c->state = ST_FINAL;
-  c->client.on_shutdown = on_final_shutdown;
+  c->client.on_shutdown = cs_conn_on_final_shutdown;
   cs_endpoint_shutdown(&c->client);
 }
 
@@ -650,369 +648,6 @@ static void start_client_tls(cs_conn_t *c) {
 
 /* ---- upstream ---- */
 
-/* ---- plain HTTP (absolute-form): one request at a time ----
- *
- * Every request of a client connection is parsed (llhttp): its own
- * upstream (from its URL), Host set from the URL (RFC 9112 §3.2.2), hop
- * headers and Proxy-* dropped, "Connection: close" upstream. Its body is
- * forwarded by its framing (Content-Length or chunked); the response head
- * is parsed and rewritten (Connection for the client), its body relayed
- * by its framing. Pipelined requests wait in c->pending until the response
- * before them is complete, then go through handle_head like the first. */
-
-static void head_feed(cs_conn_t *c, const uint8_t *buf, size_t len);
-static void plain_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
-static void plain_upstream_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
-
-static int hop_header(const char *name) {
-  static const char *const hop[] = {"Host", "Connection", "Keep-Alive", "Proxy-Connection",
-                                    "Proxy-Authorization", "Proxy-Authenticate", "TE",
-                                    "Upgrade", "Via"};
-  for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
-    if (strcasecmp(name, hop[i]) == 0)
-      return 1;
-  return 0;
-}
-
-/* A request the proxy will not forward: folded headers, or framing that
- * two parsers could read differently. NULL when fine. */
-static const char *plain_refusal(const cs_conn_t *c) {
-  const cs_http_head_t *h = c->head;
-  if (cs_http_head_has_obs_fold(h))
-    return "header folded over lines (obs-fold): refused";
-  int ncl = 0, nte = 0;
-  for (size_t i = 0; i < cs_http_head_count(h); i++) {
-    ncl += strcasecmp(cs_http_head_name(h, i), "Content-Length") == 0;
-    nte += strcasecmp(cs_http_head_name(h, i), "Transfer-Encoding") == 0;
-  }
-  if (ncl > 1 || (ncl > 0 && nte > 0) || nte > 1)
-    return "ambiguous request framing (Content-Length and Transfer-Encoding): refused";
-  if (nte > 0 && !h->chunked)
-    return "Transfer-Encoding without chunked as the last coding: refused";
-  return NULL;
-}
-
-static void plain_fail(cs_conn_t *c, int status, const char *msg) {
-  cs_conn_log(c, "plain HTTP: %s", msg);
-  cs_endpoint_close(&c->upstream);
-  if (c->resp_body) {
-    cs_conn_close(c); /* part of a response went out: only closing can tell */
-    return;
-  }
-  c->client.on_read = on_client_read;
-  send_simple(c, status, msg);
-}
-
-/* The request head as the origin server gets it. */
-static int plain_request_head(cs_conn_t *c, char **out, size_t *len) {
-  const cs_http_head_t *h = c->head;
-  size_t cap = CS_HTTP_HEAD_MAX + 1024, n = 0;
-  char *buf = malloc(cap); /* handed to the caller */
-  if (buf == NULL)
-    return CS_ENOMEM;
-  const char *path = c->target.path;
-  int v6 = strchr(c->target.host, ':') != NULL;
-  char port[16] = "";
-  if (c->target.port != 80)
-    snprintf(port, sizeof port, ":%d", c->target.port);
-  n += (size_t)snprintf(buf, cap, "%s %s%s HTTP/1.1\r\nHost: %s%s%s%s\r\n", c->method,
-                        path[0] == '/' ? "" : "/", path, v6 ? "[" : "", c->target.host,
-                        v6 ? "]" : "", port);
-  for (size_t i = 0; i < cs_http_head_count(h) && n < cap; i++) {
-    const char *name = cs_http_head_name(h, i);
-    if (hop_header(name))
-      continue;
-    n += (size_t)snprintf(buf + n, cap - n, "%s: %s\r\n", name, cs_http_head_value(h, i));
-  }
-  if (n < cap)
-    n += (size_t)snprintf(buf + n, cap - n, "Connection: close\r\nVia: 1.1 certskew\r\n\r\n");
-  if (n >= cap) {
-    free(buf);
-    return CS_ETOOBIG;
-  }
-  *out = buf;
-  *len = n;
-  return 0;
-}
-
-/* The response head as the client gets it: hop headers replaced by our
- * own Connection. */
-static int plain_response_head(cs_conn_t *c, char **out, size_t *len) {
-  const cs_http_head_t *r = c->resp;
-  size_t cap = CS_HTTP_HEAD_MAX + 1024, n = 0;
-  char *buf = malloc(cap); /* handed to the caller */
-  if (buf == NULL)
-    return CS_ENOMEM;
-  n += (size_t)snprintf(buf, cap, "HTTP/1.1 %d %s\r\n", r->status_code, cs_http_head_url(r));
-  for (size_t i = 0; i < cs_http_head_count(r) && n < cap; i++) {
-    const char *name = cs_http_head_name(r, i);
-    if (strcasecmp(name, "Connection") == 0 || strcasecmp(name, "Keep-Alive") == 0 ||
-        strcasecmp(name, "Proxy-Connection") == 0)
-      continue;
-    n += (size_t)snprintf(buf + n, cap - n, "%s: %s\r\n", name, cs_http_head_value(r, i));
-  }
-  if (n < cap && r->status_code >= 200)
-    n += (size_t)snprintf(buf + n, cap - n, "Connection: %s\r\n",
-                          c->plain_keep ? "keep-alive" : "close");
-  if (n < cap)
-    n += (size_t)snprintf(buf + n, cap - n, "\r\n");
-  if (n >= cap) {
-    free(buf);
-    return CS_ETOOBIG;
-  }
-  *out = buf;
-  *len = n;
-  return 0;
-}
-
-/* Client bytes while a request is being forwarded: its body goes
- * upstream, whatever follows waits (a pipelined request). */
-static void plain_client_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
-  size_t used = 0;
-  if (!c->req_done && len > 0) {
-    if (c->req_left < 0) {
-      int rc = cs_http_head_feed_body(c->head, (const char *)buf, len, &used);
-      if (rc < 0) {
-        plain_fail(c, 400, "malformed chunked request body");
-        return;
-      }
-      c->req_done = rc == 1;
-    } else {
-      used = (unsigned long long)c->req_left < len ? (size_t)c->req_left : len;
-      c->req_left -= (long long)used;
-      c->req_done = c->req_left == 0;
-    }
-    if (used > 0 && cs_endpoint_write_copy(&c->upstream, buf, used) != 0) {
-      cs_conn_close(c);
-      return;
-    }
-  }
-  if (used < len) {
-    uint8_t *p = realloc(c->pending, c->pending_len + (len - used));
-    if (p == NULL) {
-      cs_conn_close(c);
-      return;
-    }
-    memcpy(p + c->pending_len, buf + used, len - used);
-    c->pending = p;
-    c->pending_len += len - used;
-  }
-  /* Backpressure: the upstream's queue, or requests piling up. */
-  if (c->upstream.queued >= CS_EP_WRITE_HIGH || c->pending_len >= PENDING_MAX)
-    cs_conn_pause_side(&c->client);
-}
-
-static void plain_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
-  cs_conn_t *c = ep->owner;
-  cs_conn_touch(c);
-  if (nread < 0) {
-    ep->eof = 1;
-    c->plain_keep = 0;
-    if (!c->req_done)
-      cs_conn_close(c); /* the request was cut short */
-    return;
-  }
-  plain_client_bytes(c, buf, (size_t)nread);
-  free(buf);
-}
-
-static void plain_drain(cs_endpoint_t *to) {
-  cs_conn_t *c = to->owner;
-  cs_endpoint_t *from = cs_conn_peer_of(c, to);
-  cs_conn_touch(c);
-  if (c->state != ST_PLAIN || !from->paused || from->eof)
-    return;
-  if (from == &c->client && c->pending_len >= PENDING_MAX)
-    return;
-  from->paused = 0;
-  if (cs_endpoint_read_start(from) != 0)
-    cs_conn_close(c);
-}
-
-static void plain_next(cs_conn_t *c);
-
-static void plain_upstream_closed(cs_endpoint_t *ep) {
-  cs_conn_t *c = ep->owner;
-  if (c->state == ST_PLAIN_NEXT)
-    plain_next(c);
-  else
-    maybe_free(c);
-}
-
-static void plain_response_done(cs_conn_t *c) {
-  cs_endpoint_read_stop(&c->upstream);
-  c->client.on_read = on_client_read;
-  if (!c->plain_keep || !c->req_done) {
-    c->state = ST_FINAL;
-    cs_endpoint_close(&c->upstream);
-    c->client.on_shutdown = on_final_shutdown;
-    cs_endpoint_shutdown(&c->client);
-    if (!c->client.eof && cs_endpoint_read_start(&c->client) != 0)
-      cs_conn_close(c);
-    return;
-  }
-  c->state = ST_PLAIN_NEXT;
-  cs_endpoint_read_stop(&c->client);
-  c->upstream.on_closed = plain_upstream_closed;
-  cs_endpoint_close(&c->upstream);
-}
-
-/* The upstream handle is closed: the connection starts over with the
- * requests that waited. */
-static void plain_next(cs_conn_t *c) {
-  cs_upstream_free(&c->up);
-  cs_upstream_init(&c->up);
-  cs_endpoint_init(&c->upstream, c, "upstream");
-  c->upstream.on_closed = on_ep_closed;
-  c->upstream.on_write_error = cs_conn_on_write_error;
-  free(c->resp);
-  c->resp = NULL;
-  c->resp_body = c->req_done = 0;
-  c->client.paused = 0;
-  cs_http_head_init(c->head);
-  c->state = ST_HEAD;
-  c->accepted_at = uv_now(c->px->loop); /* the next head has its own deadline */
-  uint8_t *p = c->pending;
-  size_t n = c->pending_len;
-  c->pending = NULL;
-  c->pending_len = 0;
-  if (n > 0)
-    head_feed(c, p, n);
-  free(p);
-  if (c->state == ST_HEAD && cs_endpoint_read_start(&c->client) != 0)
-    cs_conn_close(c);
-}
-
-/* Response bytes: the head is parsed and rewritten, the body relayed by
- * its framing; what a server sends after its response is dropped. */
-static void plain_response_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
-  size_t off = 0;
-  while (off < len && c->state == ST_PLAIN) {
-    size_t used = 0;
-    if (!c->resp_body) {
-      int rc = cs_http_head_feed(c->resp, (const char *)buf + off, len - off, &used);
-      if (rc < 0) {
-        plain_fail(c, 502, "malformed response from the upstream server");
-        return;
-      }
-      if (rc == 0)
-        return;
-      off += used;
-      int status = c->resp->status_code;
-      if (status == 101) {
-        plain_fail(c, 502, "protocol upgrades are not relayed over plain HTTP");
-        return;
-      }
-      int interim = status >= 100 && status < 200;
-      int nobody = c->plain_head_only || status == 204 || status == 304 ||
-                   (!c->resp->chunked && c->resp->content_length == 0);
-      if (!interim && !nobody && !c->resp->chunked && c->resp->content_length < 0)
-        c->plain_keep = 0; /* delimited by the end of the connection */
-      char *head = NULL;
-      size_t hlen = 0;
-      if (plain_response_head(c, &head, &hlen) != 0) {
-        plain_fail(c, 502, "response head too large to relay");
-        return;
-      }
-      if (cs_endpoint_write_owned(&c->client, (uint8_t *)head, hlen) != 0) {
-        cs_conn_close(c);
-        return;
-      }
-      if (interim) {
-        cs_http_head_init_response(c->resp); /* the final response follows */
-        continue;
-      }
-      c->resp_body = 1;
-      if (nobody) {
-        plain_response_done(c);
-        return;
-      }
-      continue;
-    }
-    int rc = cs_http_head_feed_body(c->resp, (const char *)buf + off, len - off, &used);
-    if (rc < 0) {
-      cs_conn_log(c, "plain HTTP: malformed response body");
-      cs_conn_close(c);
-      return;
-    }
-    if (used > 0 && cs_endpoint_write_copy(&c->client, buf + off, used) != 0) {
-      cs_conn_close(c);
-      return;
-    }
-    off += used;
-    if (rc == 1) {
-      plain_response_done(c);
-      return;
-    }
-  }
-  if (c->state == ST_PLAIN && c->client.queued >= CS_EP_WRITE_HIGH)
-    cs_conn_pause_side(&c->upstream);
-}
-
-static void plain_upstream_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
-  cs_conn_t *c = ep->owner;
-  cs_conn_touch(c);
-  if (nread >= 0) {
-    plain_response_bytes(c, buf, (size_t)nread);
-    free(buf);
-    return;
-  }
-  ep->eof = 1;
-  if (!c->resp_body) {
-    plain_fail(c, 502, "the upstream server closed the connection without a response");
-    return;
-  }
-  if (cs_http_head_finish(c->resp) == 1) {
-    plain_response_done(c);
-    return;
-  }
-  cs_conn_log(c, "plain HTTP: response cut short by the upstream server");
-  cs_conn_close(c);
-}
-
-/* The upstream is connected: the request goes out, then its body. */
-static void plain_start(cs_conn_t *c) {
-  char *head = NULL;
-  size_t hlen = 0;
-  int rc = plain_request_head(c, &head, &hlen);
-  if (rc != 0) {
-    send_simple(c, rc == CS_ETOOBIG ? 431 : 500, "request head too large to forward");
-    return;
-  }
-  if (cs_endpoint_write_owned(&c->upstream, (uint8_t *)head, hlen) != 0) {
-    cs_conn_close(c);
-    return;
-  }
-  c->resp = malloc(sizeof *c->resp); /* owned by c */
-  if (c->resp == NULL) {
-    cs_conn_close(c);
-    return;
-  }
-  cs_http_head_init_response(c->resp);
-  c->state = ST_PLAIN;
-  cs_conn_touch(c);
-  c->plain_keep = c->head->keep_alive;
-  c->plain_head_only = strcmp(c->method, "HEAD") == 0;
-  c->req_left = c->head->chunked ? -1 : c->head->content_length > 0 ? c->head->content_length : 0;
-  c->req_done = c->req_left == 0;
-  c->resp_body = 0;
-  c->client.on_read = plain_client_read;
-  c->upstream.on_read = plain_upstream_read;
-  c->client.on_drain = plain_drain;
-  c->upstream.on_drain = plain_drain;
-  uint8_t *p = c->pending;
-  size_t n = c->pending_len;
-  c->pending = NULL;
-  c->pending_len = 0;
-  plain_client_bytes(c, p, n);
-  free(p);
-  if (c->state != ST_PLAIN)
-    return;
-  if ((!c->client.paused && !c->client.eof && cs_endpoint_read_start(&c->client) != 0) ||
-      cs_endpoint_read_start(&c->upstream) != 0)
-    cs_conn_close(c);
-}
-
 static void note_failure(cs_conn_t *c, const char *code, const char *msg) {
   c->failed = 1;
   snprintf(c->fail_code, sizeof c->fail_code, "%s", code);
@@ -1029,7 +664,7 @@ static void start_fallback(cs_conn_t *c);
 static void on_upstream_done(cs_upstream_t *u, int status) {
   cs_conn_t *c = u->data;
   if (u->cancelled) {
-    maybe_free(c);
+    cs_conn_maybe_free(c);
     return;
   }
   cs_proxy_ctx_t *px = c->px;
@@ -1073,7 +708,7 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
       c->ua_pending = 1;
   }
   if (!c->is_connect) {
-    plain_start(c);
+    cs_conn_plain_start(c);
     return;
   }
   start_client_tls(c);
@@ -1092,20 +727,20 @@ static void on_upstream_done(cs_upstream_t *u, int status) {
 static void fallback_upstream_closed(cs_endpoint_t *ep) {
   cs_conn_t *c = ep->owner;
   if (c->state != ST_UPSTREAM) {
-    maybe_free(c);
+    cs_conn_maybe_free(c);
     return;
   }
   cs_upstream_free(&c->up);
   cs_upstream_init(&c->up);
   cs_endpoint_init(&c->upstream, c, "upstream");
-  c->upstream.on_closed = on_ep_closed;
+  c->upstream.on_closed = cs_conn_on_ep_closed;
   c->upstream.on_write_error = cs_conn_on_write_error;
   c->up.data = c;
   unsigned char ip[16];
   int is_ip = cs_x509_parse_ip(c->target.host, ip) > 0;
   if (cs_upstream_start(&c->up, c->px->loop, &c->px->up, &c->upstream, c->target.host,
                         c->target.port, is_ip ? NULL : c->target.host, 0, on_upstream_done) != 0)
-    send_simple(c, 502, "cannot start resolving the upstream host");
+    cs_conn_send_simple(c, 502, "cannot start resolving the upstream host");
 }
 
 static void start_fallback(cs_conn_t *c) {
@@ -1138,7 +773,7 @@ static void start_passthrough(cs_conn_t *c, int status) {
     cs_endpoint_close(&c->upstream);
     note_store_error(c->px, c->target.host, c->target.port, c->up.err_code, c->up.err_msg,
                      cs_fs_now_ms());
-    send_simple(c, 502, msg);
+    cs_conn_send_simple(c, 502, msg);
     return;
   }
   cs_passthrough_connected(c->pt, &c->upstream.tcp, c->up.addr);
@@ -1206,7 +841,7 @@ static void start_upstream(cs_conn_t *c) {
     cs_errbuf_t eb;
     cs_errbuf_init(&eb);
     if (cs_mint_get(px->mint, c->target.host, cs_fs_now_ms(), &c->leaf, &eb) != 0) {
-      send_simple(c, 400, eb.msg);
+      cs_conn_send_simple(c, 400, eb.msg);
       return;
     }
   }
@@ -1216,39 +851,39 @@ static void start_upstream(cs_conn_t *c) {
   if (cs_upstream_start(&c->up, px->loop, &px->up, &c->upstream, c->target.host,
                         c->target.port, is_ip ? NULL : c->target.host,
                         c->is_connect && c->pt == NULL, on_upstream_done) != 0)
-    send_simple(c, 502, "cannot start resolving the upstream host");
+    cs_conn_send_simple(c, 502, "cannot start resolving the upstream host");
 }
 
-static void handle_head(cs_conn_t *c) {
+void cs_conn_handle_head(cs_conn_t *c) {
   const cs_http_head_t *h = c->head;
   snprintf(c->method, sizeof c->method, "%s", cs_http_head_method(h));
   int n = snprintf(c->url, sizeof c->url, "%s", cs_http_head_url(h));
   if (n < 0 || (size_t)n >= sizeof c->url) {
-    send_simple(c, 431, "request target too long");
+    cs_conn_send_simple(c, 431, "request target too long");
     return;
   }
   if (cs_http_target_parse(c->method, c->url, &c->target) != 0) {
-    send_simple(c, 400, "unsupported request target: use CONNECT host:port or http:// URLs");
+    cs_conn_send_simple(c, 400, "unsupported request target: use CONNECT host:port or http:// URLs");
     return;
   }
   const char *via = cs_http_head_header(h, "Via");
   if (via != NULL && strstr(via, "certskew") != NULL) {
-    send_simple(c, 508, "request already passed through certskew: refusing to loop");
+    cs_conn_send_simple(c, 508, "request already passed through certskew: refusing to loop");
     return;
   }
   c->is_connect = c->target.kind == CS_TARGET_AUTHORITY;
   int self = c->target.kind != CS_TARGET_ORIGIN && is_self_target(c);
   if (c->is_connect && self) {
-    send_simple(c, 508, "CONNECT to the proxy itself: refusing to loop");
+    cs_conn_send_simple(c, 508, "CONNECT to the proxy itself: refusing to loop");
     return;
   }
   if (c->target.kind == CS_TARGET_ORIGIN || self) {
     start_api(c);
     return;
   }
-  const char *refused = c->is_connect ? NULL : plain_refusal(c);
+  const char *refused = c->is_connect ? NULL : cs_conn_plain_refusal(c);
   if (refused != NULL) {
-    send_simple(c, 400, refused);
+    cs_conn_send_simple(c, 400, refused);
     return;
   }
   start_upstream(c);
@@ -1256,13 +891,13 @@ static void handle_head(cs_conn_t *c) {
 
 /* Bytes of a request head (the first, or one that waited behind a plain
  * HTTP response); what follows the head is kept in c->pending. */
-static void head_feed(cs_conn_t *c, const uint8_t *buf, size_t len) {
+void cs_conn_head_feed(cs_conn_t *c, const uint8_t *buf, size_t len) {
   size_t used = 0;
   int rc = cs_http_head_feed(c->head, (const char *)buf, len, &used);
   if (rc == 0)
     return;
   if (rc < 0) {
-    send_simple(c, rc == CS_ETOOBIG ? 431 : 400,
+    cs_conn_send_simple(c, rc == CS_ETOOBIG ? 431 : 400,
                 rc == CS_ETOOBIG ? "request head too large or too many headers"
                                  : "malformed HTTP request");
     return;
@@ -1277,10 +912,10 @@ static void head_feed(cs_conn_t *c, const uint8_t *buf, size_t len) {
     c->pending = p;
     c->pending_len += len - used;
   }
-  handle_head(c);
+  cs_conn_handle_head(c);
 }
 
-static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
+void cs_conn_on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
   cs_conn_t *c = ep->owner;
   cs_conn_touch(c);
   if (nread < 0) {
@@ -1294,7 +929,7 @@ static void on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
   size_t len = (size_t)nread;
   switch (c->state) {
   case ST_HEAD:
-    head_feed(c, buf, len);
+    cs_conn_head_feed(c, buf, len);
     break;
   case ST_API_BODY:
     api_body_add(c, buf, len);
@@ -1356,7 +991,7 @@ static void on_timer(uv_timer_t *t) {
     return;
   cs_conn_log(c, "timed out in state %d after %llu ms", (int)c->state, (unsigned long long)idle);
   if (c->state == ST_HEAD || c->state == ST_API_BODY) {
-    send_simple(c, 408, c->state == ST_HEAD ? "timed out waiting for the request"
+    cs_conn_send_simple(c, 408, c->state == ST_HEAD ? "timed out waiting for the request"
                                             : "timed out waiting for the request body");
     return;
   }
@@ -1368,7 +1003,7 @@ static void on_timer(uv_timer_t *t) {
                      cs_fs_now_ms());
     cs_upstream_cancel(&c->up);
     cs_endpoint_close(&c->upstream);
-    send_simple(c, 504, msg);
+    cs_conn_send_simple(c, 504, msg);
     return;
   }
   cs_conn_close(c);
@@ -1439,9 +1074,9 @@ void cs_conn_accept(cs_proxy_ctx_t *px, uv_stream_t *server) {
   cs_endpoint_init(&c->client, c, "client");
   cs_endpoint_init(&c->upstream, c, "upstream");
   cs_upstream_init(&c->up);
-  c->client.on_closed = c->upstream.on_closed = on_ep_closed;
+  c->client.on_closed = c->upstream.on_closed = cs_conn_on_ep_closed;
   c->client.on_write_error = c->upstream.on_write_error = cs_conn_on_write_error;
-  c->client.on_read = on_client_read;
+  c->client.on_read = cs_conn_on_client_read;
   c->next = px->conns;
   if (px->conns != NULL)
     px->conns->prev = c;

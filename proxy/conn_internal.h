@@ -2,7 +2,8 @@
  * Private to proxy/conn*.c: one client connection of the proxy (see conn.c
  * for its stages), shared by the files that drive it.
  *   conn.c        accept, the request head, upstream, the client's TLS
- *                 handshake, plain HTTP, our own responses, timers
+ *                 handshake, our own responses, timers
+ *   conn_plain.c  plain HTTP (absolute-form), one request at a time
  *   conn_relay.c  a tunnel's bytes both ways once it is established: the
  *                 loop's relay, intercepted legs on the libcrypto record
  *                 layer, passthrough tunnels moved to splice(2)
@@ -21,6 +22,10 @@
 #include "certskew/proxy/http_head.h"
 #include "passthrough.h"
 #include "proxy_ctx.h"
+
+/* Client bytes held past a request head (pipelined requests, bytes before
+ * the upstream is ready) at most. */
+#define PENDING_MAX (CS_EP_READ_CHUNK * 2)
 
 typedef enum conn_state {
   ST_HEAD = 1,  /* reading the request head */
@@ -95,6 +100,28 @@ void cs_conn_log(const cs_conn_t *c, const char *fmt, ...) CS_PRINTF(2, 3);
 void cs_conn_note_sighting(cs_conn_t *c, const char *ua, const char *action);
 /* The User-Agent of a request head at the start of buf, or "". */
 void cs_conn_sniff_user_agent(const unsigned char *buf, size_t n, char *out, size_t cap);
+
+/* Frees c once it is closing and every handle has closed. */
+void cs_conn_maybe_free(cs_conn_t *c);
+/* An endpoint's close callback: cs_conn_maybe_free of its owner. */
+void cs_conn_on_ep_closed(cs_endpoint_t *ep);
+/* Our own response was written and half-closed: linger for the client's EOF. */
+void cs_conn_on_final_shutdown(cs_endpoint_t *ep, int status);
+/* Answers status with msg (a small page) and closes after it drains. */
+void cs_conn_send_simple(cs_conn_t *c, int status, const char *msg);
+/* The client's bytes while a request head is read. */
+void cs_conn_on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
+/* Feeds client bytes to the head parser (handle_head once it is whole). */
+void cs_conn_head_feed(cs_conn_t *c, const uint8_t *buf, size_t len);
+/* A complete request head: CONNECT, plain HTTP or the API. */
+void cs_conn_handle_head(cs_conn_t *c);
+
+/* conn_plain.c */
+/* A request the proxy will not forward (folded headers, framing two parsers
+ * could read differently): why, or NULL when fine. */
+const char *cs_conn_plain_refusal(const cs_conn_t *c);
+/* Sends the parsed request to its upstream and relays the response. */
+void cs_conn_plain_start(cs_conn_t *c);
 
 /* conn_relay.c */
 /* The tunnel relays both ways from now on (state ST_RELAY). */
