@@ -891,6 +891,16 @@ void cs_conn_handle_head(cs_conn_t *c) {
 
 /* Bytes of a request head (the first, or one that waited behind a plain
  * HTTP response); what follows the head is kept in c->pending. */
+int cs_conn_hold(cs_conn_t *c, const uint8_t *buf, size_t len) {
+  uint8_t *p = realloc(c->pending, c->pending_len + len); /* owned by c (c->pending) */
+  if (p == NULL)
+    return CS_ENOMEM;
+  memcpy(p + c->pending_len, buf, len);
+  c->pending = p;
+  c->pending_len += len;
+  return 0;
+}
+
 void cs_conn_head_feed(cs_conn_t *c, const uint8_t *buf, size_t len) {
   size_t used = 0;
   int rc = cs_http_head_feed(c->head, (const char *)buf, len, &used);
@@ -902,15 +912,9 @@ void cs_conn_head_feed(cs_conn_t *c, const uint8_t *buf, size_t len) {
                                  : "malformed HTTP request");
     return;
   }
-  if (used < len) {
-    uint8_t *p = realloc(c->pending, c->pending_len + (len - used)); /* owned by c */
-    if (p == NULL) {
-      cs_conn_close(c);
-      return;
-    }
-    memcpy(p + c->pending_len, buf + used, len - used);
-    c->pending = p;
-    c->pending_len += len - used;
+  if (used < len && cs_conn_hold(c, buf + used, len - used) != 0) {
+    cs_conn_close(c);
+    return;
   }
   cs_conn_handle_head(c);
 }
@@ -940,14 +944,8 @@ void cs_conn_on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread) {
       cs_conn_close(c);
       break;
     }
-    uint8_t *p = realloc(c->pending, c->pending_len + len);
-    if (p == NULL) {
+    if (cs_conn_hold(c, buf, len) != 0)
       cs_conn_close(c);
-      break;
-    }
-    memcpy(p + c->pending_len, buf, len);
-    c->pending = p;
-    c->pending_len += len;
     break;
   }
   case ST_CLIENT_HS:

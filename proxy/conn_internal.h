@@ -113,6 +113,9 @@ void cs_conn_send_simple(cs_conn_t *c, int status, const char *msg);
 void cs_conn_on_client_read(cs_endpoint_t *ep, uint8_t *buf, ssize_t nread);
 /* Feeds client bytes to the head parser (handle_head once it is whole). */
 void cs_conn_head_feed(cs_conn_t *c, const uint8_t *buf, size_t len);
+/* Appends client bytes that followed a request head to c->pending (the
+ * caller bounds the total by PENDING_MAX). 0 or CS_ENOMEM. */
+int cs_conn_hold(cs_conn_t *c, const uint8_t *buf, size_t len) CS_MUST_CHECK;
 /* A complete request head: CONNECT, plain HTTP or the API. */
 void cs_conn_handle_head(cs_conn_t *c);
 

@@ -146,15 +146,9 @@ static void plain_client_bytes(cs_conn_t *c, const uint8_t *buf, size_t len) {
       return;
     }
   }
-  if (used < len) {
-    uint8_t *p = realloc(c->pending, c->pending_len + (len - used));
-    if (p == NULL) {
-      cs_conn_close(c);
-      return;
-    }
-    memcpy(p + c->pending_len, buf + used, len - used);
-    c->pending = p;
-    c->pending_len += len - used;
+  if (used < len && cs_conn_hold(c, buf + used, len - used) != 0) {
+    cs_conn_close(c);
+    return;
   }
   /* Backpressure: the upstream's queue, or requests piling up. */
   if (c->upstream.queued >= CS_EP_WRITE_HIGH || c->pending_len >= PENDING_MAX)
