@@ -21,12 +21,14 @@
 #include <malloc.h>
 #endif
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "certskew/proxy/proxy.h"
 #include "certskew/fetch/enrich.h"
+#include "busy.h"
 #include "enrich_queue.h"
 #include "certskew/store/file_io.h"
 #include "proxy_ctx.h"
@@ -125,21 +127,6 @@ static void on_signal(uv_signal_t *s, int signum) {
   uv_close((uv_handle_t *)&r->sigint, NULL);
   uv_close((uv_handle_t *)&r->sigterm, NULL);
   uv_close((uv_handle_t *)&r->flush, NULL);
-}
-
-/* glibc gives freed memory back at once when a free leaves more than 128 KB
- * at the top of the heap, or when the chunk was mmap'ed (over 128 KB at
- * first): the relay's batches (up to ~100 KB sealed per write, 64 KB per
- * read) were then faulted in again page by page, ~12% of the proxy's CPU on
- * intercepted bulk (perf: exc_page_fault, do_anonymous_page, clear_page in
- * libcrypto's writes to fresh output buffers). Memory is given back on the
- * flush tick instead (release_memory). Fixed thresholds also stop glibc
- * from raising them by itself. */
-static void tune_malloc(void) {
-#if defined(__GLIBC__)
-  (void)mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
-  (void)mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
-#endif
 }
 
 /* Memory freed by closed connections goes back to the system. glibc keeps
@@ -393,6 +380,21 @@ static int start_listening(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_
  * where client and upstream share the cores, 2 workers were not faster, and
  * test_reliability_memory's never-reading clients went unserved in a
  * heavily loaded run with 2 (cause not found yet). */
+/* Client descriptors wanted per worker at the least. */
+#define FDS_PER_WORKER 64
+
+/* How many workers the soft descriptor limit leaves FDS_PER_WORKER client
+ * descriptors each, above the busy reserve (busy.h); at least 1. */
+static int workers_for_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return CS_PROXY_MAX_WORKERS;
+  if (rl.rlim_cur <= (rlim_t)CS_BUSY_FD_RESERVE + FDS_PER_WORKER)
+    return 1;
+  rlim_t n = (rl.rlim_cur - CS_BUSY_FD_RESERVE) / FDS_PER_WORKER;
+  return n > CS_PROXY_MAX_WORKERS ? CS_PROXY_MAX_WORKERS : (int)n;
+}
+
 static int worker_count(const cs_proxy_config_t *cfg) {
   if (cfg->workers > 0)
     return cfg->workers > CS_PROXY_MAX_WORKERS ? CS_PROXY_MAX_WORKERS : cfg->workers;
@@ -408,9 +410,14 @@ static int worker_count(const cs_proxy_config_t *cfg) {
   /* One loop per CPU this process may run on: full handshakes, the proxy's
    * costliest work, scale with loops while a core is free (bench_proxy.sh,
    * 2 cores: 1.4-1.5x the rate with 2 workers at 16 and 64 clients). Capped
-   * so a large machine does not get dozens of mostly idle loops. */
+   * so a large machine does not get dozens of mostly idle loops, and by the
+   * descriptor limit: each loop costs descriptors of its own (epoll, wakeup,
+   * listening socket), and under a low limit (ulimit -n 80) four loops left
+   * no room for a single client above the busy reserve. */
   unsigned cpus = uv_available_parallelism();
-  return cpus < 1 ? 1 : cpus > CS_PROXY_DEFAULT_WORKERS_MAX ? CS_PROXY_DEFAULT_WORKERS_MAX : (int)cpus;
+  int n = cpus < 1 ? 1 : cpus > CS_PROXY_DEFAULT_WORKERS_MAX ? CS_PROXY_DEFAULT_WORKERS_MAX : (int)cpus;
+  int budget = workers_for_fd_limit();
+  return n < budget ? n : budget;
 }
 
 /* Frees worker w (its thread joined, or never started). */
@@ -434,6 +441,11 @@ int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
   if (r == NULL)
     return CS_ENOMEM;
   r->nworkers = worker_count(cfg);
+  if (r->nworkers > workers_for_fd_limit())
+    fprintf(stderr,
+            "certskew: warning: %d workers leave fewer than %d descriptors each under the "
+            "descriptor limit (ulimit -n): clients will be refused with 503 PROXY_FD_LIMIT early\n",
+            r->nworkers, FDS_PER_WORKER);
   r->workers = r->nworkers > 1 ? calloc((size_t)r->nworkers - 1, sizeof *r->workers) : NULL;
   if (r->nworkers > 1 && r->workers == NULL) {
     free(r);
@@ -441,7 +453,6 @@ int cs_proxy_run(const cs_proxy_config_t *cfg, cs_errbuf_t *eb) {
   }
   /* A peer closing while we write must be an error code, not a signal. */
   signal(SIGPIPE, SIG_IGN);
-  tune_malloc();
   r->sh_ok = uv_mutex_init(&r->sh.state) == 0;
   r->sh.nworkers = r->nworkers;
   r->px.sh = &r->sh;
