@@ -303,7 +303,3 @@ int cs_splice_relay_start(cs_splice_relay_t **out, uv_loop_t *loop, uv_tcp_t *a,
 void cs_splice_relay_close(cs_splice_relay_t *r) { (void)r; }
 
 #endif
-
-uint64_t cs_splice_relay_bytes(const cs_splice_relay_t *r, int a_to_b) {
-  return r == NULL ? 0 : r->dir[a_to_b ? 0 : 1].moved;
-}

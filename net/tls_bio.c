@@ -85,7 +85,7 @@ void cs_tls_bio_in_consume(cs_tls_bio_t *b, size_t n) {
 
 uint8_t *cs_tls_bio_out_space(cs_tls_bio_t *b, size_t need) {
   /* Sealed records are written in batches of up to 64 KB plus one record
-   * (conn.c's RELAY_BATCH): room for a whole batch at once spares the
+   * (proxy/conn_relay.c's RELAY_BATCH): room for a whole batch at once spares the
    * doublings from 4 KB, each a copy of what was sealed. */
   if (b->out_cap == 0 && need <= CS_TLS_BIO_OUT_BATCH) {
     b->out = malloc(CS_TLS_BIO_OUT_BATCH); /* handed over by cs_tls_bio_take */

@@ -338,6 +338,13 @@ static int handle_control(cs_tls_records_t *r, uint8_t type, const uint8_t *p, s
                                     : "ChangeCipherSpec after the handshake");
 }
 
+size_t cs_tls_records_missing(const uint8_t *buf, size_t len) {
+  if (len < HDR)
+    return HDR - len;
+  size_t total = HDR + ((size_t)buf[3] << 8 | buf[4]);
+  return total > len ? total - len : 0;
+}
+
 int cs_tls_records_open(cs_tls_records_t *r, uint8_t *buf, size_t len, cs_tls_opened_t *out,
                         cs_tls_bio_t *reply) {
   memset(out, 0, sizeof *out);

@@ -63,6 +63,7 @@ typedef struct cs_conn {
   cs_passthrough_t *pt;     /* passthrough observer (owned until released), NULL when intercepting */
   cs_splice_relay_t *splice; /* owned until conn_close: the tunnel's zero-copy relay, once the
                                 observer has seen enough (try_splice) */
+  int splice_refused;       /* the splice relay could not start: the loop relays */
   int failed;
   int ua_pending;           /* some client profile fails: the User-Agent of the first
                                request inside the tunnel decides (decide_by_user_agent) */

@@ -47,6 +47,22 @@ void cs_conn_pause_side(cs_endpoint_t *from) {
  * together (one write per RELAY_BATCH bytes, not one per record). */
 #define RELAY_BATCH (64u * 1024)
 
+/* Plaintext from `from` goes to the other side, sealed (or written) into
+ * its output, which is written every RELAY_BATCH bytes; the first bytes
+ * from the client name its User-Agent for the sighting. */
+static int forward_plaintext(cs_conn_t *c, cs_endpoint_t *from, const uint8_t *data, size_t len) {
+  cs_endpoint_t *to = cs_conn_peer_of(c, from);
+  if (!c->sighted && from == &c->client) {
+    char ua[256];
+    cs_conn_sniff_user_agent(data, len, ua, sizeof ua);
+    cs_conn_note_sighting(c, ua, "relayed");
+  }
+  if (cs_endpoint_send_nf(to, data, len) != 0 ||
+      (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0))
+    return CS_ENET;
+  return 0;
+}
+
 /* How a pass over received records ended. */
 typedef struct relay_state {
   int rc;          /* the record layer's error (cs_tls_records_error) */
@@ -75,26 +91,11 @@ static size_t open_records(cs_conn_t *c, cs_endpoint_t *from, uint8_t *p, size_t
     if (st->rc != 0 || o.used == 0)
       break;
     off += o.used;
-    if (o.len > 0 && !c->sighted && from == &c->client) {
-      char ua[256];
-      cs_conn_sniff_user_agent(o.data, o.len, ua, sizeof ua);
-      cs_conn_note_sighting(c, ua, "relayed");
-    }
-    if (o.len > 0 && (cs_endpoint_send_nf(to, o.data, o.len) != 0 ||
-                      (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0)))
+    if (o.len > 0 && forward_plaintext(c, from, o.data, o.len) != 0)
       st->send_failed = 1;
     st->eof = o.eof;
   }
   return off;
-}
-
-/* Bytes still missing from the first record of p[0..n) (its header first,
- * then its body); 0 when the record is whole. */
-static size_t record_missing(const uint8_t *p, size_t n) {
-  if (n < 5)
-    return 5 - n;
-  size_t total = 5 + ((size_t)p[3] << 8 | p[4]);
-  return total > n ? total - n : 0;
 }
 
 /* Moves up to the bytes missing from the BIO's first record from
@@ -102,7 +103,7 @@ static size_t record_missing(const uint8_t *p, size_t n) {
 static int complete_record(cs_endpoint_t *from, const uint8_t *buf, size_t len, size_t *off) {
   size_t have = 0;
   const uint8_t *h = cs_tls_bio_in_data(&from->bio, &have);
-  size_t miss = record_missing(h, have);
+  size_t miss = cs_tls_records_missing(h, have);
   size_t k = miss < len - *off ? miss : len - *off;
   if (k > 0 && cs_tls_bio_push(&from->bio, buf + *off, k) != 0)
     return CS_ENOMEM;
@@ -173,14 +174,8 @@ static void relay_from(cs_conn_t *c, cs_endpoint_t *from) {
       break;
     }
     int n = mbedtls_ssl_read(&from->ssl, buf, sizeof buf);
-    if (n > 0 && !c->sighted && from == &c->client) {
-      char ua[256];
-      cs_conn_sniff_user_agent(buf, (size_t)n, ua, sizeof ua);
-      cs_conn_note_sighting(c, ua, "relayed");
-    }
     if (n > 0) {
-      if (cs_endpoint_send_nf(to, buf, (size_t)n) != 0 ||
-          (cs_endpoint_unflushed(to) >= RELAY_BATCH && cs_endpoint_flush(to) != 0)) {
+      if (forward_plaintext(c, from, buf, (size_t)n) != 0) {
         cs_conn_close(c);
         return;
       }
@@ -236,7 +231,7 @@ static void on_splice_done(void *data, int status) {
  * splice relay, which now owns the tunnel's bytes. */
 static int try_splice(cs_conn_t *c, cs_endpoint_t *from, const uint8_t *buf, size_t len) {
   cs_endpoint_t *to = cs_conn_peer_of(c, from);
-  if (c->pt == NULL || c->splice != NULL || cs_passthrough_observing(c->pt) ||
+  if (c->pt == NULL || c->splice != NULL || c->splice_refused || cs_passthrough_observing(c->pt) ||
       !cs_splice_relay_supported() || c->client.has_ssl || c->upstream.has_ssl ||
       c->client.queued != 0 || c->upstream.queued != 0 || c->client.shut || c->upstream.shut ||
       c->client.eof || c->upstream.eof)
@@ -259,6 +254,7 @@ static int try_splice(cs_conn_t *c, cs_endpoint_t *from, const uint8_t *buf, siz
     return 1;
   }
   cs_conn_log(c, "splice relay not started (%s): relaying through the loop", cs_strerror(rc));
+  c->splice_refused = 1; /* not tried again on every read */
   if ((!from->paused && cs_endpoint_read_start(from) != 0) ||
       (!to->paused && cs_endpoint_read_start(to) != 0)) {
     cs_conn_close(c);
@@ -271,12 +267,9 @@ static void on_relay_read(cs_endpoint_t *from, uint8_t *buf, ssize_t nread) {
   cs_conn_t *c = from->owner;
   cs_endpoint_t *to = cs_conn_peer_of(c, from);
   cs_conn_touch(c);
-  if (nread > 0 && !from->has_ssl && c->pt != NULL && !cs_passthrough_observing(c->pt)) {
-    int moved = try_splice(c, from, buf, (size_t)nread);
-    if (moved != 0) {
-      free(buf);
-      return;
-    }
+  if (nread > 0 && try_splice(c, from, buf, (size_t)nread) != 0) {
+    free(buf);
+    return;
   }
   if (nread < 0) {
     if (c->pt != NULL)

@@ -375,11 +375,6 @@ static int start_listening(runner_t *r, const cs_proxy_config_t *cfg, cs_errbuf_
   return 0;
 }
 
-/* --workers, else $CERTSKEW_WORKERS, else 1. One worker is the default
- * until several are shown to pay off: on the 2-core machines we measure on,
- * where client and upstream share the cores, 2 workers were not faster, and
- * test_reliability_memory's never-reading clients went unserved in a
- * heavily loaded run with 2 (cause not found yet). */
 /* Client descriptors wanted per worker at the least. */
 #define FDS_PER_WORKER 64
 
@@ -395,6 +390,8 @@ static int workers_for_fd_limit(void) {
   return n > CS_PROXY_MAX_WORKERS ? CS_PROXY_MAX_WORKERS : (int)n;
 }
 
+/* --workers, else $CERTSKEW_WORKERS, else one per CPU within the bounds
+ * below. */
 static int worker_count(const cs_proxy_config_t *cfg) {
   if (cfg->workers > 0)
     return cfg->workers > CS_PROXY_MAX_WORKERS ? CS_PROXY_MAX_WORKERS : cfg->workers;

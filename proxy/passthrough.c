@@ -168,10 +168,18 @@ static const char *cipher_name(uint16_t id, char *buf, size_t cap) {
   return buf;
 }
 
-/* How much a verdict key's client reaction (after its last '|') says. */
+/* A verdict key's client reaction (what follows its last '|'), NULL when
+ * the key has none. */
+static const char *key_reaction(const char *key) {
+  const char *bar = key != NULL ? strrchr(key, '|') : NULL;
+  return bar != NULL ? bar + 1 : NULL;
+}
+
+/* How much a verdict key's client reaction says. */
 static int conclusiveness(const char *key) {
-  const char *bar = strrchr(key, '|');
-  const char *r = bar != NULL ? bar + 1 : "";
+  const char *r = key_reaction(key);
+  if (r == NULL)
+    return 0;
   if (strcmp(r, "alert") == 0 || strcmp(r, "accepted") == 0)
     return 2;
   return strcmp(r, "likely_rejected") == 0 ? 1 : 0;
@@ -265,12 +273,12 @@ static int seen_before(cs_passthrough_t *pt, int64_t now_ms) {
    * opened (a restart, maybe with other --trust) or the client reacted
    * otherwise than then (rejected once, loaded since). */
   const char *key = cs_capture_store_verdict_key(st, id);
-  const char *bar = key != NULL ? strrchr(key, '|') : NULL;
+  const char *reaction = key_reaction(key);
   /* A client whose reaction this connection does not show (a resumed
    * session never carries the chain) leaves the report's as it is. */
   int reaction_seen = info->reaction != CS_SNIFF_CLIENT_UNKNOWN;
-  if (bar == NULL ||
-      (reaction_seen && strcmp(bar + 1, cs_sniff_reaction_name(info->reaction)) != 0))
+  if (reaction == NULL ||
+      (reaction_seen && strcmp(reaction, cs_sniff_reaction_name(info->reaction)) != 0))
     return 0;
   char suite[16];
   cs_capture_meta_t m = {.host = pt->host,

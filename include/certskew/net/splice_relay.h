@@ -62,9 +62,6 @@ int cs_splice_relay_start(cs_splice_relay_t **out, uv_loop_t *loop, uv_tcp_t *a,
                           const cs_splice_relay_pending_t *pending,
                           const cs_splice_relay_cbs_t *cbs) CS_MUST_CHECK;
 
-/* Bytes moved a -> b and b -> a so far (pending bytes included). */
-uint64_t cs_splice_relay_bytes(const cs_splice_relay_t *r, int a_to_b);
-
 /* Stops at once (no callback after this) and frees r once libuv is done
  * with its handles. NULL is fine. */
 void cs_splice_relay_close(cs_splice_relay_t *r);

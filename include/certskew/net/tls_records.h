@@ -77,6 +77,10 @@ typedef struct cs_tls_opened {
   int eof;             /* close_notify received */
 } cs_tls_opened_t;
 
+/* Bytes still missing from the first record of buf[0..len) (its 5-byte
+ * header first, then the body the header announces); 0 when it is whole. */
+size_t cs_tls_records_missing(const uint8_t *buf, size_t len);
+
 /* Opens the first record of buf[0..len) in place. On success (0) out says
  * what it held: application data (possibly empty), EOF, or nothing for the
  * caller (a warning alert ignored, a HelloRequest answered with a warning
